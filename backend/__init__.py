@@ -1,0 +1,1 @@
+"""Storage, domain services and the REST API of jiahu. Imports nothing from bot/ or flows/."""

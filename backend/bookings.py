@@ -1,0 +1,138 @@
+"""Visit slots and bookings. A slot's last place can be taken by one family only."""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.config import Catalogue, HospitalConfig
+from backend.models import Booking, BookingEvent, Slot
+
+ACTIVE_STATES = ("requested", "confirmed", "assigned")
+
+
+class SlotFull(Exception):
+    """The chosen slot was taken in the meantime."""
+
+
+def local_today(config: HospitalConfig) -> date:
+    return datetime.now(ZoneInfo(config.schedule.timezone)).date()
+
+
+async def ensure_slots(session: AsyncSession, config: HospitalConfig, district: str,
+                       today: date | None = None) -> None:
+    """Create the district's slots for the planning horizon where they do not exist yet."""
+    today = today or local_today(config)
+    plan = config.schedule
+    first = today + timedelta(days=plan.first_day_offset)
+    days = [first + timedelta(days=i) for i in range(plan.days_ahead)]
+    days = [d for d in days if d.weekday() in plan.weekdays]
+    existing = set((await session.execute(
+        select(Slot.day, Slot.start).where(Slot.district == district, Slot.day >= first))).all())
+    for day in days:
+        for window in plan.windows:
+            if (day, window.start) in existing:
+                continue
+            try:
+                async with session.begin_nested():
+                    session.add(Slot(district=district, day=day, start=window.start, end=window.end,
+                                     capacity=window.capacity, booked=0))
+            except IntegrityError:  # another process created it
+                pass
+
+
+async def open_slots(session: AsyncSession, config: HospitalConfig, district: str,
+                     limit: int = 8, today: date | None = None) -> list[Slot]:
+    """Slots with a free place in the district, soonest first."""
+    today = today or local_today(config)
+    await ensure_slots(session, config, district, today)
+    query = (select(Slot).where(Slot.district == district, Slot.day > today,
+                                Slot.booked < Slot.capacity)
+             .order_by(Slot.day, Slot.start).limit(limit))
+    return list((await session.execute(query)).scalars())
+
+
+async def take_place(session: AsyncSession, slot_id: int) -> None:
+    """Take one place atomically: a conditional UPDATE, so two families never share the last one."""
+    result = await session.execute(
+        update(Slot).where(Slot.id == slot_id, Slot.booked < Slot.capacity)
+        .values(booked=Slot.booked + 1).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise SlotFull(slot_id)
+
+
+async def release_place(session: AsyncSession, slot_id: int) -> None:
+    await session.execute(update(Slot).where(Slot.id == slot_id, Slot.booked > 0)
+                          .values(booked=Slot.booked - 1).execution_options(synchronize_session=False))
+
+
+def price_of(catalogue: Catalogue, config: HospitalConfig, codes: list[str]) -> Decimal:
+    """Local medical service prices plus transport, IT and labour fees (DOMAIN.md: Price)."""
+    items = sum((catalogue.get(code).price for code in codes if catalogue.get(code)), Decimal("0"))
+    return items + config.fees.total
+
+
+@dataclass(frozen=True)
+class NewBooking:
+    intake_id: int
+    patient_id: int
+    channel_user_id: int
+    slot_id: int
+    service_codes: list[str]
+    district: str
+    address: str
+    present_name: str
+    present_relation: str
+    present_phone: str
+    total_price: Decimal
+
+
+def _booking_number(day: date) -> str:
+    return f"JH{day:%y%m%d}{secrets.randbelow(10**6):06d}"
+
+
+async def create_booking(session: AsyncSession, new: NewBooking, actor: str) -> Booking:
+    """Take a place in the slot and record the booking as requested."""
+    await take_place(session, new.slot_id)
+    slot = await session.get_one(Slot, new.slot_id)
+    await session.refresh(slot)
+    booking = Booking(number=_booking_number(slot.day), intake_id=new.intake_id,
+                      patient_id=new.patient_id, channel_user_id=new.channel_user_id,
+                      slot_id=new.slot_id, service_codes=new.service_codes, status="requested",
+                      district=new.district, address=new.address, present_name=new.present_name,
+                      present_relation=new.present_relation, present_phone=new.present_phone,
+                      total_price=new.total_price)
+    session.add(booking)
+    await session.flush()
+    session.add(BookingEvent(booking_id=booking.id, from_status=None, to_status="requested", actor=actor))
+    await session.flush()
+    return booking
+
+
+async def bookings_of_user(session: AsyncSession, channel_user_id: int,
+                           active_only: bool = False) -> list[tuple[Booking, Slot]]:
+    query = (select(Booking, Slot).join(Slot, Slot.id == Booking.slot_id)
+             .where(Booking.channel_user_id == channel_user_id)
+             .order_by(Slot.day.desc(), Slot.start.desc()))
+    if active_only:
+        query = query.where(Booking.status.in_(ACTIVE_STATES))
+    return [(b, s) for b, s in (await session.execute(query)).all()]
+
+
+async def change_status(session: AsyncSession, booking: Booking, to_status: str, actor: str,
+                        note: str | None = None) -> Booking:
+    """Move a booking to another state and record who did it and when."""
+    previous = booking.status
+    booking.status = to_status
+    if to_status in ("cancelled", "rejected") and previous in ACTIVE_STATES:
+        await release_place(session, booking.slot_id)
+    session.add(BookingEvent(booking_id=booking.id, from_status=previous, to_status=to_status,
+                             actor=actor, note=note))
+    await session.flush()
+    return booking

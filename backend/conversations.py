@@ -1,0 +1,91 @@
+"""Channel users, conversation state and the transcript (DOMAIN.md: 全程留痕)."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.models import ChannelUser, ConversationState, HandoffRequest, TranscriptEntry
+
+
+async def get_or_create_user(session: AsyncSession, channel: str, external_id: str, *,
+                             language: str | None = None, display_name: str | None = None,
+                             is_tryout: bool = False) -> ChannelUser:
+    """The channel user for (channel, external id), created on first contact."""
+    query = select(ChannelUser).where(ChannelUser.channel == channel,
+                                      ChannelUser.external_id == external_id)
+    user = (await session.execute(query)).scalar_one_or_none()
+    if user is not None:
+        return user
+    user = ChannelUser(channel=channel, external_id=external_id, language=language or "zh",
+                       display_name=display_name, is_tryout=is_tryout)
+    try:
+        async with session.begin_nested():
+            session.add(user)
+    except IntegrityError:  # another process created it at the same moment
+        return (await session.execute(query)).scalar_one()
+    return user
+
+
+async def record_inbound(session: AsyncSession, user: ChannelUser, *, kind: str, text: str | None,
+                         channel_message_id: str | None, payload: dict[str, Any] | None = None,
+                         upload_id: int | None = None) -> TranscriptEntry | None:
+    """Record an inbound message; None when this channel message id was already recorded."""
+    entry = TranscriptEntry(channel_user_id=user.id, channel=user.channel, direction="in",
+                            channel_message_id=channel_message_id, kind=kind, text=text,
+                            payload=payload, upload_id=upload_id, author="family")
+    try:
+        async with session.begin_nested():
+            session.add(entry)
+    except IntegrityError:
+        return None
+    return entry
+
+
+async def record_outbound(session: AsyncSession, user: ChannelUser, *, kind: str, text: str | None,
+                          payload: dict[str, Any] | None = None, author: str = "bot",
+                          channel_message_id: str | None = None) -> TranscriptEntry:
+    entry = TranscriptEntry(channel_user_id=user.id, channel=user.channel, direction="out",
+                            channel_message_id=channel_message_id, kind=kind, text=text,
+                            payload=payload, author=author)
+    session.add(entry)
+    await session.flush()
+    return entry
+
+
+async def transcript(session: AsyncSession, user_id: int) -> list[TranscriptEntry]:
+    query = (select(TranscriptEntry).where(TranscriptEntry.channel_user_id == user_id)
+             .order_by(TranscriptEntry.created_at, TranscriptEntry.id))
+    return list((await session.execute(query)).scalars())
+
+
+async def load_state(session: AsyncSession, user: ChannelUser) -> ConversationState:
+    """The user's conversation state, locked for this turn on PostgreSQL."""
+    query = select(ConversationState).where(ConversationState.channel_user_id == user.id)
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        query = query.with_for_update()
+    state = (await session.execute(query)).scalar_one_or_none()
+    if state is None:
+        state = ConversationState(channel_user_id=user.id, flow=None, step=None, data={}, turn=0)
+        try:
+            async with session.begin_nested():
+                session.add(state)
+        except IntegrityError:
+            state = (await session.execute(query)).scalar_one()
+    return state
+
+
+async def request_handoff(session: AsyncSession, user: ChannelUser, flow: str | None,
+                          step: str | None) -> HandoffRequest:
+    """Put the family in the hotline's queue (转人工), once while a request is waiting."""
+    query = select(HandoffRequest).where(HandoffRequest.channel_user_id == user.id,
+                                         HandoffRequest.status == "waiting")
+    existing = (await session.execute(query)).scalar_one_or_none()
+    if existing is not None:
+        return existing
+    request = HandoffRequest(channel_user_id=user.id, flow=flow, step=step)
+    session.add(request)
+    await session.flush()
+    return request

@@ -1,0 +1,32 @@
+"""Structured logs with personal data masked (DOMAIN.md: privacy; ID numbers and phones)."""
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import structlog
+
+_ID = re.compile(r"(?<!\d)(\d{6})\d{8}(\d{3}[\dXx])(?!\d)")
+_PHONE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+
+
+def mask_text(text: str) -> str:
+    """Hide the middle of ID numbers and mobile numbers in free text."""
+    text = _ID.sub(lambda m: m.group(1) + "********" + m.group(2), text)
+    return _PHONE.sub(lambda m: m.group(1) + "****" + m.group(2), text)
+
+
+def _mask_event(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
+    return {k: mask_text(v) if isinstance(v, str) else v for k, v in event.items()}
+
+
+def configure_logging(level: str = "INFO", json: bool = False) -> None:
+    logging.basicConfig(format="%(message)s", level=getattr(logging, level.upper(), logging.INFO))
+    renderer = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
+    structlog.configure(
+        processors=[structlog.contextvars.merge_contextvars, structlog.processors.add_log_level,
+                    structlog.processors.TimeStamper(fmt="iso"), _mask_event, renderer],
+        wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level.upper(), logging.INFO)),
+        logger_factory=structlog.PrintLoggerFactory(),
+    )

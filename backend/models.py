@@ -1,0 +1,315 @@
+"""The jiahu schema: one set of typed models for SQLite and PostgreSQL."""
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+    CheckConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from backend.types import EncryptedJSON, EncryptedText, UTCDateTime, utcnow
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
+
+
+class ChannelUser(Base):
+    """A person talking to the bot on one channel (a WeChat openid, a Telegram chat, ...)."""
+
+    __tablename__ = "channel_users"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    external_id: Mapped[str] = mapped_column(String(128))
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(8), default="zh")
+    is_tryout: Mapped[bool] = mapped_column(Boolean, default=False)
+    subscribed: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Patient(Base):
+    """The person served. ID number, phone and address are encrypted at rest."""
+
+    __tablename__ = "patients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), index=True)
+    id_number: Mapped[str] = mapped_column(EncryptedText())
+    id_number_index: Mapped[str] = mapped_column(String(64), index=True)
+    birth_date: Mapped[date] = mapped_column(Date)
+    sex: Mapped[str] = mapped_column(String(1))
+    phone: Mapped[str | None] = mapped_column(EncryptedText())
+    phone_index: Mapped[str | None] = mapped_column(String(64), index=True)
+    address: Mapped[str | None] = mapped_column(EncryptedText())
+    district: Mapped[str | None] = mapped_column(String(50))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Intake(Base):
+    """One application: who applies for whom, the privacy consent, the person present."""
+
+    __tablename__ = "intakes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_user_id: Mapped[int] = mapped_column(ForeignKey("channel_users.id"), index=True)
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    privacy_notice_version: Mapped[str] = mapped_column(String(20))
+    privacy_consented_at: Mapped[datetime] = mapped_column(default=utcnow)
+    applicant_is_patient: Mapped[bool | None] = mapped_column(Boolean)
+    applicant_relation: Mapped[str | None] = mapped_column(String(40))
+    applicant_name: Mapped[str | None] = mapped_column(String(100))
+    present_name: Mapped[str | None] = mapped_column(String(100))
+    present_relation: Mapped[str | None] = mapped_column(String(40))
+    present_phone: Mapped[str | None] = mapped_column(EncryptedText())
+    service_codes: Mapped[list[str] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Upload(Base):
+    """An uploaded file (ID card photo, medical record); the bytes live encrypted on disk."""
+
+    __tablename__ = "uploads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    intake_id: Mapped[int | None] = mapped_column(ForeignKey("intakes.id"), index=True)
+    channel_user_id: Mapped[int] = mapped_column(ForeignKey("channel_users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    filename: Mapped[str | None] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_path: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Assessment(Base):
+    """The pre-assessment questionnaire's answers, scores and verdict (首诊/评估)."""
+
+    __tablename__ = "assessments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    intake_id: Mapped[int] = mapped_column(ForeignKey("intakes.id"), index=True)
+    questionnaire_version: Mapped[str] = mapped_column(String(20))
+    answers: Mapped[Any] = mapped_column(EncryptedJSON())
+    barthel_score: Mapped[int] = mapped_column(Integer)
+    barthel_grade: Mapped[str] = mapped_column(String(20))
+    flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    eligible: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Consent(Base):
+    """The signed agreement and informed consent (知情同意书) for one intake."""
+
+    __tablename__ = "consents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[str] = mapped_column(String(40), unique=True)
+    intake_id: Mapped[int] = mapped_column(ForeignKey("intakes.id"), index=True)
+    template_version: Mapped[str] = mapped_column(String(20))
+    language: Mapped[str] = mapped_column(String(8))
+    summary_sha256: Mapped[str] = mapped_column(String(64))
+    signer_name: Mapped[str | None] = mapped_column(String(100))
+    signed_at: Mapped[datetime | None] = mapped_column()
+    channel: Mapped[str] = mapped_column(String(20))
+    channel_external_id: Mapped[str] = mapped_column(String(128))
+    pdf_path: Mapped[str | None] = mapped_column(String(500))
+    pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+    events: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(20), default="presented")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Service(Base):
+    """A catalogue item, synchronised from the hospital's catalogue data file."""
+
+    __tablename__ = "services"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100))
+    category: Mapped[str] = mapped_column(String(40))
+    price: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    staff_role: Mapped[str] = mapped_column(String(20))
+    listed: Mapped[str] = mapped_column(String(10))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Slot(Base):
+    """A visit window in a district with a capacity; ``booked`` never exceeds ``capacity``."""
+
+    __tablename__ = "slots"
+    __table_args__ = (
+        UniqueConstraint("district", "day", "start"),
+        CheckConstraint("booked >= 0 AND booked <= capacity", name="within_capacity"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district: Mapped[str] = mapped_column(String(50))
+    day: Mapped[date] = mapped_column(Date, index=True)
+    start: Mapped[time] = mapped_column(Time)
+    end: Mapped[time] = mapped_column(Time)
+    capacity: Mapped[int] = mapped_column(Integer)
+    booked: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Booking(Base):
+    """A home visit booked for a patient."""
+
+    __tablename__ = "bookings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(30), unique=True)
+    intake_id: Mapped[int] = mapped_column(ForeignKey("intakes.id"), index=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    channel_user_id: Mapped[int] = mapped_column(ForeignKey("channel_users.id"), index=True)
+    slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id"), index=True)
+    service_codes: Mapped[list[str]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20), default="requested", index=True)
+    district: Mapped[str] = mapped_column(String(50))
+    address: Mapped[str] = mapped_column(EncryptedText())
+    present_name: Mapped[str] = mapped_column(String(100))
+    present_relation: Mapped[str] = mapped_column(String(40))
+    present_phone: Mapped[str] = mapped_column(EncryptedText())
+    total_price: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    nurse_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class BookingEvent(Base):
+    """Every state change of a booking, with who made it and when (全程留痕)."""
+
+    __tablename__ = "booking_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Complaint(Base):
+    """A complaint or suggestion from a family, answered by staff."""
+
+    __tablename__ = "complaints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(30), unique=True)
+    channel_user_id: Mapped[int] = mapped_column(ForeignKey("channel_users.id"), index=True)
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"))
+    text: Mapped[str] = mapped_column(EncryptedText())
+    contact_preference: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class HandoffRequest(Base):
+    """A family asking for a person (转人工); staff see these as a queue."""
+
+    __tablename__ = "handoff_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_user_id: Mapped[int] = mapped_column(ForeignKey("channel_users.id"), index=True)
+    flow: Mapped[str | None] = mapped_column(String(30))
+    step: Mapped[str | None] = mapped_column(String(60))
+    status: Mapped[str] = mapped_column(String(20), default="waiting", index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ConversationState(Base):
+    """Where a conversation stands; saved after every turn, encrypted (it holds answers)."""
+
+    __tablename__ = "conversation_states"
+
+    channel_user_id: Mapped[int] = mapped_column(ForeignKey("channel_users.id"), primary_key=True)
+    flow: Mapped[str | None] = mapped_column(String(30))
+    step: Mapped[str | None] = mapped_column(String(60))
+    data: Mapped[Any] = mapped_column(EncryptedJSON())
+    taken_over_by: Mapped[str | None] = mapped_column(String(100))
+    turn: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class TranscriptEntry(Base):
+    """One message in or out, with its channel message id; inbound ids are unique per channel."""
+
+    __tablename__ = "transcript"
+    __table_args__ = (
+        UniqueConstraint("channel", "direction", "channel_message_id",
+                         name="uq_transcript_channel_message"),
+        Index("ix_transcript_user_time", "channel_user_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_user_id: Mapped[int] = mapped_column(ForeignKey("channel_users.id"))
+    channel: Mapped[str] = mapped_column(String(20))
+    direction: Mapped[str] = mapped_column(String(3))
+    channel_message_id: Mapped[str | None] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str | None] = mapped_column(EncryptedText())
+    payload: Mapped[Any] = mapped_column(EncryptedJSON(), nullable=True)
+    upload_id: Mapped[int | None] = mapped_column(ForeignKey("uploads.id"))
+    author: Mapped[str] = mapped_column(String(100), default="bot")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CacheEntry(Base):
+    """Small shared values with an expiry (e.g. a channel's access token), for every process."""
+
+    __tablename__ = "cache_entries"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(EncryptedText())
+    expires_at: Mapped[datetime] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Artefact(Base):
+    """A stored file made by the service (consent PDF, its page images), encrypted on disk."""
+
+    __tablename__ = "artefacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_kind: Mapped[str] = mapped_column(String(30))
+    owner_id: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(30))
+    content_type: Mapped[str] = mapped_column(String(100))
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_path: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    __table_args__ = (Index("ix_artefacts_owner", "owner_kind", "owner_id"),)

@@ -1,0 +1,78 @@
+"""Every setting of jiahu, read from the environment with the ``JIAHU_`` prefix."""
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+import structlog
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+log = structlog.get_logger(__name__)
+
+
+class Settings(BaseSettings):
+    """Process-wide configuration. Defaults run on one machine with no outside service."""
+
+    model_config = SettingsConfigDict(env_prefix="JIAHU_", env_file=".env", extra="ignore")
+
+    database_url: str = ""
+    data_dir: Path = Path("./var")
+    config_dir: Path | None = None
+    host: str = "127.0.0.1"
+    port: int = 8080
+    secret_key: str = ""
+    public_url: str = ""
+    log_level: str = "INFO"
+    max_upload_bytes: int = 10 * 1024 * 1024
+
+    rasa_url: str = ""
+    rasa_timeout: float = 0.5
+
+    signing_cert: Path | None = None
+    signing_key: Path | None = None
+    signing_key_passphrase: str = ""
+
+    wechat_token: str = ""
+    wechat_appid: str = ""
+    wechat_secret: str = ""
+    wechat_aes_key: str = ""
+    wechat_api_url: str = "https://api.weixin.qq.com"
+
+    telegram_token: str = ""
+    telegram_webhook_secret: str = ""
+    telegram_api_url: str = "https://api.telegram.org"
+
+    hospital_webhook_url: str = ""
+
+    require_fast_pdf: bool = Field(default=True)
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to SQLite under the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'jiahu.db').resolve()}"
+
+    def ensure_secret_key(self) -> str:
+        """Return the secret key, generating one into ``DATA_DIR`` on first start."""
+        if self.secret_key:
+            return self.secret_key
+        key_file = self.data_dir / "secret_key"
+        if key_file.exists():
+            self.secret_key = key_file.read_text().strip()
+            return self.secret_key
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.secret_key = secrets.token_urlsafe(48)
+        key_file.write_text(self.secret_key)
+        key_file.chmod(0o600)
+        log.warning("secret_key.generated", path=str(key_file),
+                    hint="set JIAHU_SECRET_KEY to share one key between server processes")
+        return self.secret_key
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The settings of this process (cached; tests clear the cache)."""
+    return Settings()

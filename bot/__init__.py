@@ -1,0 +1,1 @@
+"""Channel adapters (terminal, WeChat, Telegram, web try-out), the app factory and the CLI."""

@@ -1,0 +1,29 @@
+"""The aiohttp application of ``jiahu serve``: health, channel webhooks, API and console."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from backend.db import ping
+from bot.runtime import Runtime
+
+RUNTIME = web.AppKey("runtime", Runtime)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """200 when the database answers, 503 otherwise (for load balancers and ``make run``)."""
+    runtime = request.app[RUNTIME]
+    if await ping(runtime.db):
+        return web.json_response({"status": "ok", "database": runtime.db.dialect.name})
+    return web.json_response({"status": "unavailable", "database": runtime.db.dialect.name}, status=503)
+
+
+def create_app(runtime: Runtime) -> web.Application:
+    app = web.Application(client_max_size=runtime.settings.max_upload_bytes + 1024 * 1024)
+    app[RUNTIME] = runtime
+    app.router.add_get("/healthz", healthz)
+
+    async def _close(app: web.Application) -> None:
+        await runtime.close()
+
+    app.on_cleanup.append(_close)
+    return app

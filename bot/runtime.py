@@ -1,0 +1,45 @@
+"""Everything a running jiahu process holds: settings, database, the conversation engine."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from backend.catalogue import sync_catalogue
+from backend.config import catalogue
+from backend.db import make_engine, make_sessionmaker, transaction, upgrade
+from backend.settings import Settings
+from flows.engine import Deps, Engine
+from flows.factory import build_engine
+from nlu.base import Recognizer
+from nlu.keywords import KeywordRecognizer
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    engine: Engine
+
+    async def close(self) -> None:
+        await self.db.dispose()
+
+
+async def open_runtime(settings: Settings, *, migrate: bool = True,
+                       recognizer: Recognizer | None = None) -> Runtime:
+    """Prepare a process: secret key, migrations, catalogue, engine."""
+    settings.ensure_secret_key()
+    url = settings.resolved_database_url
+    if migrate:
+        await upgrade(url)
+    db = make_engine(url)
+    sessions = make_sessionmaker(db)
+    async with transaction(sessions) as session:
+        await sync_catalogue(session, catalogue())
+    deps = Deps(sessions=sessions, recognizer=recognizer or KeywordRecognizer())
+    log.info("runtime.ready", database=db.dialect.name)
+    return Runtime(settings=settings, db=db, sessions=sessions, engine=build_engine(deps))

@@ -1,0 +1,94 @@
+"""The terminal channel: the bot in a terminal, files given by path (``jiahu chat``)."""
+from __future__ import annotations
+
+import asyncio
+import getpass
+import mimetypes
+import sys
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TextIO
+
+from bot.base import Channel, numbered
+from flows.engine import Engine
+from flows.types import Inbound, Media, Outbound
+
+
+class TerminalChannel(Channel):
+    name = "terminal"
+
+    def __init__(self, engine: Engine, *, user_id: str | None = None, out: TextIO = sys.stdout,
+                 outbox: Path | None = None, lang: str | None = None) -> None:
+        self.engine = engine
+        self.user_id = user_id or f"terminal-{getpass.getuser()}"
+        self.out = out
+        self.outbox = outbox
+        self.lang = lang
+        self._run = uuid.uuid4().hex[:8]
+        self._count = 0
+
+    def inbound(self, line: str) -> Inbound:
+        """A typed line: a path to an existing file is sent as that file, anything else as text."""
+        self._count += 1
+        message_id = f"{self._run}-{self._count}"
+        candidate = Path(line.strip().strip("'\"")).expanduser()
+        if line.strip() and len(line) < 4096 and candidate.is_file():
+            media = Media(candidate.read_bytes(), mimetypes.guess_type(candidate.name)[0], candidate.name)
+            return Inbound(channel=self.name, user_id=self.user_id, kind="file", media=[media],
+                           message_id=message_id, language=self.lang)
+        return Inbound(channel=self.name, user_id=self.user_id, kind="text", text=line.strip(),
+                       message_id=message_id, language=self.lang)
+
+    async def send(self, line: str) -> list[Outbound]:
+        replies = await self.engine.handle(self.inbound(line))
+        await self.deliver(self.user_id, replies)
+        return replies
+
+    async def start(self) -> list[Outbound]:
+        self._count += 1
+        replies = await self.engine.handle(Inbound(channel=self.name, user_id=self.user_id, kind="event",
+                                                   event="start", message_id=f"{self._run}-start",
+                                                   language=self.lang))
+        await self.deliver(self.user_id, replies)
+        return replies
+
+    async def deliver(self, user_id: str, replies: list[Outbound]) -> None:
+        for reply in replies:
+            if reply.kind in ("document", "image") and reply.data is not None:
+                target = self._save(reply)
+                self.out.write(f"bot: [{reply.filename}] {target}\n")
+                if reply.text:
+                    self.out.write(f"bot: {reply.text}\n")
+            else:
+                text = numbered(reply, self.lang or "zh")
+                self.out.write("bot: " + text.replace("\n", "\n     ") + "\n")
+        self.out.flush()
+
+    def _save(self, reply: Outbound) -> Path:
+        folder = self.outbox or Path("var/outbox")
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / (reply.filename or f"{uuid.uuid4().hex}.bin")
+        target.write_bytes(reply.data or b"")
+        return target
+
+    async def replay(self, lines: Iterable[str]) -> None:
+        """Play one user message per line and print the transcript (``--script``)."""
+        await self.start()
+        for line in lines:
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            self.out.write(f"> {line.rstrip()}\n")
+            await self.send(line.rstrip("\n"))
+
+    async def interactive(self) -> None:
+        await self.start()
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                line = await loop.run_in_executor(None, input, "> ")
+            except (EOFError, KeyboardInterrupt):
+                self.out.write("\n")
+                return
+            if line.strip():
+                await self.send(line)

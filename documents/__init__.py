@@ -1,0 +1,1 @@
+"""Documents: the consent agreement (chat summary and sealed PDF) and the assessment summary."""

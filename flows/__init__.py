@@ -1,0 +1,1 @@
+"""Channel-agnostic conversations: an Inbound goes in, Outbound replies come out."""

@@ -1,0 +1,138 @@
+"""After booking: status, cancellation and complaints (DOMAIN.md: complaints and evaluation)."""
+from __future__ import annotations
+
+from backend import bookings, complaints
+from backend.config import catalogue, hospital_config
+from backend.models import Booking, Slot
+from flows.engine import Turn
+from flows.intake import ask, require_option, slot_label, yes_no
+from flows.steps import END, Answer, Flow, Option, Prompt, Reprompt, Step
+
+
+def booking_label(turn: Turn, booking: Booking, slot: Slot) -> str:
+    return f"{booking.number}｜{slot_label(turn, slot.day, slot.start, slot.end)}"
+
+
+def services_text(turn: Turn, codes: list[str]) -> str:
+    items = catalogue()
+    return "、".join(items.get(c).name(turn.lang) if items.get(c) else c for c in codes)  # type: ignore[union-attr]
+
+
+async def show_status(turn: Turn) -> None:
+    """List the family's bookings with their state."""
+    found = await bookings.bookings_of_user(turn.session, turn.user.id)
+    if not found:
+        turn.say(turn.t("status.none"))
+        return
+    lines = [turn.t("status.header")]
+    for booking, slot in found:
+        lines.append(turn.t("status.line", number=booking.number,
+                            slot=slot_label(turn, slot.day, slot.start, slot.end),
+                            services=services_text(turn, booking.service_codes),
+                            status=turn.t(f"booking.status.{booking.status}")))
+    turn.say("\n".join(lines))
+
+
+# --- cancel ------------------------------------------------------------------------------
+
+async def choose_prompt(turn: Turn) -> Prompt:
+    active = await bookings.bookings_of_user(turn.session, turn.user.id, active_only=True)
+    return Prompt(turn.t("cancel.choose"), [Option(str(b.id), booking_label(turn, b, s), (b.number,))
+                                            for b, s in active])
+
+
+async def choose_accept(turn: Turn, answer: Answer) -> int:
+    return int(require_option(turn, answer).id)
+
+
+async def has_no_active(turn: Turn) -> bool:
+    return not await bookings.bookings_of_user(turn.session, turn.user.id, active_only=True)
+
+
+async def confirm_prompt(turn: Turn) -> Prompt:
+    booking = await turn.session.get_one(Booking, turn.answers["booking"])
+    slot = await turn.session.get_one(Slot, booking.slot_id)
+    return Prompt(turn.t("cancel.confirm", number=booking.number,
+                         slot=slot_label(turn, slot.day, slot.start, slot.end)), yes_no(turn))
+
+
+async def confirm_accept(turn: Turn, answer: Answer) -> str:
+    return require_option(turn, answer).id
+
+
+async def confirm_after(turn: Turn, value: str) -> str | None:
+    booking = await turn.session.get_one(Booking, turn.answers["booking"])
+    if value != "yes":
+        turn.say(turn.t("cancel.keep"))
+        return END
+    if booking.channel_user_id != turn.user.id or booking.status not in bookings.ACTIVE_STATES:
+        raise Reprompt(turn.t("cancel.none"))
+    await bookings.change_status(turn.session, booking, "cancelled", actor=f"family:{turn.user.channel}")
+    turn.say(turn.t("cancel.cancelled", number=booking.number))
+    return END
+
+
+async def _nothing(turn: Turn) -> None:
+    return None
+
+
+def cancel_flow() -> Flow:
+    return Flow("cancel", [
+        Step("booking", choose_prompt, choose_accept),
+        Step("confirm", confirm_prompt, confirm_accept, after=confirm_after),
+    ], _nothing)
+
+
+# --- complaint ---------------------------------------------------------------------------
+
+async def complaint_text_accept(turn: Turn, answer: Answer) -> str:
+    if len(answer.text) < 2:
+        raise Reprompt(turn.t("complaint.what"))
+    return answer.text
+
+
+async def complaint_booking_prompt(turn: Turn) -> Prompt:
+    found = await bookings.bookings_of_user(turn.session, turn.user.id)
+    options = [Option(str(b.id), booking_label(turn, b, s), (b.number,)) for b, s in found[:8]]
+    return Prompt(turn.t("complaint.booking"),
+                  [*options, Option("none", turn.t("complaint.booking.none"), ("无关", "没有", "none"))])
+
+
+async def complaint_booking_accept(turn: Turn, answer: Answer) -> str:
+    return require_option(turn, answer).id
+
+
+def contact_options(turn: Turn) -> list[Option]:
+    return [Option("phone", turn.t("complaint.contact.phone"), ("电话", "phone", "call")),
+            Option("chat", turn.t("complaint.contact.chat"), ("这里", "微信", "chat", "here"))]
+
+
+async def complaint_contact_accept(turn: Turn, answer: Answer) -> str:
+    return require_option(turn, answer).id
+
+
+async def complaint_finish(turn: Turn) -> None:
+    booking = turn.answers.get("complaint_booking")
+    complaint = await complaints.file_complaint(
+        turn.session, channel_user_id=turn.user.id, text=turn.answers["complaint_text"],
+        booking_id=int(booking) if booking and booking != "none" else None,
+        contact_preference=turn.answers["complaint_contact"])
+    turn.say(turn.t("complaint.done", number=complaint.number))
+
+
+def complaint_flow() -> Flow:
+    return Flow("complaint", [
+        Step("complaint_text", ask("complaint.what"), complaint_text_accept),
+        Step("complaint_booking", complaint_booking_prompt, complaint_booking_accept),
+        Step("complaint_contact", ask("complaint.contact", contact_options), complaint_contact_accept),
+    ], complaint_finish)
+
+
+def services_overview(turn: Turn) -> str:
+    items, config = catalogue(), hospital_config()
+    lines = [turn.t("services.list", fees=config.fees.total)]
+    lines += [turn.t("services.item", name=s.name(turn.lang), price=s.price) for s in items.bookable]
+    negative = [s.name(turn.lang) for s in items.services if s.listed == "negative"]
+    if negative:
+        lines.append(turn.t("services.negative", items="、".join(negative)))
+    return "\n".join(lines)

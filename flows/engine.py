@@ -1,0 +1,416 @@
+"""The conversation engine: one turn in, replies out, state saved after every turn.
+
+It owns navigation — asking, re-asking, back, restart, cancel, hand-off, help, language — so
+that flows read as lists of steps (see flows/steps.py).
+"""
+from __future__ import annotations
+
+import copy
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import structlog
+import yaml
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm.attributes import flag_modified
+
+from backend import conversations
+from backend.config import hospital_config
+from backend.crypto import mask
+from backend.db import transaction
+from backend.models import ChannelUser, ConversationState
+from flows.messages import t
+from flows.steps import END, STAY, Answer, Flow, Option, Prompt, Reprompt, Step, match_many, match_option, normalize
+from flows.types import Inbound, Outbound
+from nlu.base import Parse, Recognizer
+
+log = structlog.get_logger(__name__)
+
+MISSES_BEFORE_HUMAN = 2
+ConsentDocuments = Callable[["Turn", int], Awaitable[list[Outbound]]]
+
+
+@lru_cache(maxsize=1)
+def command_words() -> dict[str, set[str]]:
+    raw = yaml.safe_load((Path(__file__).parent / "messages" / "commands.yaml").read_text("utf-8"))
+    return {name: {normalize(w) for w in words} for name, words in raw.items()}
+
+
+@dataclass
+class Deps:
+    """What the flows need from outside: storage, understanding, documents and a clock."""
+
+    sessions: async_sessionmaker[AsyncSession]
+    recognizer: Recognizer
+    consent_documents: ConsentDocuments | None = None
+    today: Callable[[], date] | None = None
+
+
+@dataclass
+class Turn:
+    """One turn of one conversation: what came in, the state, and the replies collected."""
+
+    session: AsyncSession
+    user: ChannelUser
+    inbound: Inbound
+    data: dict[str, Any]
+    deps: Deps
+    replies: list[Outbound] = field(default_factory=list)
+    _parse: Parse | None = None
+
+    @property
+    def lang(self) -> str:
+        return str(self.data.get("lang", "zh"))
+
+    @property
+    def answers(self) -> dict[str, Any]:
+        return self.data.setdefault("answers", {})
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        return self.data.setdefault("meta", {})
+
+    def t(self, key: str, **values: object) -> str:
+        return t(self.lang, key, **values)
+
+    def say(self, text: str) -> None:
+        if text:
+            self.replies.append(Outbound.say(text))
+
+    def today(self) -> date:
+        return self.deps.today() if self.deps.today else date.today()
+
+    async def parse(self) -> Parse:
+        """The NLU reading of the inbound text, computed once per turn."""
+        if self._parse is None:
+            self._parse = await self.deps.recognizer.parse(self.inbound.text or "")
+        return self._parse
+
+
+class Engine:
+    """Runs flows for every channel. ``handle`` is the only entry point channels call."""
+
+    def __init__(self, deps: Deps, flows: dict[str, Flow], menu: MenuHandler) -> None:
+        self.deps = deps
+        self.flows = flows
+        self.menu = menu
+
+    async def handle(self, inbound: Inbound) -> list[Outbound]:
+        """Process one inbound event; a redelivered channel message gets no second reply.
+
+        A failure inside a turn rolls the turn back (the state stays as it was before the
+        message) and the family gets a polite apology instead of silence.
+        """
+        try:
+            return await self._handle(inbound)
+        except Exception:
+            log.exception("turn.failed", channel=inbound.channel, user=mask(inbound.user_id))
+            lang = inbound.language or "zh"
+            return [Outbound.say(t(lang, "error.internal", hotline=hospital_config().hospital.hotline))]
+
+    async def _handle(self, inbound: Inbound) -> list[Outbound]:
+        async with transaction(self.deps.sessions) as session:
+            user = await conversations.get_or_create_user(
+                session, inbound.channel, inbound.user_id, language=inbound.language,
+                display_name=inbound.display_name, is_tryout=inbound.is_tryout)
+            payload = _inbound_payload(inbound)
+            entry = await conversations.record_inbound(
+                session, user, kind=inbound.kind, text=inbound.text,
+                channel_message_id=inbound.message_id, payload=payload)
+            if entry is None:
+                log.info("inbound.duplicate", channel=inbound.channel, message_id=inbound.message_id)
+                return []
+            state = await conversations.load_state(session, user)
+            data = copy.deepcopy(state.data or {})
+            data.setdefault("lang", inbound.language or user.language or "zh")
+            turn = Turn(session=session, user=user, inbound=inbound, data=data, deps=self.deps)
+            if state.taken_over_by:
+                return []  # a member of staff is talking; the bot stays quiet
+            await self._dispatch(turn, state)
+            for reply in turn.replies:
+                await conversations.record_outbound(session, user, kind=reply.kind, text=reply.text,
+                                                    payload=_outbound_payload(reply))
+            state.data = turn.data
+            flag_modified(state, "data")
+            state.turn += 1
+            log.info("turn", channel=inbound.channel, user=mask(inbound.user_id),
+                     flow=state.flow, step=state.step, replies=len(turn.replies))
+            return turn.replies
+
+    # --- dispatch -------------------------------------------------------------------------
+
+    async def _dispatch(self, turn: Turn, state: ConversationState) -> None:
+        inbound = turn.inbound
+        if inbound.event == "unsubscribe":
+            turn.user.subscribed = False
+            return
+        if inbound.event in ("start", "subscribe"):
+            turn.user.subscribed = True
+            turn.say(turn.t("welcome", hospital=_hospital_name(turn.lang)))
+            if state.flow:
+                await self._ask(turn, state, self._current(state))
+            else:
+                await self.menu.show(turn, state)
+            return
+        if inbound.event and inbound.event.startswith("menu:"):
+            await self.menu.run_action(self, turn, state, inbound.event.removeprefix("menu:"))
+            return
+        if inbound.kind == "voice" and not inbound.text:
+            turn.say(turn.t("voice_unrecognized"))
+            await self._reask(turn, state)
+            return
+        if inbound.kind == "unsupported":
+            turn.say(turn.t("unsupported_message"))
+            await self._reask(turn, state)
+            return
+        if inbound.choice_context and state.flow and inbound.choice_context != _context(state):
+            turn.say(turn.t("stale_choice"))
+            await self._reask(turn, state)
+            return
+        if inbound.text and await self._global_command(turn, state):
+            return
+        if state.flow:
+            await self._answer(turn, state)
+        else:
+            await self.menu.handle(self, turn, state)
+
+    async def _global_command(self, turn: Turn, state: ConversationState) -> bool:
+        words = command_words()
+        said = normalize(turn.inbound.text or "")
+        command = next((name for name, options in words.items() if said in options), None)
+        if command is None and state.step not in _FREE_TEXT_SAFE:
+            parse = await turn.parse()
+            if parse.intent == "human_handoff" and parse.confidence >= 0.8:
+                command = "human"
+        if command is None:
+            return False
+        if command == "human":
+            await conversations.request_handoff(turn.session, turn.user, state.flow, state.step)
+            turn.say(turn.t("handoff.queued", hotline=hospital_config().hospital.hotline))
+        elif command in ("lang_en", "lang_zh"):
+            turn.data["lang"] = "en" if command == "lang_en" else "zh"
+            turn.user.language = turn.data["lang"]
+            turn.say(turn.t("lang.switched"))
+            await self._reask(turn, state)
+        elif command == "help":
+            await self._help(turn, state)
+        elif command == "restart":
+            turn.say(turn.t("restart.done"))
+            if state.flow:
+                await self.start(turn, state, state.flow)
+            else:
+                await self.menu.show(turn, state)
+        elif command == "back":
+            await self._back(turn, state)
+        elif command == "cancel":
+            if state.flow:
+                turn.data["suspended"] = {"flow": state.flow, "step": state.step,
+                                          "answers": turn.answers, "meta": turn.meta,
+                                          "history": turn.data.get("history", [])}
+                self._clear(turn, state)
+                turn.say(turn.t("cancel.done"))
+                await self.menu.show(turn, state)
+            else:
+                turn.say(turn.t("cancel.idle"))
+                await self.menu.show(turn, state)
+        elif command == "resume":
+            if not state.flow and turn.data.get("suspended"):
+                await self.resume(turn, state)
+            else:
+                return False
+        return True
+
+    # --- navigation -----------------------------------------------------------------------
+
+    async def start(self, turn: Turn, state: ConversationState, flow_name: str) -> None:
+        """Begin a flow at its first step, forgetting any earlier answers of the conversation."""
+        self._clear(turn, state)
+        turn.data.pop("suspended", None)
+        state.flow = flow_name
+        flow = self.flows[flow_name]
+        await self._advance(turn, state, flow, -1)
+
+    async def resume(self, turn: Turn, state: ConversationState) -> None:
+        saved = turn.data.pop("suspended")
+        state.flow, state.step = saved["flow"], saved["step"]
+        turn.data.update(answers=saved["answers"], meta=saved["meta"], history=saved["history"])
+        await self._ask(turn, state, self._current(state))
+
+    def _clear(self, turn: Turn, state: ConversationState) -> None:
+        state.flow = state.step = None
+        for key in ("answers", "meta", "history", "offered", "misses"):
+            turn.data.pop(key, None)
+
+    def _current(self, state: ConversationState) -> Step:
+        return self.flows[state.flow].step(state.step)  # type: ignore[index,arg-type]
+
+    async def _advance(self, turn: Turn, state: ConversationState, flow: Flow, index: int) -> None:
+        """Ask the next step after ``index`` that applies, or finish the flow."""
+        for step in flow.steps[index + 1:]:
+            if not step.skip(turn):
+                await self._ask(turn, state, step)
+                return
+        await flow.finish(turn)
+        if state.flow == flow.name:
+            self._clear(turn, state)
+
+    async def _ask(self, turn: Turn, state: ConversationState, step: Step) -> None:
+        state.step = step.name
+        prompt = await step.prompt(turn)
+        self._render(turn, state, prompt)
+
+    def _render(self, turn: Turn, state: ConversationState, prompt: Prompt) -> None:
+        for line in prompt.preface:
+            turn.say(line)
+        turn.data["offered"] = [{"id": o.id, "label": o.label, "aliases": list(o.aliases)}
+                                for o in prompt.options]
+        if prompt.options:
+            turn.replies.append(Outbound(kind="choices", text=prompt.text,
+                                         choices=[o.as_choice() for o in prompt.options],
+                                         context=_context(state), multiple=prompt.multiple,
+                                         request_contact=prompt.request_contact))
+        else:
+            turn.replies.append(Outbound(kind="text", text=prompt.text, context=_context(state),
+                                         request_contact=prompt.request_contact))
+
+    async def _reask(self, turn: Turn, state: ConversationState) -> None:
+        if state.flow:
+            await self._ask(turn, state, self._current(state))
+        else:
+            await self.menu.show(turn, state)
+
+    async def _back(self, turn: Turn, state: ConversationState) -> None:
+        history: list[str] = turn.data.get("history", [])
+        if not state.flow or not history:
+            turn.say(turn.t("back.none"))
+            await self._reask(turn, state)
+            return
+        previous = history.pop()
+        turn.answers.pop(previous, None)
+        turn.say(turn.t("back.done"))
+        await self._ask(turn, state, self.flows[state.flow].step(previous))
+
+    async def _help(self, turn: Turn, state: ConversationState) -> None:
+        hotline = hospital_config().hospital.hotline
+        if state.flow:
+            prompt = await self._current(state).prompt(turn)
+            turn.say(turn.t("help", question=prompt.text.splitlines()[-1], hotline=hotline))
+            self._render(turn, state, Prompt(prompt.text, prompt.options, prompt.multiple,
+                                             prompt.request_contact))
+        else:
+            turn.say(turn.t("help.idle", hotline=hotline))
+            await self.menu.show(turn, state)
+
+    async def _answer(self, turn: Turn, state: ConversationState) -> None:
+        flow = self.flows[state.flow]  # type: ignore[index]
+        step = flow.step(state.step)  # type: ignore[arg-type]
+        inbound = turn.inbound
+        if inbound.media and not step.accepts_media:
+            turn.say(turn.t("media_not_expected"))
+            await self._ask(turn, state, step)
+            return
+        offered = [Option(o["id"], o["label"], tuple(o.get("aliases", ())))
+                   for o in turn.data.get("offered", [])]
+        text = (inbound.text or "").strip()
+        option = next((o for o in offered if o.id == inbound.choice), None) if inbound.choice else None
+        if option is None and offered and text:
+            option = match_option(text, offered)
+            if option is None and {o.id for o in offered} >= {"yes", "no"}:
+                option = await _yes_no(turn, offered)
+        answer = Answer(text=text or (option.label if option else ""), option=option,
+                        options=match_many(text, offered) if offered and text else [],
+                        media=list(inbound.media), location=inbound.location)
+        if option is not None and not answer.options:
+            answer.options = [option]
+        try:
+            value = await step.accept(turn, answer)
+        except Reprompt as reprompt:
+            misses = int(turn.data.get("misses", 0)) + 1
+            turn.data["misses"] = misses
+            turn.say(reprompt.message)
+            await self._ask(turn, state, step)
+            if misses >= MISSES_BEFORE_HUMAN:
+                turn.say(turn.t("offer_human", hotline=hospital_config().hospital.hotline))
+            return
+        turn.data["misses"] = 0
+        if value is STAY:
+            return
+        turn.answers[step.name] = value
+        history = turn.data.setdefault("history", [])
+        if step.name in history:
+            history.remove(step.name)
+        history.append(step.name)
+        jump = await step.after(turn, value)
+        if state.flow != flow.name:  # the step started another flow or ended this one
+            return
+        if jump == END:
+            self._clear(turn, state)
+        elif jump:
+            await self._ask(turn, state, flow.step(jump))
+        else:
+            await self._advance(turn, state, flow, flow.index(step.name))
+
+
+class MenuHandler:
+    """What happens outside any flow; the idle menu (flows/menu.py implements it)."""
+
+    async def show(self, turn: Turn, state: ConversationState) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    async def handle(self, engine: Engine, turn: Turn, state: ConversationState) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    async def run_action(self, engine: Engine, turn: Turn, state: ConversationState,
+                         action: str) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+
+_FREE_TEXT_SAFE = {"patient_name", "applicant_name", "present_name", "consent", "complaint_text"}
+
+
+async def _yes_no(turn: Turn, offered: list[Option]) -> Option | None:
+    parse = await turn.parse()
+    if parse.confidence >= 0.6 and parse.intent in ("affirm", "deny"):
+        wanted = "yes" if parse.intent == "affirm" else "no"
+        return next(o for o in offered if o.id == wanted)
+    return None
+
+
+def _context(state: ConversationState) -> str:
+    return f"{state.flow}:{state.step}"
+
+
+def _hospital_name(lang: str) -> str:
+    hospital = hospital_config().hospital
+    return hospital.name_zh if lang == "zh" else hospital.name_en
+
+
+def _inbound_payload(inbound: Inbound) -> dict[str, Any] | None:
+    payload: dict[str, Any] = {}
+    if inbound.choice:
+        payload["choice"] = inbound.choice
+    if inbound.event:
+        payload["event"] = inbound.event
+    if inbound.media:
+        payload["media"] = [{"content_type": m.content_type, "size": len(m.data),
+                             "filename": m.filename} for m in inbound.media]
+    if inbound.location:
+        payload["location"] = {"lat": inbound.location.latitude, "lon": inbound.location.longitude,
+                               "label": inbound.location.label}
+    if inbound.is_tryout:
+        payload["tryout"] = True
+    return payload or None
+
+
+def _outbound_payload(reply: Outbound) -> dict[str, Any] | None:
+    payload: dict[str, Any] = {}
+    if reply.choices:
+        payload["choices"] = [{"id": c.id, "label": c.label} for c in reply.choices]
+    if reply.filename:
+        payload["file"] = {"filename": reply.filename, "content_type": reply.content_type,
+                           "size": len(reply.data or b""), "url": reply.url}
+    return payload or None

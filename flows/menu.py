@@ -1,0 +1,99 @@
+"""Outside any flow: the menu, and routing free text to a flow by its intent."""
+from __future__ import annotations
+
+from backend import conversations
+from backend.config import hospital_config
+from backend.models import ConversationState
+from flows.aftercare import has_no_active, services_overview, show_status
+from flows.engine import Engine, MenuHandler, Turn
+from flows.steps import Option, match_option
+from flows.types import Outbound
+from nlu.base import CONFIDENT
+
+ACTIONS_BY_INTENT = {
+    "book_service": "book", "check_booking": "status", "cancel_booking": "cancel",
+    "reschedule_booking": "cancel", "complaint": "complaint", "ask_price": "services",
+    "ask_services": "services", "ask_eligibility": "services", "human_handoff": "human",
+    "greet": "greet", "goodbye": "goodbye",
+}
+
+
+class Menu(MenuHandler):
+    def options(self, turn: Turn) -> list[Option]:
+        options = [Option("book", turn.t("menu.book"), ("预约", "book"))]
+        if turn.data.get("suspended"):
+            options.insert(0, Option("resume", turn.t("menu.resume"), ("继续", "continue")))
+        options += [Option("status", turn.t("menu.status"), ("查询", "status")),
+                    Option("cancel", turn.t("menu.cancel"), ("取消预约",)),
+                    Option("complaint", turn.t("menu.complaint"), ("投诉", "complaint")),
+                    Option("services", turn.t("menu.services"), ("价格", "服务", "price", "services")),
+                    Option("human", turn.t("menu.human"), ("人工",))]
+        return options
+
+    async def show(self, turn: Turn, state: ConversationState) -> None:
+        state.step = None
+        options = self.options(turn)
+        turn.data["offered"] = [{"id": o.id, "label": o.label, "aliases": list(o.aliases)} for o in options]
+        turn.replies.append(Outbound(kind="choices", text=turn.t("menu"),
+                                     choices=[o.as_choice() for o in options], context="menu"))
+
+    async def handle(self, engine: Engine, turn: Turn, state: ConversationState) -> None:
+        options = self.options(turn)
+        shown = [Option(o["id"], o["label"], tuple(o.get("aliases", ())))
+                 for o in turn.data.get("offered", [])] or options
+        text = turn.inbound.text or ""
+        option = next((o for o in options if o.id == turn.inbound.choice), None)
+        if option is None and text:
+            option = match_option(text, shown) or match_option(text, options)
+        if option is not None:
+            await self.run_action(engine, turn, state, option.id)
+            return
+        parse = await turn.parse()
+        action = ACTIONS_BY_INTENT.get(parse.intent or "")
+        if action and parse.confidence >= CONFIDENT:
+            await self.run_action(engine, turn, state, action)
+            return
+        turn.say(turn.t("not_understood"))
+        suggestions = [ACTIONS_BY_INTENT[name] for name, score in parse.ranking[:3]
+                       if name in ACTIONS_BY_INTENT and score > 0.15]
+        if suggestions:
+            picks = [o for o in options if o.id in dict.fromkeys(suggestions)][:2]
+            if picks:
+                turn.data["offered"] = [{"id": o.id, "label": o.label, "aliases": list(o.aliases)}
+                                        for o in picks]
+                turn.replies.append(Outbound(kind="choices", text=turn.t("maybe_meant"),
+                                             choices=[o.as_choice() for o in picks], context="menu"))
+                return
+        await self.show(turn, state)
+
+    async def run_action(self, engine: Engine, turn: Turn, state: ConversationState, action: str) -> None:
+        if action == "resume" and turn.data.get("suspended"):
+            await engine.resume(turn, state)
+        elif action in ("book", "resume"):
+            if turn.data.get("suspended", {}).get("flow") == "intake":
+                await engine.resume(turn, state)
+            else:
+                await engine.start(turn, state, "intake")
+        elif action == "status":
+            await show_status(turn)
+            await self.show(turn, state)
+        elif action == "cancel":
+            if await has_no_active(turn):
+                turn.say(turn.t("cancel.none"))
+                await self.show(turn, state)
+            else:
+                await engine.start(turn, state, "cancel")
+        elif action == "complaint":
+            await engine.start(turn, state, "complaint")
+        elif action == "services":
+            turn.say(services_overview(turn))
+            await self.show(turn, state)
+        elif action == "human":
+            await conversations.request_handoff(turn.session, turn.user, None, None)
+            turn.say(turn.t("handoff.queued", hotline=hospital_config().hospital.hotline))
+        elif action == "goodbye":
+            turn.say(turn.t("goodbye"))
+        else:  # greet
+            turn.say(turn.t("welcome", hospital=hospital_config().hospital.name_zh
+                            if turn.lang == "zh" else hospital_config().hospital.name_en))
+            await self.show(turn, state)

@@ -1,0 +1,73 @@
+"""The one shape every channel speaks: an ``Inbound`` event in, ``Outbound`` replies out."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+OutboundKind = Literal["text", "choices", "document", "image"]
+
+
+@dataclass(frozen=True)
+class Media:
+    """A file the family sent: the bytes, and what the channel claims about them."""
+
+    data: bytes
+    content_type: str | None = None
+    filename: str | None = None
+
+
+@dataclass(frozen=True)
+class Location:
+    latitude: float
+    longitude: float
+    label: str | None = None
+
+
+@dataclass
+class Inbound:
+    """One thing a family did in a channel: a message, a button, a file, a location, an event.
+
+    ``kind`` is what the channel received (text, choice, image, file, voice, location, event,
+    unsupported); ``event`` names events such as ``start``, ``subscribe``, ``unsubscribe`` or a
+    menu entry ``menu:book``. ``choice_context`` is the step a pressed button belonged to.
+    """
+
+    channel: str
+    user_id: str
+    kind: str = "text"
+    text: str | None = None
+    choice: str | None = None
+    choice_context: str | None = None
+    media: list[Media] = field(default_factory=list)
+    location: Location | None = None
+    event: str | None = None
+    message_id: str | None = None
+    language: str | None = None
+    display_name: str | None = None
+    is_tryout: bool = False
+
+
+@dataclass(frozen=True)
+class Choice:
+    id: str
+    label: str
+
+
+@dataclass
+class Outbound:
+    """One reply. Channels render ``choices`` their own way (numbers, keyboards, buttons)."""
+
+    kind: OutboundKind
+    text: str = ""
+    choices: list[Choice] = field(default_factory=list)
+    context: str | None = None
+    multiple: bool = False
+    request_contact: bool = False
+    data: bytes | None = None
+    filename: str | None = None
+    content_type: str | None = None
+    url: str | None = None
+
+    @classmethod
+    def say(cls, text: str) -> Outbound:
+        return cls(kind="text", text=text)

@@ -4,6 +4,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from backend.db import ping
+from bot import telegram, wechat
+from bot.downloads import download_handler
 from bot.runtime import Runtime
 
 RUNTIME = web.AppKey("runtime", Runtime)
@@ -21,6 +23,9 @@ def create_app(runtime: Runtime) -> web.Application:
     app = web.Application(client_max_size=runtime.settings.max_upload_bytes + 1024 * 1024)
     app[RUNTIME] = runtime
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/d/{id:\\d+}/{name}", download_handler(runtime.sessions))
+    wechat.setup(app, runtime)
+    telegram.setup(app, runtime)
 
     async def _close(app: web.Application) -> None:
         await runtime.close()

@@ -12,11 +12,22 @@ from aiohttp import web
 from backend.db import upgrade_sync
 from backend.logs import configure_logging
 from backend.settings import get_settings
+from bot import telegram, wechat
+from nlu import cli as nlu_cli
 
 app = typer.Typer(help="家护 jiahu — home nursing intake service.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(wechat.cli, name="wechat")
+app.add_typer(nlu_cli.app, name="nlu", help="Understanding free text: train, parse, evaluate.")
+app.add_typer(telegram.cli, name="telegram")
+
+
+@app.callback()
+def _logging() -> None:
+    """Logs go to stderr, so that commands printing JSON keep stdout clean."""
+    configure_logging(get_settings().log_level)
 
 
 @app.command()

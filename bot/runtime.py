@@ -1,6 +1,7 @@
 """Everything a running jiahu process holds: settings, database, the conversation engine."""
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 import structlog
@@ -12,8 +13,8 @@ from backend.db import make_engine, make_sessionmaker, transaction, upgrade
 from backend.settings import Settings
 from flows.engine import Deps, Engine
 from flows.factory import build_engine
+from nlu import make_recognizer
 from nlu.base import Recognizer
-from nlu.keywords import KeywordRecognizer
 
 log = structlog.get_logger(__name__)
 
@@ -40,6 +41,16 @@ async def open_runtime(settings: Settings, *, migrate: bool = True,
     sessions = make_sessionmaker(db)
     async with transaction(sessions) as session:
         await sync_catalogue(session, catalogue())
-    deps = Deps(sessions=sessions, recognizer=recognizer or KeywordRecognizer())
+    if recognizer is None:
+        recognizer = make_recognizer(settings)
+        await asyncio.to_thread(_warm_up, recognizer)
+    deps = Deps(sessions=sessions, recognizer=recognizer)
     log.info("runtime.ready", database=db.dialect.name)
     return Runtime(settings=settings, db=db, sessions=sessions, engine=build_engine(deps))
+
+
+def _warm_up(recognizer: Recognizer) -> None:
+    """Load (or train, when missing or stale) the embedded model before the first message."""
+    load = getattr(recognizer, "load", None) or getattr(getattr(recognizer, "fallback", None), "load", None)
+    if load is not None:
+        load()

@@ -18,11 +18,11 @@ from flows.types import Inbound, Media, Outbound
 class TerminalChannel(Channel):
     name = "terminal"
 
-    def __init__(self, engine: Engine, *, user_id: str | None = None, out: TextIO = sys.stdout,
+    def __init__(self, engine: Engine, *, user_id: str | None = None, out: TextIO | None = None,
                  outbox: Path | None = None, lang: str | None = None) -> None:
         self.engine = engine
         self.user_id = user_id or f"terminal-{getpass.getuser()}"
-        self.out = out
+        self.out = out or sys.stdout
         self.outbox = outbox
         self.lang = lang
         self._run = uuid.uuid4().hex[:8]

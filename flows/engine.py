@@ -25,7 +25,7 @@ from backend.db import transaction
 from backend.models import ChannelUser, ConversationState
 from flows.messages import t
 from flows.steps import END, STAY, Answer, Flow, Option, Prompt, Reprompt, Step, match_many, match_option, normalize
-from flows.types import Inbound, Outbound
+from flows.types import Inbound, Outbound, context_token
 from nlu.base import Parse, Recognizer
 
 log = structlog.get_logger(__name__)
@@ -167,7 +167,8 @@ class Engine:
             turn.say(turn.t("unsupported_message"))
             await self._reask(turn, state)
             return
-        if inbound.choice_context and state.flow and inbound.choice_context != _context(state):
+        if inbound.choice_context and state.flow and inbound.choice_context not in (
+                _context(state), context_token(_context(state))):
             turn.say(turn.t("stale_choice"))
             await self._reask(turn, state)
             return
@@ -182,7 +183,10 @@ class Engine:
         words = command_words()
         said = normalize(turn.inbound.text or "")
         command = next((name for name, options in words.items() if said in options), None)
-        if command is None and state.step not in _FREE_TEXT_SAFE:
+        offered = [Option(o["id"], o["label"], tuple(o.get("aliases", ())))
+                   for o in turn.data.get("offered", [])]
+        if command is None and state.step not in _FREE_TEXT_SAFE and not match_option(
+                turn.inbound.text or "", offered):
             parse = await turn.parse()
             if parse.intent == "human_handoff" and parse.confidence >= 0.8:
                 command = "human"

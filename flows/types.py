@@ -1,6 +1,7 @@
 """The one shape every channel speaks: an ``Inbound`` event in, ``Outbound`` replies out."""
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -55,7 +56,11 @@ class Choice:
 
 @dataclass
 class Outbound:
-    """One reply. Channels render ``choices`` their own way (numbers, keyboards, buttons)."""
+    """One reply. Channels render ``choices`` their own way (numbers, keyboards, buttons).
+
+    A ``document`` carries the file (``data``), a signed download ``url`` and PNG ``pages`` for
+    channels that cannot send files (WeChat shows the pages and the link).
+    """
 
     kind: OutboundKind
     text: str = ""
@@ -67,7 +72,13 @@ class Outbound:
     filename: str | None = None
     content_type: str | None = None
     url: str | None = None
+    pages: list[bytes] = field(default_factory=list)
 
     @classmethod
     def say(cls, text: str) -> Outbound:
         return cls(kind="text", text=text)
+
+
+def context_token(context: str) -> str:
+    """A short stable token for a step's context, small enough for button callback data."""
+    return f"{zlib.crc32(context.encode()):08x}"

@@ -17,7 +17,8 @@ __all__ = [
     "extract_services", "extract_time_of_day", "relation_label",
 ]
 
-_PHONE = re.compile(r"(?<!\d)(?:\+?86[\s-]?)?(1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}|0\d{2,3}-?\d{7,8})(?!\d)")
+_PHONE = re.compile(
+    r"(?<!\d)(?:\+?86[\s-]?)?(1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}|0\d{2,3}-?\d{7,8})(?!\d)")
 _ID = re.compile(r"(?<![0-9])(\d{17}[\dXx])(?![0-9])")
 
 RELATIONS: dict[str, list[str]] = {
@@ -119,7 +120,8 @@ def extract_services(text: str) -> list[Entity]:
     """Catalogue codes named in the text, through each item's synonyms (positive and negative)."""
     cat = catalogue()
     return _matcher("service", cat, lambda: {
-        item.code: [item.name_zh, item.name_en, *item.synonyms] for item in cat.services}).find(text)
+        item.code: [item.name_zh, item.name_en, *item.synonyms] for item in cat.services
+    }).find(text)
 
 
 def extract_districts(text: str) -> list[Entity]:
@@ -191,7 +193,8 @@ def extract_phones(text: str) -> list[Entity]:
     for match in _PHONE.finditer(text):
         phone = normalize_phone(match.group(1))
         if phone:
-            found.append(Entity("phone", phone, match.start(1), match.end(1), match.group(1), "regex"))
+            found.append(Entity("phone", phone, match.start(1), match.end(1), match.group(1),
+                                "regex"))
     return found
 
 

@@ -107,12 +107,22 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path,
     asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+@pytest.fixture(scope="session")
+def trained_recognizer(tmp_path_factory: pytest.TempPathFactory) -> object:
+    """The embedded NLU model, trained once per test session from nlu/data."""
+    from nlu.embedded import EmbeddedRecognizer
+
+    recognizer = EmbeddedRecognizer(tmp_path_factory.mktemp("nlu-model"))
+    recognizer.load()
+    return recognizer
+
+
 @pytest.fixture
-async def runtime(database_url: str) -> AsyncIterator[object]:
+async def runtime(database_url: str, trained_recognizer: object) -> AsyncIterator[object]:
     from backend.settings import get_settings
     from bot.runtime import open_runtime
 
-    rt = await open_runtime(get_settings(), migrate=False)
+    rt = await open_runtime(get_settings(), migrate=False, recognizer=trained_recognizer)
     rt.engine.deps.today = lambda: date(2026, 11, 25)
     try:
         yield rt

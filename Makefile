@@ -4,8 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Debian packages: WeasyPrint's pango, HarfBuzz subsetting (fast PDF fonts), CJK fonts,
-# and the PDF tools the tests check documents with.
-DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk poppler-utils qpdf
+# the PDF tools the tests check documents with, and Chromium for the browser tests.
+DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk poppler-utils qpdf chromium
 
 .PHONY: install system-deps run test bench clean
 

@@ -11,8 +11,10 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend import audit, notify
+from backend.care import check_assignment
 from backend.config import Catalogue, HospitalConfig
-from backend.models import Booking, BookingEvent, Slot
+from backend.models import Booking, BookingEvent, CareWorker, Slot
 
 ACTIVE_STATES = ("requested", "confirmed", "assigned")
 
@@ -112,6 +114,11 @@ async def create_booking(session: AsyncSession, new: NewBooking, actor: str) -> 
     await session.flush()
     session.add(BookingEvent(booking_id=booking.id, from_status=None, to_status="requested", actor=actor))
     await session.flush()
+    await audit.record(session, actor, "booking.requested", f"booking:{booking.id}",
+                       {"number": booking.number, "slot": booking.slot_id})
+    await notify.notify_hospital(session, "booking.requested", {
+        "number": booking.number, "date": slot.day.isoformat(), "status": "requested",
+        "services": new.service_codes, "district": new.district})
     return booking
 
 
@@ -125,14 +132,78 @@ async def bookings_of_user(session: AsyncSession, channel_user_id: int,
     return [(b, s) for b, s in (await session.execute(query)).all()]
 
 
+TRANSITIONS: dict[str, set[str]] = {
+    "requested": {"confirmed", "rejected", "cancelled"},
+    "confirmed": {"assigned", "rejected", "cancelled"},
+    "assigned": {"assigned", "completed", "cancelled"},
+    "completed": set(),
+    "rejected": set(),
+    "cancelled": set(),
+}
+
+
+class BadTransition(ValueError):
+    """A booking cannot move from its state to the one asked for."""
+
+
 async def change_status(session: AsyncSession, booking: Booking, to_status: str, actor: str,
-                        note: str | None = None) -> Booking:
-    """Move a booking to another state and record who did it and when."""
+                        note: str | None = None, *, tell_family: bool = True) -> Booking:
+    """Move a booking to another state, recording who did it and when, and tell the family
+    (through their channel) and the hospital's system."""
     previous = booking.status
+    if to_status not in TRANSITIONS.get(previous, set()):
+        raise BadTransition(f"a {previous} booking cannot become {to_status}")
     booking.status = to_status
     if to_status in ("cancelled", "rejected") and previous in ACTIVE_STATES:
         await release_place(session, booking.slot_id)
     session.add(BookingEvent(booking_id=booking.id, from_status=previous, to_status=to_status,
                              actor=actor, note=note))
     await session.flush()
+    await audit.record(session, actor, f"booking.{to_status}", f"booking:{booking.id}",
+                       {"number": booking.number, "from": previous, "note": note})
+    slot = await session.get_one(Slot, booking.slot_id)
+    values = {"number": booking.number, "date": slot.day.isoformat(), "start": slot.start.strftime("%H:%M"),
+              "end": slot.end.strftime("%H:%M"), "note": note or ""}
+    if booking.nurse_id:
+        worker = await session.get(CareWorker, booking.nurse_id)
+        values["nurse"] = f"{worker.name}（{worker.title}）" if worker else ""
+    if tell_family:
+        await notify.notify_family(session, booking.channel_user_id, f"booking.{to_status}",
+                                   message=f"notify.booking.{to_status}", values=values)
+    await notify.notify_hospital(session, f"booking.{to_status}", {**values, "status": to_status,
+                                                                   "previous": previous})
     return booking
+
+
+async def assign(session: AsyncSession, booking: Booking, worker: CareWorker, actor: str) -> Booking:
+    """Assign a qualified worker (DOMAIN.md: a booking is only assigned to someone who qualifies)."""
+    check_assignment(worker, booking)
+    booking.nurse_id = worker.id
+    return await change_status(session, booking, "assigned", actor, note=worker.name)
+
+
+async def reschedule(session: AsyncSession, booking: Booking, slot_id: int, actor: str) -> Booking:
+    """Move an active booking to another slot, taking a place there before freeing the old one."""
+    if booking.status not in ACTIVE_STATES:
+        raise BadTransition(f"a {booking.status} booking cannot be rescheduled")
+    await take_place(session, slot_id)
+    await release_place(session, booking.slot_id)
+    old = booking.slot_id
+    booking.slot_id = slot_id
+    session.add(BookingEvent(booking_id=booking.id, from_status=booking.status, to_status=booking.status,
+                             actor=actor, note=f"rescheduled from slot {old} to {slot_id}"))
+    await session.flush()
+    await audit.record(session, actor, "booking.rescheduled", f"booking:{booking.id}",
+                       {"from_slot": old, "to_slot": slot_id})
+    slot = await session.get_one(Slot, slot_id)
+    await notify.notify_family(session, booking.channel_user_id, "booking.rescheduled",
+                               message="notify.booking.rescheduled",
+                               values={"number": booking.number, "date": slot.day.isoformat(),
+                                       "start": slot.start.strftime("%H:%M"), "end": slot.end.strftime("%H:%M")})
+    await notify.notify_hospital(session, "booking.rescheduled", {"number": booking.number,
+                                                                 "date": slot.day.isoformat()})
+    return booking
+
+
+async def by_number(session: AsyncSession, number: str) -> Booking | None:
+    return (await session.execute(select(Booking).where(Booking.number == number))).scalar_one_or_none()

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend import audit, notify
 from backend.models import ChannelUser, ConversationState, HandoffRequest, TranscriptEntry
 
 
@@ -89,3 +90,30 @@ async def request_handoff(session: AsyncSession, user: ChannelUser, flow: str | 
     session.add(request)
     await session.flush()
     return request
+
+
+async def take_over(session: AsyncSession, user_id: int, staff: str) -> ConversationState:
+    """A member of staff takes the conversation; the bot stays quiet until released."""
+    user = await session.get_one(ChannelUser, user_id)
+    state = await load_state(session, user)
+    state.taken_over_by = staff
+    for request in (await session.execute(select(HandoffRequest).where(
+            HandoffRequest.channel_user_id == user_id, HandoffRequest.status == "waiting"))).scalars():
+        request.status = "taken"
+    await audit.record(session, staff, "conversation.taken_over", f"channel_user:{user_id}")
+    return state
+
+
+async def release(session: AsyncSession, user_id: int, staff: str) -> ConversationState:
+    user = await session.get_one(ChannelUser, user_id)
+    state = await load_state(session, user)
+    state.taken_over_by = None
+    await audit.record(session, staff, "conversation.released", f"channel_user:{user_id}")
+    await notify.notify_family(session, user_id, "bot.back", message="notify.bot_back")
+    return state
+
+
+async def staff_message(session: AsyncSession, user_id: int, staff: str, text: str) -> None:
+    """A message written by staff to the family; delivered through their channel."""
+    await notify.notify_family(session, user_id, "staff.message", text=text, author=staff)
+    await audit.record(session, staff, "conversation.staff_message", f"channel_user:{user_id}")

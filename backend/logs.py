@@ -22,6 +22,15 @@ def _mask_event(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, An
     return {k: mask_text(v) if isinstance(v, str) else v for k, v in event.items()}
 
 
+class _StderrLogger:
+    """Writes to whatever ``sys.stderr`` is at the time of the call (tests swap it)."""
+
+    def msg(self, message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    debug = info = warning = warn = error = critical = exception = fatal = log = msg
+
+
 def configure_logging(level: str = "INFO", json: bool = False) -> None:
     logging.basicConfig(format="%(message)s", stream=sys.stderr, force=True, level=getattr(logging, level.upper(), logging.INFO))
     renderer = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
@@ -29,5 +38,5 @@ def configure_logging(level: str = "INFO", json: bool = False) -> None:
         processors=[structlog.contextvars.merge_contextvars, structlog.processors.add_log_level,
                     structlog.processors.TimeStamper(fmt="iso"), _mask_event, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level.upper(), logging.INFO)),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=lambda *args: _StderrLogger(),
     )

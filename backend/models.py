@@ -203,7 +203,12 @@ class Booking(Base):
     present_relation: Mapped[str] = mapped_column(String(40))
     present_phone: Mapped[str] = mapped_column(EncryptedText())
     total_price: Mapped[Decimal] = mapped_column(Numeric(10, 2))
-    nurse_id: Mapped[int | None] = mapped_column(Integer)
+    nurse_id: Mapped[int | None] = mapped_column(ForeignKey("care_workers.id"), index=True)
+    arrived_at: Mapped[datetime | None] = mapped_column()
+    finished_at: Mapped[datetime | None] = mapped_column()
+    overdue_alerted_at: Mapped[datetime | None] = mapped_column()
+    rating: Mapped[int | None] = mapped_column(Integer)
+    rating_comment: Mapped[str | None] = mapped_column(EncryptedText())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -234,6 +239,9 @@ class Complaint(Base):
     text: Mapped[str] = mapped_column(EncryptedText())
     contact_preference: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    assignee: Mapped[str | None] = mapped_column(String(100))
+    answer: Mapped[str | None] = mapped_column(EncryptedText())
+    answered_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -313,3 +321,136 @@ class Artefact(Base):
     storage_path: Mapped[str] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     __table_args__ = (Index("ix_artefacts_owner", "owner_kind", "owner_id"),)
+
+
+class StaffAccount(Base):
+    """A member of hospital staff using the console: hotline, nurse manager or admin."""
+
+    __tablename__ = "staff_accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(60), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column()
+    last_login_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiToken(Base):
+    """A bearer token for a system (e.g. the hospital's HIS) with the scopes it may use."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scopes: Mapped[list[str]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column()
+    last_used_at: Mapped[datetime | None] = mapped_column()
+
+
+class CareWorker(Base):
+    """A nurse, doctor, therapist or pharmacist who visits homes (DOMAIN.md: qualifications)."""
+
+    __tablename__ = "care_workers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(40))
+    years_of_practice: Mapped[int] = mapped_column(Integer)
+    registration_no: Mapped[str] = mapped_column(String(60), unique=True)
+    districts: Mapped[list[str]] = mapped_column(JSON)
+    phone: Mapped[str | None] = mapped_column(EncryptedText())
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class VisitReport(Base):
+    """What the visiting staff report during a visit: arrived, finished, alarm (一键报警)."""
+
+    __tablename__ = "visit_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    latitude: Mapped[float | None] = mapped_column()
+    longitude: Mapped[float | None] = mapped_column()
+    note: Mapped[str | None] = mapped_column(EncryptedText())
+    reported_by: Mapped[str] = mapped_column(String(100))
+    handled_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Notification(Base):
+    """A message to a family waiting to be delivered through their channel (durable outbox)."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_user_id: Mapped[int] = mapped_column(ForeignKey("channel_users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    text: Mapped[str | None] = mapped_column(EncryptedText())
+    payload: Mapped[Any] = mapped_column(EncryptedJSON(), nullable=True)
+    author: Mapped[str] = mapped_column(String(100), default="system")
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column()
+
+
+class HospitalEvent(Base):
+    """An event for the hospital's system, POSTed signed until acknowledged (outbox)."""
+
+    __tablename__ = "hospital_events"
+    __table_args__ = (Index("ix_hospital_events_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column()
+
+
+class AuditEntry(Base):
+    """Append-only audit log; each entry carries the hash of the one before (全程留痕)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(60), index=True)
+    subject: Mapped[str] = mapped_column(String(60), index=True)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)  # no fork in the chain
+    entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class DataRequest(Base):
+    """A family asking to see or delete their personal data (PIPL), answered within a set time."""
+
+    __tablename__ = "data_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_user_id: Mapped[int] = mapped_column(ForeignKey("channel_users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    due_at: Mapped[datetime] = mapped_column()
+    answer: Mapped[str | None] = mapped_column(EncryptedText())
+    answered_by: Mapped[str | None] = mapped_column(String(100))
+    answered_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,11 +1,15 @@
 """The aiohttp application of ``jiahu serve``: health, channel webhooks, API and console."""
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 from aiohttp import web
 
 from backend.db import ping
-from bot import telegram, wechat
+from bot import telegram, tryout, wechat
 from bot.downloads import download_handler
+from bot.notifier import run_workers
 from bot.runtime import Runtime
 
 RUNTIME = web.AppKey("runtime", Runtime)
@@ -19,16 +23,27 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "unavailable", "database": runtime.db.dialect.name}, status=503)
 
 
-def create_app(runtime: Runtime) -> web.Application:
+def create_app(runtime: Runtime, *, background: bool = False) -> web.Application:
+    """The app; ``background`` starts the outbox workers (``jiahu serve`` does)."""
     app = web.Application(client_max_size=runtime.settings.max_upload_bytes + 1024 * 1024)
     app[RUNTIME] = runtime
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/d/{id:\\d+}/{name}", download_handler(runtime.sessions))
     wechat.setup(app, runtime)
     telegram.setup(app, runtime)
+    tryout.setup(app, runtime)
+
+    async def _workers(app: web.Application):  # type: ignore[no-untyped-def]
+        task = asyncio.create_task(run_workers(runtime))
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
     async def _close(app: web.Application) -> None:
         await runtime.close()
 
+    if background:
+        app.cleanup_ctx.append(_workers)
     app.on_cleanup.append(_close)
     return app

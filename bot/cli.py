@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
+import structlog
 import typer
 from aiohttp import web
 
@@ -13,14 +14,17 @@ from backend.db import upgrade_sync
 from backend.logs import configure_logging
 from backend.settings import get_settings
 from bot import telegram, wechat
+from documents import cli as consent_cli
 from nlu import cli as nlu_cli
 
+log = structlog.get_logger(__name__)
 app = typer.Typer(help="家护 jiahu — home nursing intake service.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(wechat.cli, name="wechat")
 app.add_typer(nlu_cli.app, name="nlu", help="Understanding free text: train, parse, evaluate.")
+app.add_typer(consent_cli.app, name="consent", help="The informed-consent PDF: sample, verify.")
 app.add_typer(telegram.cli, name="telegram")
 
 
@@ -37,11 +41,21 @@ def serve(host: Annotated[str | None, typer.Option(help="Bind address (JIAHU_HOS
     from bot.app import create_app
     from bot.runtime import open_runtime
 
+    from documents.fonts import fast_subsetting_available, require_fast_subsetting
+
     settings = get_settings()
     configure_logging(settings.log_level)
+    if settings.require_fast_pdf:
+        try:
+            require_fast_subsetting()
+        except RuntimeError as error:
+            typer.echo(f"error: {error}\n(set JIAHU_REQUIRE_FAST_PDF=false to start anyway, slowly)", err=True)
+            raise typer.Exit(1) from None
+    elif not fast_subsetting_available():
+        log.warning("pdf.slow_path", hint="apt-get install libharfbuzz-subset0: consents take ~9 s each")
 
     async def make() -> web.Application:
-        return create_app(await open_runtime(settings))
+        return create_app(await open_runtime(settings), background=True)
 
     web.run_app(make(), host=host or settings.host, port=port or settings.port, print=None)
 
@@ -51,6 +65,7 @@ def chat(script: Annotated[Path | None, typer.Option(help="Replay one user messa
          user: Annotated[str | None, typer.Option(help="Channel user id (default: terminal-<login>).")] = None,
          lang: Annotated[str | None, typer.Option(help="zh or en.")] = None) -> None:
     """Talk to the bot in this terminal; give a file's path to send that file."""
+    from bot.notifier import deliver_notifications
     from bot.runtime import open_runtime
     from bot.terminal import TerminalChannel
 
@@ -62,6 +77,8 @@ def chat(script: Annotated[Path | None, typer.Option(help="Replay one user messa
         try:
             channel = TerminalChannel(runtime.engine, user_id=user, lang=lang,
                                       outbox=settings.data_dir / "outbox")
+            runtime.senders[channel.name] = channel.deliver
+            channel.after_turn = lambda: deliver_notifications(runtime)
             if script is not None:
                 await channel.replay(script.read_text("utf-8").splitlines())
             else:
@@ -79,6 +96,89 @@ def db_upgrade(revision: str = "head") -> None:
     settings.ensure_secret_key()
     upgrade_sync(settings.resolved_database_url, revision)
     typer.echo(f"database at {revision}")
+
+
+staff_app = typer.Typer(help="Staff accounts and API tokens.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
+app.add_typer(staff_app, name="staff")
+app.add_typer(audit_app, name="audit")
+
+
+def _with_session(work):  # type: ignore[no-untyped-def]
+    """Run ``work(session)`` in one transaction on the configured, migrated database."""
+    from backend.db import make_engine, make_sessionmaker, transaction
+
+    settings = get_settings()
+    settings.ensure_secret_key()
+    upgrade_sync(settings.resolved_database_url)
+
+    async def run():  # type: ignore[no-untyped-def]
+        engine = make_engine(settings.resolved_database_url)
+        try:
+            async with transaction(make_sessionmaker(engine)) as session:
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+@staff_app.command("add")
+def staff_add(username: str,
+              role: Annotated[str, typer.Option(help="hotline, nurse_manager or admin.")],
+              name: Annotated[str | None, typer.Option(help="Display name.")] = None,
+              password: Annotated[str | None, typer.Option(
+                  help="Leave out to be asked; '-' generates one and prints it once.")] = None) -> None:
+    """Create a staff account for the console."""
+    import secrets
+
+    from backend.staff import ROLES, create_staff
+
+    if role not in ROLES:
+        typer.echo(f"error: role must be one of {', '.join(ROLES)}", err=True)
+        raise typer.Exit(2)
+    generated = password == "-"
+    if generated:
+        password = secrets.token_urlsafe(12)
+    elif password is None:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if len(password) < 10:
+        typer.echo("error: a password needs at least 10 characters", err=True)
+        raise typer.Exit(2)
+    try:
+        _with_session(lambda s: create_staff(s, username, name or username, role, password))
+    except Exception as error:  # noqa: BLE001 - e.g. the username exists
+        typer.echo(f"error: could not create {username}: {error.__class__.__name__}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"staff account {username} ({role}) created")
+    if generated:
+        typer.echo(f"password (shown once): {password}")
+
+
+@staff_app.command("token")
+def staff_token(name: str, scope: Annotated[list[str], typer.Option(help="Repeat for each scope.")]) -> None:
+    """Create a scoped API bearer token (printed once)."""
+    from backend.staff import create_token
+
+    try:
+        _, secret = _with_session(lambda s: create_token(s, name, scope, actor="cli"))
+    except ValueError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(secret)
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit log's hash chain; exit 1 when an entry was changed or removed."""
+    from backend.audit import verify
+
+    verdict = _with_session(verify)
+    if verdict.ok:
+        typer.echo(f"audit log intact: {verdict.entries} entries")
+    else:
+        typer.echo(f"audit log BROKEN: {verdict.problem}")
+        raise typer.Exit(1)
 
 
 def main() -> None:  # pragma: no cover

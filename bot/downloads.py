@@ -11,41 +11,19 @@ import time
 from urllib.parse import quote
 
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.crypto import current_vault
-from backend.models import Artefact
-from backend.storage import read_decrypted, store_encrypted
+from backend.artefacts import DEFAULT_TTL, link_signature, public_url, signed_path, store_artefact
+from backend.models import Artefact, Consent
+from backend.types import utcnow
+from backend.storage import read_decrypted
 
-DEFAULT_TTL = 7 * 24 * 3600
-
-
-async def store_artefact(session: AsyncSession, *, owner_kind: str, owner_id: int, kind: str,
-                         data: bytes, content_type: str) -> Artefact:
-    path, digest = await store_encrypted(f"artefacts/{owner_kind}", data)
-    artefact = Artefact(owner_kind=owner_kind, owner_id=owner_id, kind=kind, content_type=content_type,
-                        sha256=digest, storage_path=path)
-    session.add(artefact)
-    await session.flush()
-    return artefact
-
-
-def signed_path(artefact_id: int, filename: str, ttl: int = DEFAULT_TTL, now: float | None = None) -> str:
-    """``/d/<id>/<filename>?exp=…&sig=…`` — valid until ``exp`` (unix seconds)."""
-    expires = int((now or time.time()) + ttl)
-    signature = current_vault().sign(f"download:{artefact_id}:{expires}")
-    return f"/d/{artefact_id}/{quote(filename)}?exp={expires}&sig={signature}"
-
-
-def public_url(base: str, path: str) -> str:
-    return base.rstrip("/") + path if base else path
+__all__ = ["DEFAULT_TTL", "download_handler", "public_url", "signed_path", "store_artefact"]
 
 
 def _valid(artefact_id: int, expires: str, signature: str) -> bool:
     if not expires.isdigit() or int(expires) < time.time():
         return False
-    expected = current_vault().sign(f"download:{artefact_id}:{expires}")
-    return hmac.compare_digest(expected, signature)
+    return hmac.compare_digest(link_signature(artefact_id, int(expires)), signature)
 
 
 def download_handler(sessions):  # type: ignore[no-untyped-def]
@@ -55,8 +33,13 @@ def download_handler(sessions):  # type: ignore[no-untyped-def]
         artefact_id = int(request.match_info["id"])
         if not _valid(artefact_id, request.query.get("exp", ""), request.query.get("sig", "")):
             raise web.HTTPForbidden(text="This link is invalid or has expired.")
-        async with sessions() as session:
+        async with sessions() as session, session.begin():
             artefact = await session.get(Artefact, artefact_id)
+            if artefact is not None and artefact.owner_kind == "consent":
+                consent = await session.get(Consent, artefact.owner_id)
+                if consent is not None:  # the audit trail's "opened via link"
+                    consent.events = [*consent.events, {"event": "opened", "at": utcnow().isoformat(),
+                                                        "channel": "web"}]
         if artefact is None:
             raise web.HTTPNotFound(text="No such file.")
         data = await read_decrypted(artefact.storage_path)

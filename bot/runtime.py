@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -12,19 +13,27 @@ from backend.config import catalogue
 from backend.db import make_engine, make_sessionmaker, transaction, upgrade
 from backend.settings import Settings
 from flows.engine import Deps, Engine
+from flows.consent_documents import deliver_consent
 from flows.factory import build_engine
+from flows.types import Outbound
 from nlu import make_recognizer
 from nlu.base import Recognizer
 
 log = structlog.get_logger(__name__)
 
 
+Sender = Callable[[str, list[Outbound]], Awaitable[None]]
+
+
 @dataclass
 class Runtime:
+    """A process's shared parts. Channels that can push messages register a ``sender``."""
+
     settings: Settings
     db: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     engine: Engine
+    senders: dict[str, Sender] = field(default_factory=dict)
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -44,7 +53,7 @@ async def open_runtime(settings: Settings, *, migrate: bool = True,
     if recognizer is None:
         recognizer = make_recognizer(settings)
         await asyncio.to_thread(_warm_up, recognizer)
-    deps = Deps(sessions=sessions, recognizer=recognizer)
+    deps = Deps(sessions=sessions, recognizer=recognizer, consent_documents=deliver_consent)
     log.info("runtime.ready", database=db.dialect.name)
     return Runtime(settings=settings, db=db, sessions=sessions, engine=build_engine(deps))
 

@@ -6,7 +6,7 @@ import getpass
 import mimetypes
 import sys
 import uuid
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import TextIO
 
@@ -25,6 +25,7 @@ class TerminalChannel(Channel):
         self.out = out or sys.stdout
         self.outbox = outbox
         self.lang = lang
+        self.after_turn: Callable[[], Awaitable[object]] | None = None  # e.g. deliver queued messages
         self._run = uuid.uuid4().hex[:8]
         self._count = 0
 
@@ -43,6 +44,8 @@ class TerminalChannel(Channel):
     async def send(self, line: str) -> list[Outbound]:
         replies = await self.engine.handle(self.inbound(line))
         await self.deliver(self.user_id, replies)
+        if self.after_turn is not None:
+            await self.after_turn()
         return replies
 
     async def start(self) -> list[Outbound]:

@@ -116,3 +116,27 @@ def content_sha256(context: ConsentContext) -> str:
                if f.name != "events"}
     canonical = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def context_to_dict(context: ConsentContext) -> dict[str, Any]:
+    """A JSON-safe copy of the context, to hand the document to a background job."""
+    data = {f.name: getattr(context, f.name) for f in fields(context)}
+    data["hospital"] = context.hospital.model_dump()
+    data["services"] = [{"code": s.code, "name": s.name, "price": str(s.price), "risks": s.risks,
+                         "preparation": s.preparation} for s in context.services]
+    data["fees"] = {k: str(v) for k, v in context.fees.items()}
+    data["total_price"] = str(context.total_price)
+    data["signed_at"] = context.signed_at.isoformat() if context.signed_at else None
+    return data
+
+
+def context_from_dict(data: dict[str, Any]) -> ConsentContext:
+    values = dict(data)
+    values["hospital"] = Hospital.model_validate(data["hospital"])
+    values["services"] = [ServiceLine(code=s["code"], name=s["name"], price=Decimal(s["price"]),
+                                      risks=list(s["risks"]), preparation=s["preparation"])
+                          for s in data["services"]]
+    values["fees"] = {k: Decimal(v) for k, v in data["fees"].items()}
+    values["total_price"] = Decimal(data["total_price"])
+    values["signed_at"] = datetime.fromisoformat(data["signed_at"]) if data.get("signed_at") else None
+    return ConsentContext(**values)

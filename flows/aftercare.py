@@ -1,7 +1,7 @@
 """After booking: status, cancellation and complaints (DOMAIN.md: complaints and evaluation)."""
 from __future__ import annotations
 
-from backend import bookings, complaints
+from backend import bookings, complaints, visits
 from backend.config import catalogue, hospital_config
 from backend.models import Booking, Slot
 from flows.engine import Turn
@@ -67,7 +67,8 @@ async def confirm_after(turn: Turn, value: str) -> str | None:
         return END
     if booking.channel_user_id != turn.user.id or booking.status not in bookings.ACTIVE_STATES:
         raise Reprompt(turn.t("cancel.none"))
-    await bookings.change_status(turn.session, booking, "cancelled", actor=f"family:{turn.user.channel}")
+    await bookings.change_status(turn.session, booking, "cancelled", actor=f"family:{turn.user.channel}",
+                                 tell_family=False)
     turn.say(turn.t("cancel.cancelled", number=booking.number))
     return END
 
@@ -136,3 +137,34 @@ def services_overview(turn: Turn) -> str:
     if negative:
         lines.append(turn.t("services.negative", items="、".join(negative)))
     return "\n".join(lines)
+
+
+# --- rating (评议) -------------------------------------------------------------------------
+
+def score_options(turn: Turn) -> list[Option]:
+    return [Option(str(n), "★" * n + f" {n}", (f"{n}分", str(n))) for n in (5, 4, 3, 2, 1)]
+
+
+async def score_accept(turn: Turn, answer: Answer) -> int:
+    for n in range(1, 6):
+        if answer.text.strip() in (str(n), f"{n}分", f"{n}星"):
+            return n
+    return int(require_option(turn, answer).id)
+
+
+async def comment_accept(turn: Turn, answer: Answer) -> str | None:
+    said = answer.text.strip()
+    return None if said.lower() in ("无", "没有", "none", "no", turn.t("rating.none")) else said
+
+
+async def rating_finish(turn: Turn) -> None:
+    await visits.rate(turn.session, int(turn.meta["booking_id"]), turn.user.id,
+                      int(turn.answers["score"]), turn.answers.get("comment"))
+    turn.say(turn.t("rating.thanks"))
+
+
+def rating_flow() -> Flow:
+    return Flow("rating", [
+        Step("score", ask("rating.score", score_options), score_accept),
+        Step("comment", ask("rating.comment"), comment_accept),
+    ], rating_finish)

@@ -22,7 +22,7 @@ from backend import conversations
 from backend.config import hospital_config
 from backend.crypto import mask
 from backend.db import transaction
-from backend.models import ChannelUser, ConversationState
+from backend.models import ChannelUser, ConversationState, Notification
 from flows.messages import t
 from flows.steps import END, STAY, Answer, Flow, Option, Prompt, Reprompt, Step, match_many, match_option, normalize
 from flows.types import Inbound, Outbound, context_token
@@ -31,7 +31,8 @@ from nlu.base import Parse, Recognizer
 log = structlog.get_logger(__name__)
 
 MISSES_BEFORE_HUMAN = 2
-ConsentDocuments = Callable[["Turn", int], Awaitable[list[Outbound]]]
+FOLLOW_UPS = {"visit.rating_request": "rating"}  # notifications that open a conversation
+ConsentDocuments = Callable[["Turn", dict[str, Any]], Awaitable[list[Outbound]]]
 
 
 @lru_cache(maxsize=1)
@@ -140,6 +141,32 @@ class Engine:
             log.info("turn", channel=inbound.channel, user=mask(inbound.user_id),
                      flow=state.flow, step=state.step, replies=len(turn.replies))
             return turn.replies
+
+    async def push(self, session: AsyncSession, user: ChannelUser, notification: Notification) -> list[Outbound]:
+        """Replies for a queued notification (a staff message, a booking change, a rating request),
+        recorded in the transcript; a rating request starts the rating flow when the family is idle."""
+        state = await conversations.load_state(session, user)
+        data = copy.deepcopy(state.data or {})
+        data.setdefault("lang", user.language or "zh")
+        inbound = Inbound(channel=user.channel, user_id=user.external_id, kind="event", event="push")
+        turn = Turn(session=session, user=user, inbound=inbound, data=data, deps=self.deps)
+        if notification.kind == "consent.document" and self.deps.consent_documents is not None:
+            turn.replies.extend(await self.deps.consent_documents(turn, notification.payload["values"]))
+        elif notification.text:
+            turn.say(notification.text)
+        elif notification.payload:
+            values = {k: v for k, v in notification.payload.get("values", {}).items()}
+            turn.say(turn.t(notification.payload["message"], **values))
+        follow_up = FOLLOW_UPS.get(notification.kind)
+        if follow_up and not state.flow and not state.taken_over_by and follow_up in self.flows:
+            await self.start(turn, state, follow_up)
+            turn.meta.update((notification.payload or {}).get("values", {}))
+        for reply in turn.replies:
+            await conversations.record_outbound(session, user, kind=reply.kind, text=reply.text,
+                                                payload=_outbound_payload(reply), author=notification.author)
+        state.data = turn.data
+        flag_modified(state, "data")
+        return turn.replies
 
     # --- dispatch -------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ import re
 from datetime import date, time
 from typing import Any
 
-from backend import bookings, intakes
+from backend import audit, bookings, intakes, notify
 from backend.area import locate
 from backend.assessment import assess, grade_label
 from backend.config import catalogue, hospital_config, questionnaire
@@ -14,7 +14,7 @@ from backend.crypto import mask
 from backend.identity import IdNumberError, normalize_phone, parse_resident_id
 from backend.models import Slot
 from backend.storage import sniff_content_type
-from documents.consent import ConsentContext, consent_summary, service_line
+from documents.consent import ConsentContext, consent_summary, context_to_dict, service_line
 from flows.engine import Turn
 from flows.steps import END, STAY, Answer, Flow, Option, Prompt, Reprompt, Step, normalize
 from nlu.entities import extract_relations, extract_services, relation_label
@@ -416,8 +416,14 @@ async def consent_after(turn: Turn, value: str) -> str | None:
         return END
     consent = await intakes.sign_consent(turn.session, turn.meta["consent_id"], value)
     turn.say(turn.t("consent.signed", time=consent.signed_at.astimezone(_tz()).strftime("%Y-%m-%d %H:%M")))  # type: ignore[union-attr]
-    if turn.deps.consent_documents is not None:
-        turn.replies.extend(await turn.deps.consent_documents(turn, consent.id))
+    context = consent_context(turn, consent.document_id)
+    context.signer_name, context.signed_at = consent.signer_name, consent.signed_at
+    context.channel, context.channel_user_id = turn.user.channel, turn.user.external_id
+    # The sealed PDF is made in the background and reaches the family through their channel.
+    await notify.notify_family(turn.session, turn.user.id, "consent.document", message="consent.document_ready",
+                               values={"consent_id": consent.id, "context": context_to_dict(context)})
+    await audit.record(turn.session, f"family:{turn.user.channel}", "consent.signed",
+                       f"consent:{consent.id}", {"document_id": consent.document_id})
     return None
 
 

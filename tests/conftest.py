@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+import structlog
 from sqlalchemy.engine import make_url
 
 PG_URL = os.environ.get("JIAHU_TEST_DATABASE_URL", "")
@@ -42,6 +43,7 @@ def jiahu_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
     _reset_caches()
     yield data_dir
     _reset_caches()
+    structlog.reset_defaults()
 
 
 # --- databases ---------------------------------------------------------------------------

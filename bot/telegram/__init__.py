@@ -1,11 +1,7 @@
-"""Telegram channel (issue #4): aiogram 3, polling and webhook."""
+"""Telegram channel (issue #4): aiogram 3, long polling and webhook, one engine for all channels."""
 from __future__ import annotations
 
-import typer
-from aiohttp import web
+from bot.telegram.cli import cli
+from bot.telegram.webhook import setup
 
-cli = typer.Typer(help="Telegram bot.", no_args_is_help=True)
-
-
-def setup(app: web.Application, runtime: object) -> None:
-    """Register the Telegram webhook on the app when the channel is configured."""
+__all__ = ["cli", "setup"]

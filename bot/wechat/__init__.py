@@ -26,6 +26,7 @@ def setup(app: web.Application, runtime: Runtime) -> None:
     api = WeChatAPI(runtime.settings, runtime.sessions)
     webhook = WeChatWebhook(runtime, api)
     app[WEBHOOK] = webhook
+    runtime.senders["wechat"] = webhook.deliver  # queued notifications go out as 客服消息
     app.router.add_get("/wechat", webhook.verify)
     app.router.add_post("/wechat", webhook.receive)
 

@@ -1,0 +1,76 @@
+"""Durable outboxes: messages to families and events for the hospital's system.
+
+Both are rows written in the same transaction as the change they report, so a restart never
+drops one; workers in bot/ deliver them and retry with back-off.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.models import HospitalEvent, Notification
+from backend.settings import get_settings
+from backend.types import utcnow
+
+MAX_ATTEMPTS = 8
+
+
+async def notify_family(session: AsyncSession, channel_user_id: int, kind: str, *,
+                        text: str | None = None, message: str | None = None,
+                        values: dict[str, Any] | None = None, author: str = "system") -> Notification:
+    """Queue a message: either literal ``text`` (a member of staff writing) or a message key
+    of the family's language with its values (rendered by the deliverer)."""
+    payload: dict[str, Any] = {}
+    if message:
+        payload = {"message": message, "values": values or {}}
+    note = Notification(channel_user_id=channel_user_id, kind=kind, text=text, payload=payload or None,
+                        author=author)
+    session.add(note)
+    await session.flush()
+    return note
+
+
+async def notify_hospital(session: AsyncSession, event: str, payload: dict[str, Any]) -> HospitalEvent | None:
+    """Queue an event for ``JIAHU_HOSPITAL_WEBHOOK_URL`` (nothing when it is not set)."""
+    if not get_settings().hospital_webhook_url:
+        return None
+    item = HospitalEvent(event=event, payload=payload)
+    session.add(item)
+    await session.flush()
+    return item
+
+
+def backoff(attempts: int) -> timedelta:
+    """5 s, 10 s, 20 s … capped at one hour."""
+    return timedelta(seconds=min(5 * 2 ** max(attempts - 1, 0), 3600))
+
+
+async def due_notifications(session: AsyncSession, limit: int = 20) -> list[Notification]:
+    """Pending notifications whose time has come, locked so two workers never take the same one."""
+    query = (select(Notification).where(Notification.status == "pending",
+                                        Notification.next_attempt_at <= utcnow())
+             .order_by(Notification.id).limit(limit))
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return list((await session.execute(query)).scalars())
+
+
+async def due_hospital_events(session: AsyncSession, limit: int = 20) -> list[HospitalEvent]:
+    query = (select(HospitalEvent).where(HospitalEvent.status == "pending",
+                                         HospitalEvent.next_attempt_at <= utcnow())
+             .order_by(HospitalEvent.id).limit(limit))
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return list((await session.execute(query)).scalars())
+
+
+def mark_failed(item: Notification | HospitalEvent, error: str) -> None:
+    item.attempts += 1
+    item.last_error = error[:500]
+    if item.attempts >= MAX_ATTEMPTS:
+        item.status = "failed"
+    else:
+        item.next_attempt_at = utcnow() + backoff(item.attempts)

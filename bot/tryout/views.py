@@ -1,0 +1,286 @@
+"""The aiohttp handlers of ``/try``: the page, and the JSON API that feeds the engine.
+
+Each browser is one family member: a random user id kept in an HttpOnly, SameSite=Lax cookie.
+The page generates an id for every message, so a double-submitted message gets one turn only
+(the engine drops a repeated ``(channel, message_id)``).
+"""
+from __future__ import annotations
+
+import asyncio
+import html
+import re
+import secrets
+import weakref
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import structlog
+from aiohttp import BodyPartReader, web
+from sqlalchemy import select
+
+from backend.artefacts import signed_path, store_artefact
+from backend.config import hospital_config
+from backend.crypto import mask
+from backend.db import transaction
+from backend.models import ChannelUser
+from bot.runtime import Runtime
+from bot.tryout.mailbox import Mailbox
+from bot.tryout.render import render_replies
+from flows.types import Inbound, Media, Outbound
+
+log = structlog.get_logger(__name__)
+
+CHANNEL = "tryout"
+COOKIE = "jiahu_try"
+COOKIE_MAX_AGE = 30 * 24 * 3600
+LINK_TTL = 24 * 3600
+MAX_TEXT = 2000
+
+_Build = Callable[[web.Request, str], Awaitable[Inbound]]
+_HERE = Path(__file__).parent
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+_MESSAGE_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
+_SHORT = re.compile(r"[\w.:\-]{1,64}")
+
+_ERRORS = {
+    "bad_request": "抱歉，这条消息没有发送成功，请刷新页面后再试一次。",
+    "forbidden": "抱歉，这个页面只能在医院的体验网址中使用。",
+    "no_file": "没有收到文件，请重新选择一张照片或一个PDF文件。",
+    "too_large": "文件太大了，请发送不超过 {limit} 的照片或PDF文件，或者分几张照片发送。",
+}
+
+
+class ApiError(Exception):
+    """A request the page should explain to the user politely (status and message key)."""
+
+    def __init__(self, status: int, key: str, **values: object) -> None:
+        super().__init__(key)
+        self.status = status
+        self.message = _ERRORS[key].format(**values)
+
+
+class TryoutViews:
+    """Turns browser requests into ``Inbound`` events and the replies into JSON."""
+
+    def __init__(self, runtime: Runtime, mailbox: Mailbox | None = None) -> None:
+        self.runtime = runtime
+        self.mailbox = mailbox or Mailbox()
+        self.max_bytes = runtime.settings.max_upload_bytes
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    # --- the page -------------------------------------------------------------------------
+
+    async def page(self, request: web.Request) -> web.Response:
+        """``GET /try``: the chat page, with the hospital's name in the header."""
+        hospital = hospital_config().hospital
+        text = (_HERE / "chat.html").read_text("utf-8")
+        text = (text.replace("{{hospital}}", html.escape(hospital.name_zh))
+                .replace("{{hotline}}", html.escape(hospital.hotline))
+                .replace("{{max_bytes}}", str(self.max_bytes))
+                .replace("{{limit}}", html.escape(_size(self.max_bytes))))
+        response = web.Response(text=text, content_type="text/html", headers=_PAGE_HEADERS)
+        self._set_cookie(request, response, _token(request))
+        return response
+
+    async def script(self, request: web.Request) -> web.FileResponse:
+        return web.FileResponse(_HERE / "chat.js", headers={
+            "Content-Type": "text/javascript; charset=utf-8", "Cache-Control": "no-cache"})
+
+    async def style(self, request: web.Request) -> web.FileResponse:
+        return web.FileResponse(_HERE / "chat.css", headers={
+            "Content-Type": "text/css; charset=utf-8", "Cache-Control": "no-cache"})
+
+    # --- the API --------------------------------------------------------------------------
+
+    async def start(self, request: web.Request) -> web.Response:
+        """``POST /try/api/start``: the page opened; the bot greets or re-asks its question."""
+        return await self._api(request, self._start)
+
+    async def message(self, request: web.Request) -> web.Response:
+        """``POST /try/api/message``: typed text, or a pressed button (choice id + context)."""
+        return await self._api(request, self._message)
+
+    async def upload(self, request: web.Request) -> web.Response:
+        """``POST /try/api/upload``: one photo or PDF (multipart ``file`` and ``message_id``)."""
+        return await self._api(request, self._upload)
+
+    async def updates(self, request: web.Request) -> web.Response:
+        """``POST /try/api/updates``: replies pushed since the last turn (the page polls)."""
+        try:
+            self._check_origin(request)
+        except ApiError as error:
+            return _error(error)
+        token = request.cookies.get(COOKIE, "")
+        user_id = f"try-{token}"
+        replies = self.mailbox.take(user_id) if _TOKEN.fullmatch(token) else []
+        return await self._replies(user_id, replies)
+
+    async def reset(self, request: web.Request) -> web.Response:
+        """``POST /try/api/reset``: forget this browser's try-out user and begin as a new one."""
+        try:
+            self._check_origin(request)
+        except ApiError as error:
+            return _error(error)
+        response = web.json_response({"ok": True}, headers=_API_HEADERS)
+        self._set_cookie(request, response, secrets.token_urlsafe(16))
+        return response
+
+    async def _api(self, request: web.Request, build: _Build) -> web.Response:
+        token = _token(request)
+        user_id = f"try-{token}"
+        try:
+            self._check_origin(request)
+            inbound = await build(request, user_id)
+        except ApiError as error:
+            return _error(error)
+        async with self._lock(user_id):
+            replies = await self.runtime.engine.handle(inbound)
+        response = await self._replies(user_id, replies)
+        self._set_cookie(request, response, token)
+        return response
+
+    async def _replies(self, user_id: str, replies: list[Outbound]) -> web.Response:
+        body = {"replies": await render_replies(replies, lambda reply: self._link(user_id, reply))}
+        return web.json_response(body, headers=_API_HEADERS)
+
+    async def _start(self, request: web.Request, user_id: str) -> Inbound:
+        payload = await _json(request)
+        return self._inbound(user_id, payload, kind="event", event="start")
+
+    async def _message(self, request: web.Request, user_id: str) -> Inbound:
+        payload = await _json(request)
+        text, choice, context = payload.get("text"), payload.get("choice"), payload.get("context")
+        if context is not None and not (isinstance(context, str) and _SHORT.fullmatch(context)):
+            raise ApiError(400, "bad_request")
+        if isinstance(choice, str) and _SHORT.fullmatch(choice):
+            return self._inbound(user_id, payload, kind="choice", choice=choice, choice_context=context)
+        if isinstance(text, str) and text.strip() and len(text) <= MAX_TEXT:
+            return self._inbound(user_id, payload, kind="text", text=text.strip(),
+                                 choice_context=context)
+        raise ApiError(400, "bad_request")
+
+    async def _upload(self, request: web.Request, user_id: str) -> Inbound:
+        if request.content_length and request.content_length > self.max_bytes + 64 * 1024:
+            raise ApiError(413, "too_large", limit=_size(self.max_bytes))
+        if not request.content_type.startswith("multipart/"):
+            raise ApiError(400, "bad_request")
+        message_id: str | None = None
+        media: Media | None = None
+        reader = await request.multipart()
+        while (part := await reader.next()) is not None:
+            if not isinstance(part, BodyPartReader):
+                continue
+            if part.name == "message_id":
+                message_id = (await part.read(decode=True))[:100].decode("utf-8", "replace")
+            elif part.name == "file" and media is None:
+                media = Media(await self._read_file(part), part.headers.get("Content-Type"),
+                              _filename(part.filename))
+        if media is None or not media.data:
+            raise ApiError(400, "no_file")
+        kind = "image" if (media.content_type or "").startswith("image/") else "file"
+        return self._inbound(user_id, {"message_id": message_id}, kind=kind, media=[media])
+
+    async def _read_file(self, part: BodyPartReader) -> bytes:
+        data = bytearray()
+        while chunk := await part.read_chunk(64 * 1024):
+            data += chunk
+            if len(data) > self.max_bytes:
+                raise ApiError(413, "too_large", limit=_size(self.max_bytes))
+        return bytes(data)
+
+    def _inbound(self, user_id: str, payload: dict[str, Any], **fields: Any) -> Inbound:
+        message_id = payload.get("message_id")
+        if not (isinstance(message_id, str) and _MESSAGE_ID.fullmatch(message_id)):
+            raise ApiError(400, "bad_request")
+        # the engine dedupes per channel, so one browser's ids cannot collide with another's
+        return Inbound(channel=CHANNEL, user_id=user_id, message_id=f"{user_id}:{message_id}",
+                       is_tryout=True, **fields)
+
+    # --- users, documents, safety ---------------------------------------------------------
+
+    @staticmethod
+    def _set_cookie(request: web.Request, response: web.StreamResponse, token: str) -> None:
+        response.set_cookie(COOKIE, token, max_age=COOKIE_MAX_AGE, path="/try", httponly=True,
+                            samesite="Lax", secure=request.secure or None)
+
+    def _check_origin(self, request: web.Request) -> None:
+        """Only this site's own page may post (SameSite=Lax already keeps other sites' cookies out)."""
+        origin = request.headers.get("Origin")
+        if origin is None:
+            return
+        allowed = {request.host, urlsplit(self.runtime.settings.public_url).netloc}
+        if urlsplit(origin).netloc not in allowed:
+            raise ApiError(403, "forbidden")
+
+    def _lock(self, user_id: str) -> asyncio.Lock:
+        """One turn at a time per browser, so replies come back in the order sent."""
+        lock = self._locks.get(user_id)
+        if lock is None:
+            lock = self._locks[user_id] = asyncio.Lock()
+        return lock
+
+    async def _link(self, user_id: str, reply: Outbound) -> str | None:
+        """A signed, short-lived download link for a document the flow gave no link for.
+
+        The turn is already saved, so a storage failure shows the file's name without a link
+        rather than losing the replies.
+        """
+        try:
+            async with transaction(self.runtime.sessions) as session:
+                owner = await session.scalar(select(ChannelUser.id).where(
+                    ChannelUser.channel == CHANNEL, ChannelUser.external_id == user_id))
+                artefact = await store_artefact(session, owner_kind="channel_user",
+                                                owner_id=owner or 0, kind="document",
+                                                data=reply.data or b"",
+                                                content_type=reply.content_type or "application/pdf")
+        except Exception:
+            log.exception("tryout.document.store_failed", user=mask(user_id))
+            return None
+        return signed_path(artefact.id, reply.filename or "document.pdf", ttl=LINK_TTL)
+
+
+_PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": ("default-src 'self'; img-src 'self' data: blob:; "
+                                "style-src 'self'; script-src 'self'; connect-src 'self'; "
+                                "object-src 'none'; base-uri 'none'; form-action 'self'"),
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+}
+_API_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+
+
+def _token(request: web.Request) -> str:
+    """This browser's try-out token, from its cookie, or a new random one."""
+    token = request.cookies.get(COOKIE, "")
+    if _TOKEN.fullmatch(token):
+        return token
+    token = secrets.token_urlsafe(16)
+    log.info("tryout.new_user", user=mask(f"try-{token}"))
+    return token
+
+
+async def _json(request: web.Request) -> dict[str, Any]:
+    try:
+        payload = await request.json()
+    except ValueError:
+        raise ApiError(400, "bad_request") from None
+    if not isinstance(payload, dict):
+        raise ApiError(400, "bad_request")
+    return payload
+
+
+def _error(error: ApiError) -> web.Response:
+    return web.json_response({"error": error.message}, status=error.status, headers=_API_HEADERS)
+
+
+def _filename(name: str | None) -> str | None:
+    if not name:
+        return None
+    return Path(name.replace("\\", "/")).name[:120] or None
+
+
+def _size(count: int) -> str:
+    return f"{count / 1024 / 1024:.0f} MB" if count >= 1024 * 1024 else f"{count // 1024} KB"

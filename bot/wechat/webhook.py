@@ -1,0 +1,231 @@
+"""``/wechat``: URL verification, and messages in plain or safe (AES) mode.
+
+WeChat waits 5 seconds for the HTTP answer and then retries the same message (up to three
+times). A turn runs in its own task; if it ends within ``PASSIVE_WINDOW_SECONDS`` the answer is
+the passive reply, otherwise the request is answered ``success`` at once and the replies follow
+through the customer-service API. Retries that reach this process wait on the same task; a retry
+reaching another process is dropped by the engine's dedupe and answered ``success``.
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from typing import Any
+from xml.parsers.expat import ExpatError
+
+import aiohttp
+import structlog
+import xmltodict
+from aiohttp import web
+from sqlalchemy import select
+from wechatpy import parse_message
+from wechatpy.crypto import WeChatCrypto
+from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
+from wechatpy.messages import BaseMessage
+from wechatpy.replies import TextReply
+from wechatpy.utils import check_signature
+
+from backend.crypto import mask
+from backend.db import transaction
+from backend.models import ChannelUser
+from bot.downloads import public_url, signed_path, store_artefact
+from bot.runtime import Runtime
+from bot.wechat.api import WeChatAPI, WeChatError
+from bot.wechat.inbound import CHANNEL, is_answerable, message_key, raw, to_inbound
+from bot.wechat.outbox import Image, Text, passive_text, plan
+from flows.types import Media, Outbound
+
+log = structlog.get_logger(__name__)
+
+PASSIVE_WINDOW_SECONDS = 4.0
+"""How long a request waits for its turn before answering ``success`` (WeChat gives up at 5)."""
+RETRY_MEMORY_SECONDS = 30.0
+"""How long a finished turn is remembered for WeChat's retries (they come within ~15 s)."""
+SUCCESS = "success"
+
+
+@dataclass
+class _Pending:
+    """A message being (or just) processed, shared by WeChat's retries of it."""
+
+    task: asyncio.Task[list[Outbound]]
+    claimed: bool = False
+    passive: str | None = None
+
+
+class BadRequest(Exception):
+    """The body is not a WeChat message (400)."""
+
+
+class Forbidden(Exception):
+    """The request is not signed with our token (403)."""
+
+
+class WeChatWebhook:
+    """The aiohttp handlers of the WeChat channel and the delivery of a turn's replies."""
+
+    def __init__(self, runtime: Runtime, api: WeChatAPI) -> None:
+        self.runtime = runtime
+        self.settings = runtime.settings
+        self.api = api
+        self.token = runtime.settings.wechat_token
+        self.crypto = (WeChatCrypto(self.token, runtime.settings.wechat_aes_key,
+                                    runtime.settings.wechat_appid)
+                       if runtime.settings.wechat_aes_key else None)
+        self._pending: dict[str, _Pending] = {}
+        self._background: set[asyncio.Task[Any]] = set()
+
+    # --- HTTP -----------------------------------------------------------------------------
+
+    async def verify(self, request: web.Request) -> web.Response:
+        """``GET /wechat``: WeChat checks the server URL by asking us to echo ``echostr``."""
+        if not self._signed(request):
+            raise web.HTTPForbidden(text="bad signature")
+        return web.Response(text=request.query.get("echostr", ""))
+
+    async def receive(self, request: web.Request) -> web.Response:
+        """``POST /wechat``: one message or event; the answer is a passive reply or ``success``."""
+        if not self._signed(request):
+            raise web.HTTPForbidden(text="bad signature")
+        body = await request.read()
+        safe_mode = request.query.get("encrypt_type", "raw") == "aes"
+        try:
+            xml = self._decrypt(request, body) if safe_mode else body.decode("utf-8")
+            message = parse_message(xml)
+            if message is None:
+                raise BadRequest("empty body")
+        except Forbidden as error:
+            raise web.HTTPForbidden(text=str(error)) from None
+        except (BadRequest, ExpatError, KeyError, TypeError, ValueError, AttributeError):
+            raise web.HTTPBadRequest(text="not a WeChat message") from None
+        if not is_answerable(message):
+            return web.Response(text=SUCCESS)
+        text = await self.process(message)
+        if text is None:
+            return web.Response(text=SUCCESS)
+        reply = TextReply(message=message, content=text).render()
+        if safe_mode and self.crypto is not None:
+            reply = self.crypto.encrypt_message(reply, request.query.get("nonce", ""),
+                                                str(int(time.time())))
+        return web.Response(text=reply, content_type="application/xml")
+
+    def _signed(self, request: web.Request) -> bool:
+        query = request.query
+        try:
+            check_signature(self.token, query.get("signature", ""), query.get("timestamp", ""),
+                            query.get("nonce", ""))
+        except InvalidSignatureException:
+            log.warning("wechat.signature.invalid", remote=request.remote)
+            return False
+        return True
+
+    def _decrypt(self, request: web.Request, body: bytes) -> str:
+        if self.crypto is None:
+            raise Forbidden("safe mode needs JIAHU_WECHAT_AES_KEY")
+        envelope = xmltodict.parse(body.decode("utf-8")).get("xml")
+        if not isinstance(envelope, dict) or not envelope.get("Encrypt"):
+            raise BadRequest("no Encrypt element")
+        query = request.query
+        try:
+            return str(self.crypto.decrypt_message(envelope, query.get("msg_signature", ""),
+                                                   query.get("timestamp", ""), query.get("nonce", "")))
+        except (InvalidSignatureException, InvalidAppIdException):
+            raise Forbidden("bad msg_signature") from None
+
+    # --- turns ----------------------------------------------------------------------------
+
+    async def process(self, message: BaseMessage) -> str | None:
+        """Run (or join) the message's turn; the passive reply text, or None for ``success``."""
+        key = message_key(message)
+        pending = self._pending.get(key)
+        if pending is None:
+            pending = _Pending(asyncio.create_task(self._turn(message)))
+            self._pending[key] = pending
+            pending.task.add_done_callback(lambda _: self._forget_later(key))
+        elif pending.claimed:
+            log.info("wechat.retry", message_id=key)
+            return pending.passive
+        done, _ = await asyncio.wait({pending.task}, timeout=PASSIVE_WINDOW_SECONDS)
+        if pending.claimed:  # a retry of this message answered while we waited
+            return pending.passive
+        pending.claimed = True
+        openid = raw(message).get("FromUserName", "")
+        if done:
+            replies = pending.task.result()
+            pending.passive = passive_text(replies)
+            if pending.passive is None and replies:
+                self._spawn(self.deliver(openid, replies))
+            return pending.passive
+        log.info("wechat.turn.slow", message_id=key)
+        self._spawn(self._deliver_later(openid, pending.task))
+        return None
+
+    async def _turn(self, message: BaseMessage) -> list[Outbound]:
+        try:
+            inbound = await to_inbound(message, self._fetch_image)
+            return await self.runtime.engine.handle(inbound)
+        except Exception:  # the family must not be left without an answer by a bug here
+            log.exception("wechat.turn.failed", message_id=message_key(message))
+            return []
+
+    async def _fetch_image(self, message: BaseMessage) -> Media | None:
+        data = raw(message)
+        name = f"wechat-{data.get('MsgId', 'image')}.jpg"
+        if data.get("MediaId"):
+            try:
+                media = await self.api.download_media(str(data["MediaId"]))
+                return Media(media.data, media.content_type, name)
+            except (WeChatError, aiohttp.ClientError, asyncio.TimeoutError) as error:
+                log.warning("wechat.media.failed", error=str(error))
+        if data.get("PicUrl"):
+            try:
+                media = await self.api.download_url(str(data["PicUrl"]))
+                return Media(media.data, media.content_type, name)
+            except (WeChatError, aiohttp.ClientError, asyncio.TimeoutError) as error:
+                log.warning("wechat.picurl.failed", error=str(error))
+        return None
+
+    def _forget_later(self, key: str) -> None:
+        asyncio.get_running_loop().call_later(RETRY_MEMORY_SECONDS, self._pending.pop, key, None)
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def drain(self) -> None:
+        """Wait until every reply being delivered has been sent (shutdown, tests)."""
+        while self._background:
+            await asyncio.gather(*list(self._background), return_exceptions=True)
+
+    # --- customer-service delivery --------------------------------------------------------
+
+    async def _deliver_later(self, openid: str, task: asyncio.Task[list[Outbound]]) -> None:
+        await self.deliver(openid, await task)
+
+    async def deliver(self, openid: str, replies: list[Outbound]) -> None:
+        """Send a turn's replies through the customer-service API, in order."""
+        for message in await plan(replies, lambda reply: self._document_link(openid, reply)):
+            try:
+                if isinstance(message, Text):
+                    await self.api.send_text(openid, message.content)
+                elif isinstance(message, Image):
+                    media_id = await self.api.upload_image(message.data, message.filename,
+                                                           message.content_type)
+                    await self.api.send_image(openid, media_id)
+            except (WeChatError, aiohttp.ClientError, asyncio.TimeoutError) as error:
+                log.warning("wechat.send.failed", user=mask(openid), error=str(error))
+
+    async def _document_link(self, openid: str, reply: Outbound) -> str:
+        """The signed download link of a document (stored now if the flow gave no link)."""
+        if reply.url:
+            return public_url(self.settings.public_url, reply.url) if reply.url.startswith("/") else reply.url
+        async with transaction(self.runtime.sessions) as session:
+            user_id = await session.scalar(select(ChannelUser.id).where(
+                ChannelUser.channel == CHANNEL, ChannelUser.external_id == openid))
+            artefact = await store_artefact(session, owner_kind="channel_user", owner_id=user_id or 0,
+                                            kind="document", data=reply.data or b"",
+                                            content_type=reply.content_type or "application/pdf")
+        return public_url(self.settings.public_url, signed_path(artefact.id, reply.filename or "document.pdf"))

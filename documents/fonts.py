@@ -1,0 +1,201 @@
+"""The fonts of the consent PDF, and whether WeasyPrint can subset them quickly.
+
+WeasyPrint 70 subsets embedded fonts with HarfBuzz-Subset when ``weasyprint.text.ffi`` could
+``dlopen`` ``libharfbuzz-subset.so.0`` and HarfBuzz is at least 4.1.0 (``pdf/fonts.py``,
+``Font.subset``). Otherwise it logs a warning and falls back to fontTools, which takes about
+nine seconds per Noto CJK face: far too slow for a chat turn.
+"""
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+_HINT = ("WeasyPrint would subset the Noto CJK fonts with fontTools (about 9 s per consent PDF) "
+         "because HarfBuzz-Subset >= 4.1.0 is missing; install it with "
+         "`apt-get install libharfbuzz-subset0` (Debian/Ubuntu) and restart")
+
+
+def fast_subsetting_available() -> bool:
+    """True when WeasyPrint will subset fonts with HarfBuzz, the same test WeasyPrint makes."""
+    with warnings.catch_warnings():
+        # weasyprint.text.ffi warns (DeprecationWarning) on import when the library is missing
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from weasyprint.text.ffi import harfbuzz, harfbuzz_subset
+    return harfbuzz_subset is not None and bool(harfbuzz.hb_version_atleast(4, 1, 0))
+
+
+def require_fast_subsetting() -> None:
+    """Refuse to start when consent PDFs would take seconds to render (called at service start)."""
+    if not fast_subsetting_available():
+        raise RuntimeError(_HINT)
+
+
+# --- smaller CJK font programs ----------------------------------------------------------------
+# WeasyPrint subsets with HarfBuzz's RETAIN_GIDS, because its content streams address glyphs by
+# their original ids. For Noto CJK (≈ 65 000 glyphs) every unused glyph below the highest used
+# one stays as a one-byte ``endchar`` charstring, and the CharStrings INDEX offsets, rising by
+# one per glyph, deflate badly: about 140 KB per embedded face whatever the text. Giving those
+# never-drawn glyphs an empty charstring keeps every glyph id and makes the offsets repeat, so
+# each face shrinks to the size of the glyphs really used.
+
+_ENDCHAR = 14
+
+
+def compact_cff_font(font: bytes) -> bytes:
+    """``font`` (an OpenType CFF font from a RETAIN_GIDS subset) with unused glyphs emptied.
+
+    Every structure keeps its offset; returns ``font`` unchanged when it has no CFF table.
+    """
+    import struct
+
+    import numpy as np
+
+    if font[:4] != b"OTTO":
+        return font
+    num_tables = struct.unpack(">H", font[4:6])[0]
+    records = [struct.unpack(">4sIII", font[12 + 16 * i: 28 + 16 * i]) for i in range(num_tables)]
+    tables = {tag: font[offset: offset + length] for tag, _, offset, length in records}
+    cff = tables.get(b"CFF ")
+    if cff is None:
+        return font
+    charstrings = _top_dict_charstrings_offset(cff)
+    if charstrings is None:
+        return font
+    count, off_size = struct.unpack(">HB", cff[charstrings: charstrings + 3])
+    if count < 2 or not 1 <= off_size <= 4:
+        return font
+    start = charstrings + 3
+    raw = np.frombuffer(cff, dtype=np.uint8, count=(count + 1) * off_size, offset=start)
+    raw = raw.reshape(count + 1, off_size).astype(np.int64)
+    offsets = np.zeros(count + 1, dtype=np.int64)
+    for column in range(off_size):
+        offsets = (offsets << 8) | raw[:, column]
+    data_start = start + (count + 1) * off_size - 1
+    end = data_start + int(offsets[-1])
+    if end > len(cff):
+        return font
+    data = np.frombuffer(cff, dtype=np.uint8, count=end - data_start - 1, offset=data_start + 1)
+    lengths = np.diff(offsets)
+    first = data[np.minimum(offsets[:-1] - 1, len(data) - 1)]
+    empty = (lengths == 1) & (first == _ENDCHAR)
+    empty[0] = False  # .notdef keeps its outline
+    new_data = data[np.repeat(~empty, lengths)].tobytes()
+    new_offsets = np.concatenate(([1], 1 + np.cumsum(np.where(empty, 0, lengths))))
+    new_size = max(1, (int(new_offsets[-1]).bit_length() + 7) // 8)
+    packed = np.zeros((count + 1, new_size), dtype=np.uint8)
+    for column in range(new_size):
+        packed[:, new_size - 1 - column] = (new_offsets >> (8 * column)) & 0xFF
+    index = struct.pack(">HB", count, new_size) + packed.tobytes() + new_data
+    # Private DICTs may follow the charstrings at absolute offsets: keep them in place, with
+    # zeros (which deflate to almost nothing) filling the space the charstrings gave up.
+    padding = b"\0" * (end - charstrings - len(index))
+    tables[b"CFF "] = cff[:charstrings] + index + padding + cff[end:]
+    return _build_sfnt(font[:4], tables)
+
+
+def _top_dict_charstrings_offset(cff: bytes) -> int | None:
+    """The CharStrings offset (operator 17) from the CFF Top DICT."""
+    header_size = cff[2]
+    position = header_size
+    for index_number in range(2):  # Name INDEX, then Top DICT INDEX
+        count = int.from_bytes(cff[position: position + 2], "big")
+        if count == 0:
+            return None
+        off_size = cff[position + 2]
+        offsets_at = position + 3
+
+        def offset(i: int, at: int = offsets_at, size: int = off_size) -> int:
+            return int.from_bytes(cff[at + i * size: at + (i + 1) * size], "big")
+
+        data_at = offsets_at + (count + 1) * off_size - 1
+        if index_number == 1:
+            return _dict_operand(cff[data_at + offset(0): data_at + offset(1)], 17)
+        position = data_at + offset(count)
+    return None
+
+
+def _dict_operand(data: bytes, operator: int) -> int | None:
+    operands: list[int] = []
+    i = 0
+    while i < len(data):
+        b0 = data[i]
+        if b0 <= 21:
+            op = b0 if b0 != 12 else 1200 + data[i + 1]
+            i += 1 if b0 != 12 else 2
+            if op == operator and operands:
+                return operands[-1]
+            operands = []
+        elif b0 == 28:
+            operands.append(int.from_bytes(data[i + 1: i + 3], "big", signed=True))
+            i += 3
+        elif b0 == 29:
+            operands.append(int.from_bytes(data[i + 1: i + 5], "big", signed=True))
+            i += 5
+        elif b0 == 30:  # real number: skip nibbles up to the 0xf terminator
+            i += 1
+            while i < len(data) and (data[i] & 0x0F) != 0x0F and (data[i] >> 4) != 0x0F:
+                i += 1
+            i += 1
+            operands.append(0)
+        elif 32 <= b0 <= 246:
+            operands.append(b0 - 139)
+            i += 1
+        elif 247 <= b0 <= 250:
+            operands.append((b0 - 247) * 256 + data[i + 1] + 108)
+            i += 2
+        elif 251 <= b0 <= 254:
+            operands.append(-(b0 - 251) * 256 - data[i + 1] - 108)
+            i += 2
+        else:
+            return None
+    return None
+
+
+def _checksum(data: bytes) -> int:
+    import numpy as np
+
+    padded = data + b"\0" * (-len(data) % 4)
+    return int(np.frombuffer(padded, dtype=">u4").sum(dtype=np.uint64)) & 0xFFFFFFFF
+
+
+def _build_sfnt(version: bytes, tables: dict[bytes, bytes]) -> bytes:
+    """An sfnt file from its tables, with offsets, checksums and head.checkSumAdjustment."""
+    import struct
+
+    tags = sorted(tables)
+    num = len(tags)
+    power = 1 << (num.bit_length() - 1)
+    header = version + struct.pack(">HHHH", num, power * 16, power.bit_length() - 1,
+                                   num * 16 - power * 16)
+    offset = len(header) + 16 * num
+    directory, body = b"", b""
+    head = tables.get(b"head")
+    if head is not None:
+        tables[b"head"] = head[:8] + b"\0\0\0\0" + head[12:]
+    for tag in tags:
+        data = tables[tag]
+        directory += struct.pack(">4sIII", tag, _checksum(data), offset + len(body), len(data))
+        body += data + b"\0" * (-len(data) % 4)
+    font = bytearray(header + directory + body)
+    if head is not None:
+        head_offset = len(header) + 16 * num + sum(
+            len(tables[t]) + (-len(tables[t]) % 4) for t in tags[: tags.index(b"head")])
+        adjustment = (0xB1B0AFBA - _checksum(bytes(font))) & 0xFFFFFFFF
+        font[head_offset + 8: head_offset + 12] = struct.pack(">I", adjustment)
+    return bytes(font)
+
+
+def install_compact_cff() -> None:
+    """Make WeasyPrint embed compact CJK fonts (idempotent; see ``compact_cff_font``)."""
+    from weasyprint.pdf import fonts
+
+    original = fonts.Font.subset
+    if getattr(original, "_jiahu_compact", False):
+        return
+
+    def subset(self: Any, to_unicode: Any, hinting: Any) -> None:
+        original(self, to_unicode, hinting)
+        self.file_content = compact_cff_font(self.file_content)
+
+    subset._jiahu_compact = True  # type: ignore[attr-defined]
+    fonts.Font.subset = subset

@@ -1,0 +1,215 @@
+"""The sealed consent PDF: rendered with WeasyPrint, sealed with PAdES, imaged for WeChat.
+
+One render produces the agreement and informed consent pages and the audit trail page as a
+PDF/A-3u file; the hospital's seal is then added as an incremental PAdES update, so the sealed
+file still carries the PDF/A metadata (pyHanko updates the XMP and Info dictionaries together).
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import threading
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jinja2
+import pypdfium2
+
+from backend.config import hospital_config
+from documents.consent import TEMPLATES, ConsentContext, content_sha256
+from documents.fonts import install_compact_cff
+from documents.seal import Sealer, current_sealer
+
+PDF_VARIANT = "pdf/a-3u"
+ID_KEYWORD_PREFIX = "jiahu-consent-id:"
+PAGE_IMAGE_SCALE = 1.5  # 108 dpi: A4 becomes 893 × 1263 px, legible on a phone
+
+_CHANNELS = {
+    "zh": {"wechat": "微信公众号", "telegram": "Telegram", "terminal": "终端（测试）",
+           "web": "网页链接"},
+    "en": {"wechat": "WeChat Official Account", "telegram": "Telegram",
+           "terminal": "terminal (test)", "web": "web link"},
+}
+_EVENTS = {
+    "zh": {"created": "文书生成", "sent": "发送给申请人", "opened": "通过链接打开",
+           "signed": "申请人签署", "sealed": "医院加盖电子签章"},
+    "en": {"created": "Created", "sent": "Sent to applicant", "opened": "Opened via link",
+           "signed": "Signed", "sealed": "Sealed by hospital"},
+}
+_SEAL_PURPOSE = {False: "居家护理专用章", True: "开发测试章"}  # a seal is in Chinese
+
+
+@dataclass(frozen=True)
+class SealedConsent:
+    """A sealed consent document and what the flows send or store of it."""
+
+    pdf: bytes
+    sha256: str  # of the sealed file, as stored in ``Consent.pdf_sha256``
+    content_sha256: str  # of the filled-in values (documents.consent.content_sha256)
+    pages: list[bytes]  # PNG images of every page, for channels that cannot send files
+    development_seal: bool
+
+
+def render_and_seal(context: ConsentContext, *, with_pages: bool = True) -> SealedConsent:
+    """Render, seal and image one consent (blocking: call from a worker thread)."""
+    sealer = current_sealer()
+    context = replace(context, development_seal=sealer.development)
+    content_digest = content_sha256(context)
+    html = _render_html(context, content_digest, sealer)
+    with _weasyprint_lock:
+        unsigned = _weasyprint_pdf(html)
+    sealed = sealer.seal(unsigned)
+    pages = page_images(sealed) if with_pages else []
+    return SealedConsent(pdf=sealed, sha256=hashlib.sha256(sealed).hexdigest(),
+                         content_sha256=content_digest, pages=pages,
+                         development_seal=sealer.development)
+
+
+_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="consent-pdf")
+
+
+async def produce_sealed_consent(context: ConsentContext) -> SealedConsent:
+    """Render and seal a consent in a worker thread, so a chat turn never waits on it."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_executor, render_and_seal, context)
+
+
+def page_images(pdf: bytes, scale: float = PAGE_IMAGE_SCALE) -> list[bytes]:
+    """Every page as a PNG (pdfium), for WeChat, which cannot send a PDF to a chat."""
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        images = []
+        for page in document:
+            bitmap = page.render(scale=scale)
+            buffer = io.BytesIO()
+            bitmap.to_pil().save(buffer, format="PNG", optimize=False)
+            images.append(buffer.getvalue())
+            bitmap.close()
+            page.close()
+        return images
+    finally:
+        document.close()
+
+
+# WeasyPrint (Pango, fontconfig) is not known to be thread-safe: one render at a time.
+_weasyprint_lock = threading.Lock()
+
+
+def _weasyprint_pdf(html: str) -> bytes:
+    from weasyprint import HTML
+
+    document = HTML(string=html, base_url=str(TEMPLATES)).render(
+        stylesheets=[_stylesheet()], font_config=_font_config())
+    with warnings.catch_warnings():
+        # WeasyPrint 70 opens its sRGB profile for PDF/A and never closes it; the file is
+        # freed (and warned about) inside write_pdf, so the warning is silenced just here.
+        warnings.simplefilter("ignore", ResourceWarning)
+        return document.write_pdf(pdf_variant=PDF_VARIANT)  # type: ignore[no-any-return]
+
+
+@lru_cache(maxsize=1)
+def _font_config() -> Any:
+    from weasyprint.text.fonts import FontConfiguration
+
+    install_compact_cff()
+    return FontConfiguration()
+
+
+@lru_cache(maxsize=1)
+def _stylesheet() -> Any:
+    from weasyprint import CSS
+
+    return CSS(filename=str(TEMPLATES / "consent.css"), font_config=_font_config())
+
+
+@lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+                              undefined=jinja2.StrictUndefined, autoescape=True)
+
+
+def _render_html(context: ConsentContext, content_digest: str, sealer: Sealer) -> str:
+    template = _environment().get_template(f"consent.{context.language}.html.j2")
+    return template.render(c=context, v=_view(context, content_digest, sealer),
+                           seal=_seal_view(context, sealer))
+
+
+def _view(context: ConsentContext, content_digest: str, sealer: Sealer) -> dict[str, Any]:
+    """What the template shows besides the context: times, labels, the seal's certificate."""
+    lang = context.language
+    tz = ZoneInfo(hospital_config().schedule.timezone)
+    sealed_at = datetime.now(UTC)
+    events = list(context.events)
+    if not any(e.get("event") == "sealed" for e in events):
+        events.append({"event": "sealed", "at": sealed_at.isoformat(),
+                       "by": sealer.common_name})
+    for e in events:
+        if e.get("event") == "sealed":
+            sealed_at = _as_datetime(e["at"])
+    return {
+        "id_keyword": f"{ID_KEYWORD_PREFIX}{context.document_id}",
+        "money": _money,
+        "content_sha256": content_digest,
+        "channel": _CHANNELS[lang].get(context.channel, context.channel or "—"),
+        "signed_at": _local(context.signed_at, tz, lang) if context.signed_at else "",
+        "signed_date": (context.signed_at.astimezone(tz).strftime(
+            "%Y年%m月%d日" if lang == "zh" else "%d %B %Y") if context.signed_at else ""),
+        "sealed_at": _local(sealed_at, tz, lang),
+        "tz_label": _tz_label(tz, lang),
+        "events": [_event_row(e, tz, context) for e in events],
+        "cert_subject": sealer.subject,
+        "cert_serial": sealer.serial,
+        "cert_not_after": _local(sealer.not_after, tz, lang),
+    }
+
+
+def _event_row(event: dict[str, Any], tz: ZoneInfo, context: ConsentContext) -> dict[str, str]:
+    lang, kind = context.language, str(event.get("event", ""))
+    details = []
+    for key in ("by", "channel", "ip", "note"):
+        if event.get(key):
+            value = str(event[key])
+            details.append(_CHANNELS[lang].get(value, value) if key == "channel" else value)
+    if kind in ("sent", "signed", "opened") and not event.get("channel") and context.channel:
+        details.append(_CHANNELS[lang].get(context.channel, context.channel))
+    return {"label": _EVENTS[lang].get(kind, kind), "at": _local(_as_datetime(event["at"]), tz, lang),
+            "detail": " · ".join(details) or "—"}
+
+
+def _seal_view(context: ConsentContext, sealer: Sealer) -> dict[str, Any]:
+    """The hospital's name set round the top of the seal, one upright character at a time."""
+    name = context.hospital.name_zh
+    step = min(30.0, 250.0 / max(len(name) - 1, 1))
+    first = -step * (len(name) - 1) / 2
+    ring = [(char, round(first + i * step, 2)) for i, char in enumerate(name)]
+    size = 26 if len(name) <= 10 else max(14, int(260 / len(name)))
+    return {"ring": ring, "ring_size": size, "ring_y": 16 + size,
+            "purpose": _SEAL_PURPOSE[sealer.development]}
+
+
+def _as_datetime(value: datetime | str) -> datetime:
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _local(moment: datetime, tz: ZoneInfo, lang: str) -> str:
+    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _tz_label(tz: ZoneInfo, lang: str) -> str:
+    offset = datetime.now(tz).strftime("%z")
+    utc = f"UTC{offset[:3]}:{offset[3:]}"
+    if lang == "zh":
+        return f"北京时间 {utc}" if tz.key == "Asia/Shanghai" else f"{tz.key} {utc}"
+    return f"{tz.key}, {utc}"
+
+
+def _money(value: Decimal | int | float) -> str:
+    return format(Decimal(value).quantize(Decimal("0.01")), ",")

@@ -1,0 +1,140 @@
+"""``/try`` in real headless Chromium: a family member taps, types and sends a photo."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestServer
+
+from tests.bot.tryout.conftest import tryout_app
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOT = Path(__file__).resolve().parents[3] / "docs" / "try-chat.png"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
+                                reason="Debian's chromium is not installed (apt-get install chromium)")
+
+
+async def test_a_family_member_books_in_the_browser(runtime, tmp_path: Path, png: bytes):
+    from playwright.async_api import async_playwright, expect
+
+    photo = tmp_path / "身份证.png"
+    photo.write_bytes(png)
+    server = TestServer(tryout_app(runtime), host="127.0.0.1")
+    await server.start_server()
+    try:
+        async with async_playwright() as playwright:
+            chromium = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+            try:
+                page = await chromium.new_page(viewport={"width": 390, "height": 844},
+                                               device_scale_factor=2, locale="zh-CN")
+                errors: list[str] = []
+                page.on("pageerror", lambda error: errors.append(str(error)))
+                await page.goto(str(server.make_url("/try")))
+                log = page.get_by_role("log")
+
+                await page.get_by_role("button", name="预约上门护理").click()
+                await expect(log).to_contain_text("个人信息处理告知")
+                await page.get_by_role("button", name="1. 同意", exact=True).click()
+                await expect(log).to_contain_text("家属代为申请")
+                await expect(page.get_by_role("button", name="预约上门护理")).to_be_disabled()
+
+                text = page.get_by_label("输入消息")
+                for message, expected in [("2", "什么人"), ("女儿", "您（申请人）的姓名"),
+                                          ("张丽", "患者的姓名"), ("王秀英", "18位身份证号码"),
+                                          ("11010519491231002X", "1949-12-31"),
+                                          ("13800138000", "详细地址"),
+                                          ("北京市朝阳区望京街道花家地小区3号楼2单元501", "身份证的正面照片")]:
+                    await text.fill(message)
+                    await text.press("Enter")
+                    await expect(log).to_contain_text(expected)
+
+                await page.locator("#file").set_input_files(str(photo))
+                await expect(log).to_contain_text("身份证照片已收到")
+                await expect(log.locator(".row.me img")).to_have_count(1)
+                assert not errors, errors
+
+                SCREENSHOT.parent.mkdir(exist_ok=True)
+                await page.screenshot(path=str(SCREENSHOT))
+            finally:
+                await chromium.close()
+    finally:
+        await server.close()
+    assert SCREENSHOT.stat().st_size > 10_000
+
+
+async def test_the_page_draws_every_kind_of_reply_and_errors_politely(runtime, png: bytes):
+    """The API answered by stubs: multi-select buttons, a document, an image, then failures."""
+    import json
+
+    from playwright.async_api import Route, async_playwright, expect
+
+    from bot.tryout.render import data_uri
+
+    replies = [
+        {"kind": "choices", "text": "需要哪些服务？", "multiple": True, "context": "0badc0de",
+         "choices": [{"id": "a", "label": "换药", "number": 1}, {"id": "b", "label": "导尿", "number": 2},
+                     {"id": "c", "label": "采血", "number": 3}]},
+        {"kind": "document", "text": "知情同意书（已签名）", "filename": "知情同意书.pdf",
+         "url": "/d/7/consent.pdf?exp=1&sig=x", "pages": [data_uri(png)]},
+        {"kind": "image", "text": "伤口照片示例", "filename": "wound.png", "src": data_uri(png)},
+    ]
+    sent: list[dict[str, object]] = []
+    answers = [(200, {"replies": [{"kind": "text", "text": "好的，已选择换药和采血。"}]}),
+               (500, {"error": "系统暂时有点忙，请稍后再试。"})]
+
+    async def start(route: Route) -> None:
+        await route.fulfill(status=200, content_type="application/json", body=json.dumps({"replies": replies}))
+
+    async def message(route: Route) -> None:
+        sent.append(route.request.post_data_json)
+        if not answers:
+            await route.abort("internetdisconnected")
+            return
+        status, body = answers.pop(0)
+        await route.fulfill(status=status, content_type="application/json", body=json.dumps(body))
+
+    server = TestServer(tryout_app(runtime), host="127.0.0.1")
+    await server.start_server()
+    try:
+        async with async_playwright() as playwright:
+            chromium = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+            try:
+                page = await chromium.new_page(viewport={"width": 390, "height": 844})
+                await page.route("**/try/api/start", start)
+                await page.route("**/try/api/message", message)
+                await page.goto(str(server.make_url("/try")))
+                log = page.get_by_role("log")
+
+                await expect(page.get_by_role("img", name="文件第 1 页")).to_be_visible()
+                link = page.get_by_role("link", name="下载 知情同意书.pdf")
+                assert await link.get_attribute("href") == "/d/7/consent.pdf?exp=1&sig=x"
+                await expect(page.get_by_role("img", name="伤口照片示例")).to_be_visible()
+
+                await page.get_by_role("button", name="确定").click()
+                await expect(log).to_contain_text("请至少选择一项")
+                for label in ("1. 换药", "2. 导尿", "3. 采血", "2. 导尿"):  # 导尿 on, then off again
+                    await page.get_by_role("button", name=label).click()
+                await expect(page.get_by_role("button", name="3. 采血")).to_have_attribute("aria-pressed", "true")
+                await page.get_by_role("button", name="确定").click()
+                await expect(log).to_contain_text("好的，已选择换药和采血。")
+                assert sent[0]["text"] == "1,3" and sent[0]["context"] == "0badc0de"
+                await expect(page.get_by_role("button", name="1. 换药")).to_be_disabled()
+
+                text = page.get_by_label("输入消息")
+                await text.fill("你好")
+                await page.get_by_role("button", name="发送", exact=True).click()
+                await expect(page.get_by_role("alert")).to_contain_text("系统暂时有点忙")
+
+                await text.fill("还在吗")
+                await text.press("Enter")
+                await expect(page.get_by_role("alert").last).to_contain_text("网络好像有点问题")
+                await page.get_by_role("button", name="重新发送").click()
+                await expect(page.get_by_role("alert").last).to_contain_text("网络好像有点问题")
+                assert sent[-1]["message_id"] == sent[-2]["message_id"]  # a resend is the same message
+            finally:
+                await chromium.close()
+    finally:
+        await server.close()

@@ -1,0 +1,210 @@
+"""A fake WeChat API server on 127.0.0.1, and a family member who sends messages exactly as
+WeChat pushes them (plain or safe mode), signed with the account's token."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import itertools
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import xmltodict
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+from wechatpy.crypto import WeChatCrypto
+
+TOKEN = "jiahu-test-token"
+APPID = "wx0123456789abcdef"
+SECRET = "test-app-secret"
+AES_KEY = base64.b64encode(bytes(range(32))).decode().rstrip("=")
+OFFICIAL_ACCOUNT = "gh_0123456789ab"
+PUBLIC_URL = "https://jiahu.example-hospital.cn"
+
+
+# --- the fake WeChat server --------------------------------------------------------------
+
+@dataclass
+class FakeWeChat:
+    """Serves tokens, media and uploads; records menus and customer-service messages."""
+
+    media: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    issued: list[str] = field(default_factory=list)
+    revoked: set[str] = field(default_factory=set)
+    sent: list[dict[str, Any]] = field(default_factory=list)
+    uploads: dict[str, bytes] = field(default_factory=dict)
+    menus: list[dict[str, Any]] = field(default_factory=list)
+    calls: list[str] = field(default_factory=list)
+    url: str = ""
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_get("/cgi-bin/token", self._token)
+        app.router.add_get("/cgi-bin/media/get", self._media_get)
+        app.router.add_post("/cgi-bin/media/upload", self._media_upload)
+        app.router.add_post("/cgi-bin/menu/create", self._menu_create)
+        app.router.add_post("/cgi-bin/message/custom/send", self._custom_send)
+        app.router.add_get("/pic/{name}", self._picture)
+        return app
+
+    def texts(self, openid: str) -> list[str]:
+        return [m["text"]["content"] for m in self.sent if m["touser"] == openid and m["msgtype"] == "text"]
+
+    def _authorised(self, request: web.Request) -> web.Response | None:
+        self.calls.append(request.path)
+        token = request.query.get("access_token", "")
+        if token in self.revoked or token not in self.issued:
+            return web.json_response({"errcode": 40001, "errmsg": "invalid credential, access_token is invalid"})
+        return None
+
+    async def _token(self, request: web.Request) -> web.Response:
+        self.calls.append(request.path)
+        if request.query.get("appid") != APPID or request.query.get("secret") != SECRET:
+            return web.json_response({"errcode": 40013, "errmsg": "invalid appid"})
+        token = f"ACCESS_TOKEN_{len(self.issued) + 1}"
+        self.issued.append(token)
+        return web.json_response({"access_token": token, "expires_in": 7200})
+
+    async def _media_get(self, request: web.Request) -> web.Response:
+        if (denied := self._authorised(request)) is not None:
+            return denied
+        found = self.media.get(request.query.get("media_id", ""))
+        if found is None:
+            return web.json_response({"errcode": 40007, "errmsg": "invalid media_id"})
+        data, content_type = found
+        return web.Response(body=data, content_type=content_type, headers={
+            "Content-disposition": 'attachment; filename="MEDIA.jpg"'})
+
+    async def _picture(self, request: web.Request) -> web.Response:
+        data, content_type = self.media[request.match_info["name"]]
+        return web.Response(body=data, content_type=content_type)
+
+    async def _media_upload(self, request: web.Request) -> web.Response:
+        if (denied := self._authorised(request)) is not None:
+            return denied
+        form = await request.post()
+        upload = form["media"]
+        media_id = f"UPLOADED_{len(self.uploads) + 1}"
+        self.uploads[media_id] = upload.file.read()  # type: ignore[union-attr]
+        return web.json_response({"type": request.query["type"], "media_id": media_id,
+                                  "created_at": int(time.time())})
+
+    async def _menu_create(self, request: web.Request) -> web.Response:
+        if (denied := self._authorised(request)) is not None:
+            return denied
+        self.menus.append(await request.json())
+        return web.json_response({"errcode": 0, "errmsg": "ok"})
+
+    async def _custom_send(self, request: web.Request) -> web.Response:
+        if (denied := self._authorised(request)) is not None:
+            return denied
+        self.sent.append(await request.json())
+        return web.json_response({"errcode": 0, "errmsg": "ok"})
+
+
+# --- talking to jiahu's endpoint ------------------------------------------------------------
+
+def webhook_of(client: TestClient) -> Any:
+    from bot.wechat import WEBHOOK
+
+    return client.server.app[WEBHOOK]
+
+
+def sign(*parts: str) -> str:
+    return hashlib.sha1("".join(sorted(parts)).encode()).hexdigest()
+
+
+_ids = itertools.count(int(time.time()) * 1000)
+_times = itertools.count(int(time.time()))
+
+
+@dataclass
+class Family:
+    """A family member's phone: WeChat's pushes for what they do, signed like WeChat signs."""
+
+    client: TestClient
+    fake: FakeWeChat
+    openid: str = "oWx_family_0001"
+    safe: bool = False
+    seen: int = 0
+
+    # documented XML formats (公众号 消息管理 / 接收普通消息, 接收事件推送)
+    def _envelope(self, msg_type: str, body: str, *, msg_id: int | None = None,
+                  create_time: int | None = None) -> str:
+        msg_id = next(_ids) if msg_id is None else msg_id
+        tail = f"<MsgId>{msg_id}</MsgId>\n" if msg_type != "event" else ""
+        return ("<xml>\n"
+                f"<ToUserName><![CDATA[{OFFICIAL_ACCOUNT}]]></ToUserName>\n"
+                f"<FromUserName><![CDATA[{self.openid}]]></FromUserName>\n"
+                f"<CreateTime>{create_time or next(_times)}</CreateTime>\n"
+                f"<MsgType><![CDATA[{msg_type}]]></MsgType>\n"
+                f"{body}{tail}</xml>")
+
+    def text(self, content: str, **kw: Any) -> str:
+        return self._envelope("text", f"<Content><![CDATA[{content}]]></Content>\n", **kw)
+
+    def image(self, media_id: str, pic_url: str = "", **kw: Any) -> str:
+        return self._envelope("image", f"<PicUrl><![CDATA[{pic_url}]]></PicUrl>\n"
+                                       f"<MediaId><![CDATA[{media_id}]]></MediaId>\n", **kw)
+
+    def voice(self, recognition: str | None, **kw: Any) -> str:
+        extra = f"<Recognition><![CDATA[{recognition}]]></Recognition>\n" if recognition is not None else ""
+        return self._envelope("voice", "<MediaId><![CDATA[VOICE_MEDIA_ID]]></MediaId>\n"
+                                       f"<Format><![CDATA[amr]]></Format>\n{extra}", **kw)
+
+    def location(self, lat: float, lon: float, label: str, **kw: Any) -> str:
+        return self._envelope("location", f"<Location_X>{lat}</Location_X>\n<Location_Y>{lon}</Location_Y>\n"
+                                          f"<Scale>15</Scale>\n<Label><![CDATA[{label}]]></Label>\n", **kw)
+
+    def video(self, **kw: Any) -> str:
+        return self._envelope("video", "<MediaId><![CDATA[VIDEO_ID]]></MediaId>\n"
+                                       "<ThumbMediaId><![CDATA[THUMB_ID]]></ThumbMediaId>\n", **kw)
+
+    def event(self, event: str, key: str | None = None, **kw: Any) -> str:
+        body = f"<Event><![CDATA[{event}]]></Event>\n"
+        if key is not None:
+            body += f"<EventKey><![CDATA[{key}]]></EventKey>\n"
+        return self._envelope("event", body, **kw)
+
+    # transport
+    def query_and_body(self, xml: str, *, token: str = TOKEN) -> tuple[dict[str, str], str]:
+        timestamp, nonce = str(int(time.time())), os.urandom(6).hex()
+        query = {"signature": sign(token, timestamp, nonce), "timestamp": timestamp, "nonce": nonce,
+                 "openid": self.openid}
+        if not self.safe:
+            return query, xml
+        crypto = WeChatCrypto(token, AES_KEY, APPID)
+        sealed = xmltodict.parse(crypto.encrypt_message(xml, nonce, timestamp))["xml"]
+        query.update(encrypt_type="aes", msg_signature=sealed["MsgSignature"])
+        body = (f"<xml>\n<ToUserName><![CDATA[{OFFICIAL_ACCOUNT}]]></ToUserName>\n"
+                f"<Encrypt><![CDATA[{sealed['Encrypt']}]]></Encrypt>\n</xml>")
+        return query, body
+
+    async def post(self, xml: str, **kw: Any) -> tuple[int, str]:
+        query, body = self.query_and_body(xml, **kw)
+        response = await self.client.post("/wechat", params=query, data=body.encode(),
+                                          headers={"Content-Type": "text/xml"})
+        return response.status, await response.text()
+
+    def passive(self, body: str) -> dict[str, str] | None:
+        """The passive reply in a response body (decrypted in safe mode), None for ``success``."""
+        if body == "success":
+            return None
+        envelope = xmltodict.parse(body)["xml"]
+        if self.safe:
+            crypto = WeChatCrypto(TOKEN, AES_KEY, APPID)
+            plain = crypto.decrypt_message(body, envelope["MsgSignature"], envelope["TimeStamp"],
+                                           envelope["Nonce"])
+            envelope = xmltodict.parse(plain)["xml"]
+        return dict(envelope)
+
+    async def send(self, xml: str) -> str:
+        """What the family sees after this push: the passive reply and any messages that follow."""
+        status, body = await self.post(xml)
+        assert status == 200, body
+        reply = self.passive(body)
+        await webhook_of(self.client).drain()
+        texts = self.fake.texts(self.openid)
+        later, self.seen = texts[self.seen:], len(texts)
+        return "\n\n".join([*([reply["Content"]] if reply else []), *later])

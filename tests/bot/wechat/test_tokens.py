@@ -1,0 +1,95 @@
+"""The access token: shared through the database, refreshed before expiry or once on 40001."""
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from backend.db import transaction
+from backend.models import CacheEntry
+from backend.types import utcnow
+from bot.wechat.api import WeChatAPI, WeChatError
+from bot.wechat.tokens import TOKEN_KEY
+
+from .fakes import APPID, SECRET  # noqa: TID252
+
+
+@pytest.fixture
+def api(runtime: Any, fake_wechat: Any) -> WeChatAPI:
+    runtime.settings.wechat_appid = APPID
+    runtime.settings.wechat_secret = SECRET
+    runtime.settings.wechat_api_url = fake_wechat.url
+    return WeChatAPI(runtime.settings, runtime.sessions)
+
+
+async def _store(runtime: Any, token: str, expires_in: timedelta) -> None:
+    async with transaction(runtime.sessions) as session:
+        session.add(CacheEntry(key=TOKEN_KEY, value=token, expires_at=utcnow() + expires_in))
+
+
+async def _stored(runtime: Any) -> CacheEntry:
+    async with runtime.sessions() as session:
+        entry = await session.get(CacheEntry, TOKEN_KEY)
+    assert entry is not None
+    return entry
+
+
+@pytest.mark.parametrize("left", [timedelta(minutes=-1), timedelta(minutes=4)], ids=["expired", "expiring"])
+async def test_expired_or_expiring_token_is_refreshed(runtime: Any, fake_wechat: Any, api: WeChatAPI,
+                                                      left: timedelta) -> None:
+    await _store(runtime, "OLD_TOKEN", left)
+    fake_wechat.issued.append("OLD_TOKEN")
+    try:
+        await api.send_text("oWx_family", "您好")
+    finally:
+        await api.close()
+    assert fake_wechat.issued[-1] == "ACCESS_TOKEN_2"
+    entry = await _stored(runtime)
+    assert entry.value == "ACCESS_TOKEN_2"
+    assert timedelta(hours=1, minutes=59) < entry.expires_at - utcnow() <= timedelta(hours=2)
+    assert len(fake_wechat.sent) == 1
+
+
+async def test_valid_token_in_the_database_is_used_by_every_process(runtime: Any, fake_wechat: Any,
+                                                                    api: WeChatAPI) -> None:
+    other_process = WeChatAPI(runtime.settings, runtime.sessions)
+    try:
+        await api.send_text("oWx_family", "一")
+        await other_process.send_text("oWx_family", "二")
+    finally:
+        await api.close()
+        await other_process.close()
+    assert fake_wechat.issued == ["ACCESS_TOKEN_1"]
+    assert fake_wechat.calls.count("/cgi-bin/token") == 1
+
+
+async def test_concurrent_processes_refresh_once(runtime: Any, fake_wechat: Any, api: WeChatAPI) -> None:
+    others = [WeChatAPI(runtime.settings, runtime.sessions) for _ in range(3)]
+    try:
+        tokens = await asyncio.gather(*(a.tokens.get() for a in [api, *others]))
+    finally:
+        for a in [api, *others]:
+            await a.close()
+    assert set(tokens) == {"ACCESS_TOKEN_1"}
+    assert fake_wechat.calls.count("/cgi-bin/token") == 1
+
+
+async def test_invalid_token_error_refreshes_once(runtime: Any, fake_wechat: Any, api: WeChatAPI) -> None:
+    await _store(runtime, "REVOKED_TOKEN", timedelta(hours=1))
+    fake_wechat.issued.append("REVOKED_TOKEN")
+    fake_wechat.revoked.add("REVOKED_TOKEN")  # e.g. someone fetched a token with the same appid
+    try:
+        await api.send_text("oWx_family", "您好")
+        assert fake_wechat.calls.count("/cgi-bin/token") == 1
+        assert (await _stored(runtime)).value == "ACCESS_TOKEN_2"
+
+        fake_wechat.revoked.update(["ACCESS_TOKEN_2", "ACCESS_TOKEN_3"])
+        with pytest.raises(WeChatError) as error:  # refused again after one refresh: give up
+            await api.send_text("oWx_family", "您好")
+        assert error.value.errcode == 40001
+        assert fake_wechat.calls.count("/cgi-bin/token") == 2
+    finally:
+        await api.close()
+    assert [m["text"]["content"] for m in fake_wechat.sent] == ["您好"]

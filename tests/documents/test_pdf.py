@@ -1,0 +1,195 @@
+"""The sealed consent PDF, checked with the tools a hospital would use: poppler, qpdf, pyHanko."""
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation.status import SignatureCoverageLevel
+from pyhanko_certvalidator import ValidationContext
+
+from documents.consent import consent_summary, content_sha256
+from documents.fonts import compact_cff_font, fast_subsetting_available, require_fast_subsetting
+from documents.pdf import SealedConsent, produce_sealed_consent, render_and_seal
+from documents.sample import sample_context
+from documents.seal import trusted_certificates
+from tests.documents.conftest import use_data_dir
+
+# WeasyPrint 70 leaves its sRGB ICC profile file open (a ResourceWarning when collected)
+pytestmark = [pytest.mark.filterwarnings("ignore::ResourceWarning"),
+              pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")]
+
+ZH_SECTIONS = ["居家护理服务协议及知情同意书", "甲方（服务提供方）", "乙方（服务对象）", "申请人（代理人）",
+               "在场家属/照护人", "一、服务项目与费用", "二、服务内容、形式与流程", "三、甲方的权利和义务",
+               "四、乙方的权利和义务", "五、可能的风险", "六、隐私与信息安全", "七、投诉与评价",
+               "八、争议解决", "协商", "人民调解", "行政调解", "提起诉讼", "乙方声明", "签署审计记录",
+               "内容摘要 SHA-256", "文书生成", "发送给申请人", "通过链接打开", "申请人签署",
+               "医院加盖电子签章", "开发测试印章"]
+EN_SECTIONS = ["Home Nursing Service Agreement and Informed Consent", "Party A (provider)",
+               "Party B (patient)", "Applicant (agent)", "1. Services and fees",
+               "2. Service content, form and process", "3. Party A's rights and responsibilities",
+               "4. Party B's rights and responsibilities", "5. Possible risks",
+               "6. Privacy and information security", "7. Complaints and ratings",
+               "8. Dispute resolution", "negotiation", "people's mediation",
+               "administrative mediation", "lawsuit", "Audit Trail", "Content SHA-256",
+               "Created", "Sent to applicant", "Opened via link", "Signed", "Sealed by hospital",
+               "development seal"]
+
+
+@pytest.fixture(scope="module", params=["zh", "en"])
+def sealed(request: pytest.FixtureRequest, data_dir: Path) -> Iterator[tuple[str, SealedConsent, Path]]:
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        use_data_dir(monkeypatch, data_dir)
+        result = render_and_seal(sample_context(request.param))
+    path = data_dir / f"consent-{request.param}.pdf"
+    path.write_bytes(result.pdf)
+    yield request.param, result, path
+
+
+def _text(path: Path) -> str:
+    """The PDF's text with whitespace removed (letter-spaced headings come out as "居 家")."""
+    out = subprocess.run(["pdftotext", str(path), "-"], check=True,
+                         capture_output=True, text=True).stdout
+    return "".join(out.split())
+
+
+def _squash(value: object) -> str:
+    return "".join(str(value).split())
+
+
+def test_every_section_and_value_is_in_the_text(sealed: tuple[str, SealedConsent, Path]) -> None:
+    lang, result, path = sealed
+    text = _text(path)
+    context = replace(sample_context(lang), development_seal=True)
+    for section in ZH_SECTIONS if lang == "zh" else EN_SECTIONS:
+        assert _squash(section) in text, section
+    values = [context.hospital.name_zh, context.hospital.hotline, context.hospital.complaints_phone,
+              context.patient_id_masked, context.applicant_name, context.applicant_relation,
+              context.present_name, context.present_relation, context.present_phone_masked,
+              context.signer_name, context.channel_user_id, "340.00", "2026-11-19 14:42:17",
+              result.content_sha256]
+    values += [s.name for s in context.services] + [r for s in context.services for r in s.risks]
+    for value in values:
+        assert _squash(value) in text, value
+    assert "2417" in text and "110101" not in text  # the ID is masked but for its last 4 digits
+
+
+def test_rare_characters_render(sealed: tuple[str, SealedConsent, Path]) -> None:
+    _, _, path = sealed
+    text = _text(path)
+    assert "王𠮷" in text and "王龘" in text
+
+
+def test_fonts_are_embedded_subsets(sealed: tuple[str, SealedConsent, Path]) -> None:
+    _, _, path = sealed
+    lines = subprocess.run(["pdffonts", str(path)], check=True, capture_output=True,
+                           text=True).stdout.splitlines()[2:]
+    assert lines
+    for line in lines:
+        emb, sub, uni = line.split()[-5:-2]
+        assert (emb, sub, uni) == ("yes", "yes", "yes"), line
+
+
+def test_qpdf_finds_no_errors(sealed: tuple[str, SealedConsent, Path]) -> None:
+    _, _, path = sealed
+    subprocess.run(["qpdf", "--check", str(path)], check=True, capture_output=True)
+
+
+def test_poppler_renders_without_complaint(sealed: tuple[str, SealedConsent, Path],
+                                           tmp_path: Path) -> None:
+    _, _, path = sealed
+    run = subprocess.run(["pdftoppm", "-r", "30", "-png", str(path), str(tmp_path / "p")],
+                         capture_output=True, text=True)
+    assert run.returncode == 0 and run.stderr == ""
+
+
+def test_pyhanko_validates_the_seal(sealed: tuple[str, SealedConsent, Path]) -> None:
+    _, result, _ = sealed
+    from io import BytesIO
+
+    signature = PdfFileReader(BytesIO(result.pdf)).embedded_signatures[0]
+    status = validate_pdf_signature(
+        signature, ValidationContext(trust_roots=trusted_certificates()))
+    assert status.bottom_line and status.trusted
+    assert status.coverage == SignatureCoverageLevel.ENTIRE_FILE
+
+
+def test_pdf_a_metadata_survives_sealing(sealed: tuple[str, SealedConsent, Path]) -> None:
+    from io import BytesIO
+
+    _, result, _ = sealed
+    reader = PdfFileReader(BytesIO(result.pdf))
+    root = reader.root
+    xmp = root["/Metadata"].get_object().data
+    assert b'pdfaid:part="3"' in xmp and b'pdfaid:conformance="U"' in xmp
+    assert "/OutputIntents" in root
+    info = reader.trailer_view["/Info"].get_object()
+    # PDF/A: every /Info entry agrees with the XMP that pyHanko rewrote when sealing
+    assert f'pdf:Producer="{info["/Producer"]}"'.encode() in xmp
+    assert f'pdf:Keywords="{info["/Keywords"]}"'.encode() in xmp
+    assert str(info["/Keywords"]).startswith("jiahu-consent-id:")
+
+
+def test_pages_are_png_images(sealed: tuple[str, SealedConsent, Path]) -> None:
+    _, result, _ = sealed
+    assert len(result.pages) >= 4
+    assert all(page.startswith(b"\x89PNG\r\n\x1a\n") for page in result.pages)
+
+
+def test_result_describes_itself(sealed: tuple[str, SealedConsent, Path]) -> None:
+    import hashlib
+
+    lang, result, _ = sealed
+    assert result.sha256 == hashlib.sha256(result.pdf).hexdigest()
+    assert result.development_seal
+    dev = replace(sample_context(lang), development_seal=True)
+    assert len(result.content_sha256) == 64 and result.content_sha256 != content_sha256(
+        replace(dev, patient_name="王小明"))
+    assert len(result.pdf) < 300_000
+
+
+def test_content_digest_ignores_the_audit_events() -> None:
+    context = sample_context("zh", document_id="d" * 32)
+    assert content_sha256(context) == content_sha256(replace(context, events=[]))
+    assert content_sha256(context) != content_sha256(replace(context, signer_name="王龘龘"))
+
+
+async def test_produce_runs_off_the_event_loop() -> None:
+    result = await produce_sealed_consent(sample_context("zh"))
+    assert result.pdf.startswith(b"%PDF-") and result.pages
+
+
+def test_development_pair_is_created_once_and_reused(data_dir: Path) -> None:
+    render_and_seal(sample_context("zh"), with_pages=False)
+    cert = data_dir / "signing" / "development" / "seal.crt.pem"
+    before = cert.read_bytes()
+    render_and_seal(sample_context("zh"), with_pages=False)
+    assert cert.read_bytes() == before
+
+
+def test_chat_summary_renders() -> None:
+    summary = consent_summary(sample_context("zh"))
+    assert "伤口换药" in summary and "人民调解" in summary and "340" in summary
+    english = consent_summary(sample_context("en"))
+    assert "Wound dressing change" in english and "people's mediation" in english
+
+
+def test_fast_subsetting_is_available_here() -> None:
+    assert fast_subsetting_available()
+    require_fast_subsetting()
+
+
+def test_require_fast_subsetting_explains_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+    import documents.fonts
+
+    monkeypatch.setattr(documents.fonts, "fast_subsetting_available", lambda: False)
+    with pytest.raises(RuntimeError, match="apt-get install libharfbuzz-subset0"):
+        documents.fonts.require_fast_subsetting()
+
+
+def test_compacting_leaves_other_fonts_alone() -> None:
+    assert compact_cff_font(b"\0\1\0\0rest") == b"\0\1\0\0rest"

@@ -1,0 +1,53 @@
+"""The signed consent reaches the family as a sealed PDF, made off the chat turn."""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import subprocess
+
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from backend.models import Consent, Notification
+from bot.app import create_app
+from bot.cli import app as cli
+from bot.notifier import deliver_notifications
+
+
+async def test_sealed_consent_is_delivered_stored_and_verifiable(dialogue, runtime, tmp_path):
+    sent = []
+
+    async def sender(user_id, replies):
+        sent.extend(replies)
+
+    runtime.senders["terminal"] = sender
+    await dialogue.intake(until="slot")
+    async with runtime.sessions() as session:
+        queued = (await session.execute(select(Notification))).scalar_one()
+    assert queued.kind == "consent.document" and queued.status == "pending"  # the turn did not render
+    assert await deliver_notifications(runtime) == 1
+    [document] = sent
+    assert document.kind == "document" and document.content_type == "application/pdf"
+    assert document.data.startswith(b"%PDF") and document.pages and document.pages[0][:8] == b"\x89PNG\r\n\x1a\n"
+    assert "/d/" in document.url and "下载链接" in document.text
+    async with runtime.sessions() as session:
+        consent = (await session.execute(select(Consent))).scalar_one()
+    assert consent.status == "sealed" and consent.pdf_sha256 == hashlib.sha256(document.data).hexdigest()
+    assert [e["event"] for e in consent.events] == ["created", "sent", "signed", "sealed"]
+
+    pdf = tmp_path / "consent.pdf"
+    pdf.write_bytes(document.data)
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "王秀英" in text and "张丽" in text and "伤口换药" in text and "****002X" in text.replace(" ", "")
+    result = await asyncio.to_thread(CliRunner().invoke, cli, ["consent", "verify", str(pdf)])
+    assert result.exit_code == 0 and "matches the database record" in result.output
+
+    async with TestClient(TestServer(create_app(runtime))) as client:
+        response = await client.get(document.url)
+        assert response.status == 200 and await response.read() == document.data
+        forged = document.url.replace("sig=", "sig=x")
+        assert (await client.get(forged)).status == 403
+    async with runtime.sessions() as session:
+        consent = (await session.execute(select(Consent))).scalar_one()
+    assert consent.events[-1]["event"] == "opened"

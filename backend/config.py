@@ -83,6 +83,10 @@ class UploadRules(BaseModel):
     content_types: list[str]
 
 
+class DataRequestRules(BaseModel):
+    answer_within_days: int = 15
+
+
 class HospitalConfig(BaseModel):
     hospital: Hospital
     privacy_notice_version: str
@@ -91,6 +95,7 @@ class HospitalConfig(BaseModel):
     schedule: Schedule
     fees: Fees
     uploads: UploadRules
+    data_requests: DataRequestRules = Field(default_factory=DataRequestRules)
 
 
 class CatalogueItem(BaseModel):

@@ -92,6 +92,7 @@ class Intake(Base):
     present_relation: Mapped[str | None] = mapped_column(String(40))
     present_phone: Mapped[str | None] = mapped_column(EncryptedText())
     service_codes: Mapped[list[str] | None] = mapped_column(JSON)
+    retained_reason: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -16,7 +16,9 @@ from backend.types import utcnow
 
 ROLES = ("hotline", "nurse_manager", "admin")
 SCOPES = ("bookings:read", "bookings:write", "consents:read", "visits:write", "complaints:read",
-          "complaints:write", "transcripts:read", "stats:read")
+          "complaints:write", "transcripts:read", "transcripts:write", "stats:read", "uploads:read",
+          "care_workers:read", "care_workers:write", "slots:write", "data_requests:read",
+          "data_requests:write", "audit:read")
 FREE_ATTEMPTS = 3
 _hasher = PasswordHasher()
 

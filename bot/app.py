@@ -6,7 +6,9 @@ import contextlib
 
 from aiohttp import web
 
+from backend import api, console
 from backend.db import ping
+from backend.web.auth import SESSIONS
 from bot import telegram, tryout, wechat
 from bot.downloads import download_handler
 from bot.notifier import run_workers
@@ -27,11 +29,14 @@ def create_app(runtime: Runtime, *, background: bool = False) -> web.Application
     """The app; ``background`` starts the outbox workers (``jiahu serve`` does)."""
     app = web.Application(client_max_size=runtime.settings.max_upload_bytes + 1024 * 1024)
     app[RUNTIME] = runtime
+    app[SESSIONS] = runtime.sessions
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/d/{id:\\d+}/{name}", download_handler(runtime.sessions))
     wechat.setup(app, runtime)
     telegram.setup(app, runtime)
     tryout.setup(app, runtime)
+    api.setup(app)
+    console.setup(app)
 
     async def _workers(app: web.Application):  # type: ignore[no-untyped-def]
         task = asyncio.create_task(run_workers(runtime))

@@ -1,7 +1,7 @@
 """After booking: status, cancellation and complaints (DOMAIN.md: complaints and evaluation)."""
 from __future__ import annotations
 
-from backend import bookings, complaints, visits
+from backend import bookings, complaints, privacy, visits
 from backend.config import catalogue, hospital_config
 from backend.models import Booking, Slot
 from flows.engine import Turn
@@ -168,3 +168,47 @@ def rating_flow() -> Flow:
         Step("score", ask("rating.score", score_options), score_accept),
         Step("comment", ask("rating.comment"), comment_accept),
     ], rating_finish)
+
+
+# --- personal data (PIPL) ----------------------------------------------------------------
+
+def data_options(turn: Turn) -> list[Option]:
+    return [Option("access", turn.t("data.access"), ("查看", "see", "view")),
+            Option("delete", turn.t("data.delete"), ("删除", "delete", "erase"))]
+
+
+async def data_kind_accept(turn: Turn, answer: Answer) -> str:
+    return require_option(turn, answer).id
+
+
+async def data_kind_after(turn: Turn, value: str) -> str | None:
+    if value != "access":
+        return None
+    request = await privacy.open_request(turn.session, turn.user.id, "access")
+    found = await privacy.summary(turn.session, turn.user.id)
+    lines = [turn.t("data.summary", messages=found.messages, uploads=found.uploads,
+                    bookings="、".join(found.bookings) or "-")]
+    lines += [f"· {p}" for p in found.patients]
+    turn.say("\n".join(lines))
+    request.status, request.answered_by, request.answered_at = "done", "bot", request.created_at
+    return END
+
+
+async def data_confirm_accept(turn: Turn, answer: Answer) -> str:
+    return require_option(turn, answer).id
+
+
+async def data_confirm_after(turn: Turn, value: str) -> str | None:
+    if value != "yes":
+        turn.say(turn.t("cancel.keep_data"))
+        return END
+    request = await privacy.open_request(turn.session, turn.user.id, "delete")
+    turn.say(turn.t("data.delete_received", id=request.id, due=request.due_at.date().isoformat()))
+    return END
+
+
+def data_flow() -> Flow:
+    return Flow("data_request", [
+        Step("data_kind", ask("data.ask", data_options), data_kind_accept, after=data_kind_after),
+        Step("data_confirm", ask("data.delete_confirm", yes_no), data_confirm_accept, after=data_confirm_after),
+    ], _nothing)

@@ -27,6 +27,7 @@ class Menu(MenuHandler):
                     Option("cancel", turn.t("menu.cancel"), ("取消预约",)),
                     Option("complaint", turn.t("menu.complaint"), ("投诉", "complaint")),
                     Option("services", turn.t("menu.services"), ("价格", "服务", "price", "services")),
+                    Option("data", turn.t("menu.data"), ("我的信息", "个人信息", "删除我的信息", "my data")),
                     Option("human", turn.t("menu.human"), ("人工",))]
         return options
 
@@ -85,6 +86,8 @@ class Menu(MenuHandler):
                 await engine.start(turn, state, "cancel")
         elif action == "complaint":
             await engine.start(turn, state, "complaint")
+        elif action == "data":
+            await engine.start(turn, state, "data_request")
         elif action == "services":
             turn.say(services_overview(turn))
             await self.show(turn, state)

@@ -1,0 +1,1 @@
+"""What the REST API and the staff console share: the app keys and who is asking."""

@@ -1,0 +1,48 @@
+"""The hospital's webhook: signed JSON events, retried until acknowledged."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+
+import aiohttp
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from sqlalchemy import select, update
+
+from backend.models import HospitalEvent
+from bot.notifier import deliver_hospital_events
+from tests.conftest import TEST_SECRET
+
+
+async def test_events_are_signed_and_retried_until_acknowledged(runtime, dialogue, monkeypatch):
+    received: list[tuple[dict, str]] = []
+    answers = [500, 200]
+
+    async def hook(request: web.Request) -> web.Response:
+        body = await request.read()
+        received.append((json.loads(body), request.headers["X-Jiahu-Signature"]))
+        expected = "sha256=" + hmac.new(TEST_SECRET.encode(), body, hashlib.sha256).hexdigest()
+        assert request.headers["X-Jiahu-Signature"] == expected
+        return web.Response(status=answers.pop(0) if answers else 200)
+
+    app = web.Application()
+    app.router.add_post("/hook", hook)
+    async with TestServer(app, host="127.0.0.1") as server:
+        runtime.settings.hospital_webhook_url = str(server.make_url("/hook"))
+        monkeypatch.setenv("JIAHU_HOSPITAL_WEBHOOK_URL", runtime.settings.hospital_webhook_url)
+        from backend.settings import get_settings
+
+        get_settings.cache_clear()
+        await dialogue.intake()
+        async with aiohttp.ClientSession() as http:
+            assert await deliver_hospital_events(runtime, http) == 0  # the hospital answered 500
+            async with runtime.sessions() as session, session.begin():
+                event = (await session.execute(select(HospitalEvent))).scalar_one()
+                assert event.status == "pending" and event.attempts == 1 and "500" in event.last_error
+                await session.execute(update(HospitalEvent).values(next_attempt_at=event.created_at))
+            assert await deliver_hospital_events(runtime, http) == 1
+    assert [body["event"] for body, _ in received] == ["booking.requested", "booking.requested"]
+    assert received[0][0]["data"]["district"] == "朝阳区"
+    async with runtime.sessions() as session:
+        assert (await session.execute(select(HospitalEvent.status))).scalar_one() == "delivered"

@@ -30,7 +30,7 @@ system-deps:
 
 run: install
 	$(BIN)/jiahu db upgrade
-	@echo "jiahu serving on http://127.0.0.1:$${JIAHU_PORT:-8080}  (health: /healthz)"
+	@echo "jiahu: try the bot at http://127.0.0.1:$${JIAHU_PORT:-8080}/try  ·  staff console /console  ·  health /healthz"
 	$(BIN)/jiahu serve
 
 test: install

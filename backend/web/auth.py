@@ -19,6 +19,7 @@ from backend.models import StaffAccount
 from backend.staff import SCOPES, token_for
 
 SESSIONS = web.AppKey("sessions", async_sessionmaker[AsyncSession])
+PRINCIPAL = web.RequestKey("principal", object)
 COOKIE = "jiahu_staff"
 SESSION_SECONDS = 8 * 3600
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
@@ -69,8 +70,8 @@ def clear_session(response: web.StreamResponse) -> None:
 
 async def principal(request: web.Request) -> Principal | None:
     """The caller of this request, or None. Cached on the request."""
-    if "principal" in request:
-        return request["principal"]  # type: ignore[no-any-return]
+    if PRINCIPAL in request:
+        return request[PRINCIPAL]  # type: ignore[return-value]
     found: Principal | None = None
     sessions = request.app[SESSIONS]
     header = request.headers.get("Authorization", "")
@@ -91,7 +92,7 @@ async def principal(request: web.Request) -> Principal | None:
                 found = Principal(actor=account.username, scopes=ROLE_SCOPES.get(account.role, frozenset()),
                                   via="session", role=account.role, staff_id=account.id,
                                   csrf=body.get("csrf"), display_name=account.display_name)
-    request["principal"] = found
+    request[PRINCIPAL] = found
     return found
 
 

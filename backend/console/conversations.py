@@ -1,0 +1,120 @@
+"""对话记录: find a conversation, read it with its uploads, take it over, write, hand it back, export."""
+from __future__ import annotations
+
+from datetime import date
+from urllib.parse import quote
+
+from aiohttp import web
+from sqlalchemy.exc import NoResultFound
+
+from backend import audit, conversations, queries
+from backend.bookings import bookings_of_user
+from backend.console import reads
+from backend.console.guard import staff, staff_form, text_field
+from backend.console.pages import HEADERS, render, see_other
+from backend.console.transcript_pdf import transcript_pdf
+from backend.db import transaction
+from backend.models import ChannelUser
+from backend.web.auth import SESSIONS
+
+
+def _day(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+async def search(request: web.Request) -> web.Response:
+    who = await staff(request, "transcripts:read")
+    q = request.query.get("q", "").strip()
+    channel = request.query.get("channel", "")
+    day = _day(request.query.get("day", ""))
+    async with transaction(request.app[SESSIONS]) as session:
+        rows = await queries.search_conversations(session, q=q, channel=channel or None, day=day)
+        if rows:
+            await reads.record_listing(session, who.actor, "conversations", len(rows))
+    return render(request, who, "conversations.html.j2", rows=rows, q=q, channel=channel,
+                  day=day.isoformat() if day else "")
+
+
+async def conversation(request: web.Request) -> web.Response:
+    who = await staff(request, "transcripts:read")
+    user_id = int(request.match_info["user_id"])
+    async with transaction(request.app[SESSIONS]) as session:
+        user = await session.get(ChannelUser, user_id)
+        if user is None:
+            raise web.HTTPNotFound(text="没有这个对话")
+        entries = await queries.read_transcript(session, user_id, who.actor)
+        patient = await queries.patient_of_user(session, user_id, who.actor)
+        uploads = await queries.uploads_of_user(session, user_id)
+        state = await reads.conversation_state(session, user_id)
+        waiting = await reads.waiting_handoff(session, user_id)
+        booked = await bookings_of_user(session, user_id)
+    return render(request, who, "conversation.html.j2", user=user, entries=entries, patient=patient,
+                  uploads=uploads, attached=reads.attachments(entries, uploads), taken_over_by=state.taken_over_by if state else None,
+                  waiting=waiting, bookings=booked)
+
+
+async def take_over(request: web.Request) -> web.Response:
+    who, _ = await staff_form(request, "transcripts:write")
+    user_id = int(request.match_info["user_id"])
+    async with transaction(request.app[SESSIONS]) as session:
+        await conversations.take_over(session, user_id, who.actor)
+    raise see_other(f"/console/conversations/{user_id}", "taken")
+
+
+async def message(request: web.Request) -> web.Response:
+    who, form = await staff_form(request, "transcripts:write")
+    user_id = int(request.match_info["user_id"])
+    text = text_field(form, "text")
+    if text:
+        async with transaction(request.app[SESSIONS]) as session:
+            await conversations.staff_message(session, user_id, who.actor, text[:2000])
+    raise see_other(f"/console/conversations/{user_id}", "sent" if text else None)
+
+
+async def release(request: web.Request) -> web.Response:
+    who, _ = await staff_form(request, "transcripts:write")
+    user_id = int(request.match_info["user_id"])
+    async with transaction(request.app[SESSIONS]) as session:
+        await conversations.release(session, user_id, who.actor)
+    raise see_other(f"/console/conversations/{user_id}", "released")
+
+
+async def export_pdf(request: web.Request) -> web.Response:
+    """The conversation as a PDF for the file (an export is recorded on top of the view)."""
+    who = await staff(request, "transcripts:read")
+    user_id = int(request.match_info["user_id"])
+    async with transaction(request.app[SESSIONS]) as session:
+        user = await session.get(ChannelUser, user_id)
+        if user is None:
+            raise web.HTTPNotFound(text="没有这个对话")
+        entries = await queries.read_transcript(session, user_id, who.actor)
+        patient = await queries.patient_of_user(session, user_id, who.actor)
+        uploads = await queries.uploads_of_user(session, user_id)
+        await audit.record(session, who.actor, "pii.transcript_exported", f"channel_user:{user_id}",
+                           {"entries": len(entries)})
+    pdf = await transcript_pdf(user=user, entries=entries, patient=patient,
+                               attached=reads.attachments(entries, uploads),
+                               exported_by=who.display_name or who.actor)
+    name = f"对话记录-{user_id}.pdf"
+    return web.Response(body=pdf, content_type="application/pdf", headers={
+        **HEADERS, "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
+
+
+async def upload(request: web.Request) -> web.Response:
+    """An uploaded file, decrypted on the fly; every opening is recorded."""
+    who = await staff(request, "uploads:read")
+    upload_id = int(request.match_info["upload_id"])
+    download = request.query.get("download") == "1"
+    async with transaction(request.app[SESSIONS]) as session:
+        try:
+            found, data = await queries.open_upload(session, upload_id, who.actor,
+                                                    "download" if download else "view")
+        except (NoResultFound, FileNotFoundError) as error:
+            raise web.HTTPNotFound(text="文件不存在") from error
+    disposition = "attachment" if download or not found.content_type.startswith("image/") else "inline"
+    name = found.filename or f"upload-{found.id}"
+    return web.Response(body=data, content_type=found.content_type, headers={
+        **HEADERS, "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(name)}"})

@@ -1,0 +1,68 @@
+"""Words staff read: Chinese names of states, roles and channels, masked identifiers."""
+from __future__ import annotations
+
+import re
+
+BOOKING_STATES = {"requested": "待审核", "confirmed": "已确认", "assigned": "已派护士", "completed": "已完成",
+                  "rejected": "未通过", "cancelled": "已取消"}
+COMPLAINT_STATES = {"open": "待处理", "in_progress": "处理中", "resolved": "已答复", "closed": "已关闭"}
+STAFF_ROLES = {"hotline": "热线客服", "nurse_manager": "护理部", "admin": "管理员"}
+WORKER_ROLES = {"nurse": "护士", "doctor": "医生", "therapist": "康复治疗师", "pharmacist": "药师"}
+CHANNELS = {"wechat": "微信", "telegram": "Telegram", "terminal": "终端", "tryout": "网页体验"}
+# The relation codes of nlu.entities.RELATION_LABELS (backend/ may not import nlu/).
+RELATIONS = {"self": "本人", "mother": "母亲", "father": "父亲", "spouse": "配偶", "son": "儿子", "daughter": "女儿",
+             "son_in_law": "女婿", "daughter_in_law": "儿媳", "grandchild": "孙辈",
+             "maternal_grandmother": "外祖母", "maternal_grandfather": "外祖父", "paternal_grandmother": "祖母",
+             "paternal_grandfather": "祖父", "sibling": "兄弟姐妹", "relative": "其他亲属",
+             "caregiver": "护工/照护人", "friend": "朋友/邻居"}
+CONTACT = {"chat": "在对话中回复", "phone": "电话回复"}
+
+_REASONS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^not active$"), "已停用"),
+    (re.compile(r"^unknown role (.+)$"), "未知岗位 {0}"),
+    (re.compile(r"^(\w+) needs at least (\d+) years of practice \((\d+)\)$"),
+     "{0:role}需至少 {1} 年执业经历（现为 {2} 年）"),
+    (re.compile(r"^title (.+) is not a (\w+) title \((.+)\)$"), "职称“{0}”不属于{1:role}职称（{2}）"),
+    (re.compile(r"^title (.+) is below (.+)$"), "职称“{0}”低于{1}"),
+    (re.compile(r"^the services need a (.+), not a (\w+)$"), "所选服务需要{0:roles}，而非{1:role}"),
+    (re.compile(r"^does not serve (.+)$"), "不负责{0}"),
+]
+
+
+def _role_words(text: str) -> str:
+    return "和".join(WORKER_ROLES.get(part, part) for part in text.split(" and "))
+
+
+def qualification_reason(problem: str) -> str:
+    """One problem from ``backend.care`` (English) in the words of a nurse manager."""
+    for pattern, template in _REASONS:
+        match = pattern.match(problem.strip())
+        if match is None:
+            continue
+        parts = []
+        for spec in re.findall(r"\{(\d+)(?::(\w+))?\}", template):
+            value = match.group(int(spec[0]) + 1)
+            parts.append(_role_words(value) if spec[1] in ("role", "roles") else value)
+        return re.sub(r"\{\d+(?::\w+)?\}", lambda _m, it=iter(parts): next(it), template)
+    return problem
+
+
+def qualification_reasons(message: str) -> list[str]:
+    """``NotQualified`` joins its problems with "; "."""
+    return [qualification_reason(part) for part in message.split(";") if part.strip()]
+
+
+def mask_id_number(value: str | None) -> str:
+    """An ID number shown as 110105********002X (first six and last four kept)."""
+    if not value:
+        return ""
+    if len(value) <= 10:
+        return value[:2] + "*" * (len(value) - 2)
+    return value[:6] + "*" * (len(value) - 10) + value[-4:]
+
+
+def mask_phone(value: str | None) -> str:
+    """A phone number shown as 138****8000."""
+    if not value:
+        return ""
+    return value[:3] + "****" + value[-4:] if len(value) >= 11 else value

@@ -1,0 +1,128 @@
+"""Read queries the console needs beyond ``backend.queries``; what shows personal data writes an
+access record (DOMAIN.md: 全程留痕，可查询、可追溯)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend import audit
+from backend.models import (
+    Booking,
+    BookingEvent,
+    CareWorker,
+    ChannelUser,
+    Complaint,
+    Consent,
+    ConversationState,
+    HandoffRequest,
+    Patient,
+    Slot,
+    TranscriptEntry,
+    Upload,
+    VisitReport,
+)
+
+
+@dataclass(frozen=True)
+class BookingFile:
+    """Everything on a booking's page."""
+
+    booking: Booking
+    slot: Slot
+    patient: Patient
+    user: ChannelUser
+    events: list[BookingEvent]
+    consent: Consent | None
+    nurse: CareWorker | None
+
+
+async def booking_file(session: AsyncSession, booking_id: int, actor: str) -> BookingFile | None:
+    """A booking with its patient, consent and history, recorded as a view of the patient."""
+    booking = await session.get(Booking, booking_id)
+    if booking is None:
+        return None
+    slot = await session.get_one(Slot, booking.slot_id)
+    patient = await session.get_one(Patient, booking.patient_id)
+    user = await session.get_one(ChannelUser, booking.channel_user_id)
+    events = list((await session.execute(select(BookingEvent).where(BookingEvent.booking_id == booking.id)
+                                         .order_by(BookingEvent.created_at, BookingEvent.id))).scalars())
+    consent = (await session.execute(select(Consent).where(Consent.intake_id == booking.intake_id)
+                                     .order_by(Consent.id.desc()).limit(1))).scalar_one_or_none()
+    nurse = await session.get(CareWorker, booking.nurse_id) if booking.nurse_id else None
+    await audit.record(session, actor, "pii.booking_viewed", f"booking:{booking.id}",
+                       {"number": booking.number, "patient": patient.id})
+    return BookingFile(booking, slot, patient, user, events, consent, nurse)
+
+
+async def record_listing(session: AsyncSession, actor: str, what: str, count: int) -> None:
+    """A list showing patients' names or families' words is an access too (without the query text,
+    which may itself be a phone or ID number)."""
+    await audit.record(session, actor, f"pii.{what}_listed", what, {"rows": count})
+
+
+async def conversation_state(session: AsyncSession, user_id: int) -> ConversationState | None:
+    return await session.get(ConversationState, user_id)
+
+
+async def waiting_handoff(session: AsyncSession, user_id: int) -> HandoffRequest | None:
+    return (await session.execute(select(HandoffRequest).where(
+        HandoffRequest.channel_user_id == user_id, HandoffRequest.status == "waiting")
+        .limit(1))).scalar_one_or_none()
+
+
+async def alarm_bookings(session: AsyncSession, alarms: list[VisitReport]) -> dict[int, Booking]:
+    ids = {alarm.booking_id for alarm in alarms}
+    if not ids:
+        return {}
+    rows = (await session.execute(select(Booking).where(Booking.id.in_(ids)))).scalars()
+    return {booking.id: booking for booking in rows}
+
+
+async def workers(session: AsyncSession) -> list[CareWorker]:
+    return list((await session.execute(select(CareWorker).order_by(CareWorker.active.desc(),
+                                                                   CareWorker.role, CareWorker.name))).scalars())
+
+
+async def complaint(session: AsyncSession, complaint_id: int, actor: str) -> Complaint | None:
+    found = await session.get(Complaint, complaint_id)
+    if found is not None:
+        await audit.record(session, actor, "pii.complaint_viewed", f"complaint:{found.id}",
+                           {"number": found.number})
+    return found
+
+
+async def counts(session: AsyncSession) -> dict[str, int]:
+    """Numbers for the dashboard's tiles."""
+    bookings = dict((await session.execute(select(Booking.status, func.count(Booking.id))
+                                           .group_by(Booking.status))).all())
+    complaints = dict((await session.execute(select(Complaint.status, func.count(Complaint.id))
+                                             .group_by(Complaint.status))).all())
+    waiting = (await session.execute(select(func.count(HandoffRequest.id)).where(
+        HandoffRequest.status == "waiting"))).scalar_one()
+    return {"waiting": waiting, "requested": bookings.get("requested", 0),
+            "confirmed": bookings.get("confirmed", 0), "assigned": bookings.get("assigned", 0),
+            "complaints": complaints.get("open", 0) + complaints.get("in_progress", 0)}
+
+
+async def patient_names(session: AsyncSession, patient_ids: set[int]) -> dict[int, str]:
+    if not patient_ids:
+        return {}
+    return dict((await session.execute(select(Patient.id, Patient.name).where(
+        Patient.id.in_(patient_ids)))).all())
+
+
+def attachments(entries: list[TranscriptEntry], uploads: list[Upload]) -> dict[int, list[Upload]]:
+    """Which uploads came with which message: the entry's ``upload_id`` when the channel set it,
+    otherwise the files stored during that message's turn (between it and the next entry)."""
+    found: dict[int, list[Upload]] = {}
+    by_id = {upload.id: upload for upload in uploads}
+    for i, entry in enumerate(entries):
+        if entry.upload_id and entry.upload_id in by_id:
+            found[entry.id] = [by_id[entry.upload_id]]
+        elif entry.direction == "in" and entry.payload and entry.payload.get("media"):
+            end = entries[i + 1].created_at if i + 1 < len(entries) else None
+            found[entry.id] = [upload for upload in uploads if upload.created_at >= entry.created_at
+                               and (end is None or upload.created_at <= end)]
+    return found

@@ -1,0 +1,163 @@
+"""The console in real headless Chromium: a hotline nurse takes over a conversation and answers a
+complaint; a nurse manager confirms a booking, is refused an unqualified nurse, assigns a qualified
+one and downloads the sealed consent. Screenshots of the main pages: JIAHU_SCREENSHOT_DIR."""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestServer
+from sqlalchemy import select
+
+from backend import care
+from backend.db import transaction
+from backend.models import AuditEntry, Booking, ChannelUser, Notification
+from bot.notifier import deliver_notifications
+from tests.backend.console.conftest import PASSWORD, console_app
+from tests.conftest import Dialogue
+
+CHROMIUM = Path("/usr/bin/chromium")
+# README screenshots are refreshed with JIAHU_SCREENSHOT_DIR=docs; otherwise they go to tmp_path.
+SHOTS = Path(os.environ["JIAHU_SCREENSHOT_DIR"]).resolve() if os.environ.get("JIAHU_SCREENSHOT_DIR") else None
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+pytestmark = [
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed"),
+]
+
+
+async def _families(runtime, dialogue: Dialogue) -> dict[str, object]:
+    """One family books a visit, one complains, one asks for a person in the middle of the intake."""
+    await dialogue.intake()
+    await deliver_notifications(runtime)  # the sealed consent
+    number = re.search(r"JH\d{12}", dialogue.log[-1]).group()  # type: ignore[union-attr]
+    complaining = Dialogue(runtime.engine, user_id="family-2")
+    await complaining.play([("投诉", "发生了什么"), ("护士迟到了一个小时，也没有提前打电话", "和哪次预约有关"),
+                            ("与预约无关", "怎么回复您"), ("在这里回复我", "编号：TS")])
+    waiting = Dialogue(runtime.engine, user_id="family-3")
+    await waiting.intake(until="address")
+    await waiting.say("转人工")
+    async with transaction(runtime.sessions) as session:
+        senior = await care.add_worker(session, name="刘芳", role="nurse", title="主管护师", years_of_practice=8,
+                                       registration_no="RN-110105-01", districts=["朝阳区", "东城区"],
+                                       phone="13900000001", actor="test")
+        junior = await care.add_worker(session, name="王小雨", role="nurse", title="护士", years_of_practice=2,
+                                       registration_no="RN-110105-02", districts=["朝阳区"], phone=None,
+                                       actor="test")
+        family3 = (await session.execute(select(ChannelUser).where(
+            ChannelUser.external_id == "family-3"))).scalar_one()
+    return {"number": number, "senior": senior.id, "junior": junior.id, "waiting_user": family3.id}
+
+
+async def _login(page, base: str, username: str) -> None:
+    await page.goto(base + "/console/")
+    await page.get_by_label("用户名").fill(username)
+    await page.get_by_label("密码").fill(PASSWORD)
+    await page.get_by_role("button", name="登录").click()
+
+
+async def test_a_day_at_the_console(runtime, dialogue, staff_accounts, tmp_path):
+    from playwright.async_api import async_playwright, expect
+
+    seeded = await _families(runtime, dialogue)
+    server = TestServer(console_app(runtime), host="127.0.0.1")
+    await server.start_server()
+    base = str(server.make_url("")).rstrip("/")
+    try:
+        async with async_playwright() as playwright:
+            chromium = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+            try:
+                context = await chromium.new_context(viewport={"width": 1366, "height": 860}, locale="zh-CN",
+                                                     accept_downloads=True)
+                page = await context.new_page()
+                errors: list[str] = []
+                page.on("pageerror", lambda error: errors.append(str(error)))
+                page.on("dialog", lambda dialog: dialog.accept())
+                nav = page.get_by_role("navigation", name="主导航")
+
+                # the hotline nurse: the queue, a conversation taken over and answered
+                await _login(page, base, "li.hotline")
+                await expect(page.get_by_role("heading", name="工作台")).to_be_visible()
+                await expect(page.get_by_role("link", name="统计")).to_have_count(0)
+                await page.screenshot(path=str((SHOTS or tmp_path) / "console-dashboard.png"), full_page=True)
+                await page.get_by_role("link", name="查看并接管").click()
+                await page.get_by_role("button", name="接管对话").click()
+                await expect(page.get_by_role("status")).to_contain_text("已接管对话")
+                await page.get_by_label("写给家属").fill("您好，我是热线护士李敏，地址我来帮您填写。")
+                await page.get_by_role("button", name="发送").click()
+                await expect(page.get_by_role("status")).to_contain_text("消息已发送给家属")
+                async with runtime.sessions() as session:
+                    note = (await session.execute(select(Notification).where(
+                        Notification.kind == "staff.message"))).scalar_one()
+                assert note.channel_user_id == seeded["waiting_user"] and note.author == "li.hotline"
+                assert note.text == "您好，我是热线护士李敏，地址我来帮您填写。"
+                await deliver_notifications(runtime)
+                await page.reload()
+                await expect(page.locator(".msg.staff")).to_contain_text("热线护士李敏")
+                await page.screenshot(path=str((SHOTS or tmp_path) / "console-conversation.png"))
+                await page.get_by_role("button", name="交还机器人").click()
+                await expect(page.get_by_role("status")).to_contain_text("已交还机器人")
+
+                # find the booked family's conversation by booking number, with its photos inline
+                await nav.get_by_role("link", name="对话记录").click()
+                await page.get_by_label("查找").fill(str(seeded["number"]))
+                await page.get_by_role("button", name="搜索").click()
+                await page.get_by_role("link", name="王秀英").click()
+                await expect(page.locator(".bubble img")).to_have_count(2)
+
+                # the complaint, answered and closed
+                await nav.get_by_role("link", name="投诉建议").click()
+                await page.locator("table a").first.click()
+                await page.get_by_label("答复（发送到家属的对话中）").fill("非常抱歉，已与护士核实并加强排班提醒。")
+                await page.get_by_role("button", name="发送答复").click()
+                await expect(page.get_by_role("status")).to_contain_text("答复已发送给家属")
+                await page.get_by_role("button", name="关闭投诉").click()
+                await expect(page.get_by_role("status")).to_contain_text("投诉已关闭")
+                async with runtime.sessions() as session:
+                    answer = (await session.execute(select(Notification).where(
+                        Notification.kind == "complaint.answer"))).scalar_one()
+                assert answer.payload["values"]["answer"] == "非常抱歉，已与护士核实并加强排班提醒。"
+                await page.goto(base + "/console/stats")
+                await expect(page.get_by_role("heading", name="无权访问")).to_be_visible()
+                await page.get_by_role("button", name="退出").click()
+
+                # the nurse manager: confirm, an unqualified nurse refused, a qualified one assigned
+                await _login(page, base, "zhao.manager")
+                await nav.get_by_role("link", name="预约管理").click()
+                await page.get_by_role("link", name=str(seeded["number"])).click()
+                await page.get_by_role("button", name="确认预约").click()
+                await expect(page.get_by_role("status")).to_contain_text("预约已确认")
+                await page.get_by_label("护理人员").select_option(str(seeded["junior"]))
+                await page.get_by_role("button", name="指派", exact=True).click()
+                alert = page.get_by_role("alert")
+                await expect(alert).to_contain_text("不符合派单条件")
+                await expect(alert).to_contain_text("护士需至少 5 年执业经历（现为 2 年）")
+                await expect(alert).to_contain_text("职称“护士”低于护师")
+                await page.get_by_label("护理人员").select_option(str(seeded["senior"]))
+                await page.get_by_role("button", name="指派", exact=True).click()
+                await expect(page.get_by_role("status")).to_contain_text("已指派护理人员")
+                await expect(page.locator("h1 .state")).to_have_text("已派护士")
+                await page.screenshot(path=str((SHOTS or tmp_path) / "console-booking.png"), full_page=True)
+                async with page.expect_download() as waiting_download:
+                    await page.get_by_role("link", name="下载已签章 PDF").click()
+                download = await waiting_download.value
+                consent = Path(await download.path()).read_bytes()
+                assert consent.startswith(b"%PDF")
+
+                await page.goto(base + "/console/stats")
+                await expect(page.locator("svg.chart").first).to_be_visible()
+                await page.screenshot(path=str((SHOTS or tmp_path) / "console-stats.png"), full_page=True)
+                assert not errors, errors
+            finally:
+                await chromium.close()
+    finally:
+        await server.close()
+    async with runtime.sessions() as session:
+        booking = (await session.execute(select(Booking).where(Booking.number == seeded["number"]))).scalar_one()
+        actions = set((await session.execute(select(AuditEntry.action))).scalars())
+    assert booking.status == "assigned" and booking.nurse_id == seeded["senior"]
+    assert {"pii.consent_downloaded", "conversation.taken_over", "conversation.staff_message",
+            "complaint.answered", "complaint.closed", "booking.confirmed", "booking.assigned"} <= actions

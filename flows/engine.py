@@ -22,7 +22,7 @@ from backend import conversations
 from backend.config import hospital_config
 from backend.crypto import mask
 from backend.db import transaction
-from backend.models import ChannelUser, ConversationState, Notification
+from backend.models import ChannelUser, ConversationState, Notification, TranscriptEntry
 from flows.messages import t
 from flows.steps import END, STAY, Answer, Flow, Option, Prompt, Reprompt, Step, match_many, match_option, normalize
 from flows.types import Inbound, Outbound, context_token
@@ -61,6 +61,7 @@ class Turn:
     data: dict[str, Any]
     deps: Deps
     replies: list[Outbound] = field(default_factory=list)
+    entry: TranscriptEntry | None = None  # the inbound message's transcript record
     _parse: Parse | None = None
 
     @property
@@ -81,6 +82,15 @@ class Turn:
     def say(self, text: str) -> None:
         if text:
             self.replies.append(Outbound.say(text))
+
+    def link_upload(self, upload_id: int) -> None:
+        """Tie a stored upload to the message that carried it, for transcripts."""
+        if self.entry is not None:
+            if self.entry.upload_id is None:
+                self.entry.upload_id = upload_id
+            payload = dict(self.entry.payload or {})
+            payload["upload_ids"] = [*payload.get("upload_ids", []), upload_id]
+            self.entry.payload = payload
 
     def today(self) -> date:
         return self.deps.today() if self.deps.today else date.today()
@@ -128,7 +138,7 @@ class Engine:
             state = await conversations.load_state(session, user)
             data = copy.deepcopy(state.data or {})
             data.setdefault("lang", inbound.language or user.language or "zh")
-            turn = Turn(session=session, user=user, inbound=inbound, data=data, deps=self.deps)
+            turn = Turn(session=session, user=user, inbound=inbound, data=data, deps=self.deps, entry=entry)
             if state.taken_over_by:
                 return []  # a member of staff is talking; the bot stays quiet
             await self._dispatch(turn, state)

@@ -199,9 +199,10 @@ async def store_media(turn: Turn, answer: Answer, kind: str) -> int:
         if len(media.data) > rules.max_bytes:
             raise Reprompt(turn.t("intake.upload.size", size=_size(len(media.data)),
                                   limit=_size(rules.max_bytes)))
-        await intakes.save_upload(turn.session, channel_user_id=turn.user.id,
-                                  intake_id=turn.meta["intake_id"], kind=kind, data=media.data,
-                                  content_type=sniffed, filename=media.filename)
+        upload = await intakes.save_upload(turn.session, channel_user_id=turn.user.id,
+                                           intake_id=turn.meta["intake_id"], kind=kind, data=media.data,
+                                           content_type=sniffed, filename=media.filename)
+        turn.link_upload(upload.id)
         stored += 1
     return stored
 

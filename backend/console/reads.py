@@ -114,15 +114,12 @@ async def patient_names(session: AsyncSession, patient_ids: set[int]) -> dict[in
 
 
 def attachments(entries: list[TranscriptEntry], uploads: list[Upload]) -> dict[int, list[Upload]]:
-    """Which uploads came with which message: the entry's ``upload_id`` when the channel set it,
-    otherwise the files stored during that message's turn (between it and the next entry)."""
-    found: dict[int, list[Upload]] = {}
+    """Which uploads came with which message (the engine records them on the message)."""
     by_id = {upload.id: upload for upload in uploads}
-    for i, entry in enumerate(entries):
-        if entry.upload_id and entry.upload_id in by_id:
-            found[entry.id] = [by_id[entry.upload_id]]
-        elif entry.direction == "in" and entry.payload and entry.payload.get("media"):
-            end = entries[i + 1].created_at if i + 1 < len(entries) else None
-            found[entry.id] = [upload for upload in uploads if upload.created_at >= entry.created_at
-                               and (end is None or upload.created_at <= end)]
+    found: dict[int, list[Upload]] = {}
+    for entry in entries:
+        ids = (entry.payload or {}).get("upload_ids") or ([entry.upload_id] if entry.upload_id else [])
+        files = [by_id[i] for i in ids if i in by_id]
+        if files:
+            found[entry.id] = files
     return found

@@ -34,6 +34,10 @@ async def test_complete_intake_from_greeting_to_booking_number(dialogue, runtime
     assert assessment.barthel_score == 65 and assessment.barthel_grade == "mild"
     assert [u.kind for u in uploads] == ["id_card", "medical_record"]
     assert all(u.content_type == "image/png" for u in uploads)
+    async with runtime.sessions() as session:
+        carried = (await session.execute(select(TranscriptEntry.upload_id).where(
+            TranscriptEntry.upload_id.is_not(None)).order_by(TranscriptEntry.id))).scalars().all()
+    assert carried == [u.id for u in uploads]  # each file message points at what it stored
 
 
 async def test_personal_data_is_encrypted_at_rest(dialogue, runtime, jiahu_env):

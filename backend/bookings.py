@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -207,3 +207,28 @@ async def reschedule(session: AsyncSession, booking: Booking, slot_id: int, acto
 
 async def by_number(session: AsyncSession, number: str) -> Booking | None:
     return (await session.execute(select(Booking).where(Booking.number == number))).scalar_one_or_none()
+
+
+async def add_slot(session: AsyncSession, *, district: str, day: date, start: time, end: time,
+                   capacity: int, actor: str) -> Slot:
+    """A visit window a nurse manager opens by hand (beyond the schedule in hospital.yaml)."""
+    if capacity < 1 or end <= start:
+        raise ValueError("a slot needs a capacity of at least 1 and an end after its start")
+    slot = Slot(district=district, day=day, start=start, end=end, capacity=capacity, booked=0)
+    session.add(slot)
+    await session.flush()
+    await audit.record(session, actor, "slot.added", f"slot:{slot.id}",
+                       {"district": district, "day": day.isoformat(), "capacity": capacity})
+    return slot
+
+
+async def set_capacity(session: AsyncSession, slot_id: int, capacity: int, actor: str) -> Slot:
+    """Change how many visits a window takes; never below the places already booked."""
+    slot = await session.get_one(Slot, slot_id)
+    await session.refresh(slot)
+    if capacity < slot.booked:
+        raise BadTransition(f"{slot.booked} places are already booked; capacity cannot be {capacity}")
+    previous, slot.capacity = slot.capacity, capacity
+    await session.flush()
+    await audit.record(session, actor, "slot.capacity", f"slot:{slot.id}", {"from": previous, "to": capacity})
+    return slot

@@ -25,6 +25,11 @@ from backend.models import (
 from backend.settings import get_settings
 from backend.types import utcnow
 
+
+class AlreadyAnswered(ValueError):
+    """The request was answered already."""
+
+
 RETAINED = "medical record of a booked home visit (kept under medical-record rules)"
 ERASED = "[已删除]"
 

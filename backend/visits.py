@@ -84,3 +84,15 @@ async def rate(session: AsyncSession, booking_id: int, channel_user_id: int, sco
     await audit.record(session, f"family:{channel_user_id}", "visit.rated", f"booking:{booking.id}",
                        {"score": score})
     return booking
+
+
+async def handle_alarm(session: AsyncSession, report_id: int, actor: str, note: str | None = None) -> VisitReport:
+    """A member of staff has dealt with an alarm (一键报警); it leaves the open list."""
+    report_row = await session.get_one(VisitReport, report_id)
+    if report_row.kind != "alarm":
+        raise BadTransition("only an alarm can be handled")
+    if report_row.handled_at is None:
+        report_row.handled_at = utcnow()
+        await audit.record(session, actor, "visit.alarm_handled", f"booking:{report_row.booking_id}",
+                           {"report": report_row.id, "note": note})
+    return report_row

@@ -7,7 +7,17 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import bookings, complaints, conversations, documents, oversight, visits, workers  # noqa: F401 - routes
+from . import (  # noqa: F401 - each module registers its routes
+    bookings,
+    complaints,
+    conversations,
+    data_requests,
+    documents,
+    oversight,
+    schedule,
+    visits,
+    workers,
+)
 from .errors import json_errors
 from .openapi import OPENAPI_PATH, serve
 from .routing import ROUTES, view

@@ -2,12 +2,17 @@
 family, hand them back to the bot; and the queue of families asking for a person (转人工)."""
 from __future__ import annotations
 
-
 from backend import audit, conversations
 from backend.bookings import local_today
 from backend.config import hospital_config
 from backend.models import ChannelUser, ConversationState
-from backend.queries import age_of, handoff_queue, patient_of_user, read_transcript, search_conversations
+from backend.queries import (
+    age_of,
+    handoff_queue,
+    patient_of_user,
+    read_transcript,
+    search_conversations,
+)
 
 from .privacy import patient_out, redact
 from .routing import Call, not_found, route

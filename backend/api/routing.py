@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.bookings import BadTransition, SlotFull
 from backend.care import NotQualified
 from backend.db import transaction
+from backend.privacy import AlreadyAnswered
 from backend.web.auth import SESSIONS, Principal, require
 
 from .errors import ApiError
@@ -76,7 +77,7 @@ class Route:
 ROUTES: list[Route] = []
 
 # Domain refusals that mean "not in this state" (409) rather than bad input.
-CONFLICTS = (BadTransition, SlotFull, NotQualified)
+CONFLICTS = (BadTransition, SlotFull, NotQualified, AlreadyAnswered)
 
 
 def route(method: str, path: str, *, scope: str, tag: str, body: type[BaseModel] | None = None,

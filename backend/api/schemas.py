@@ -75,6 +75,23 @@ class NewCareWorker(Body):
 assert set(NewCareWorker.model_fields["role"].annotation.__args__) == set(WORKER_ROLES)  # type: ignore[union-attr]
 
 
+class NewSlotBody(Body):
+    """A visit window opened by hand."""
+    district: Annotated[str, Field(min_length=2, max_length=50)]
+    date: Day
+    start: time
+    end: time
+    capacity: Annotated[int, Field(ge=1, le=100)]
+
+
+class CapacityBody(Body):
+    capacity: Annotated[int, Field(ge=0, le=100)]
+
+
+class AlarmHandledBody(Body):
+    note: Annotated[str | None, Field(max_length=500)] = None
+
+
 class ComplaintAssignBody(Body):
     """Who handles the complaint; the caller when left out."""
 
@@ -211,6 +228,33 @@ class SlotOut(BaseModel):
 
 class SlotList(BaseModel):
     slots: list[SlotOut]
+
+
+class DataRequestOut(BaseModel):
+    id: int
+    channel_user_id: int
+    kind: str
+    status: str
+    due_at: datetime
+    created_at: datetime
+    answered_at: datetime | None
+    answered_by: str | None
+
+
+class DataRequestList(BaseModel):
+    data_requests: list[DataRequestOut]
+
+
+class ErasureOut(BaseModel):
+    request: DataRequestOut
+    deleted_uploads: int
+    deleted_patients: int
+    retained_intakes: list[int]
+
+
+class AlarmHandled(BaseModel):
+    id: int
+    handled_at: datetime
 
 
 class CareWorkerOut(BaseModel):

@@ -9,7 +9,16 @@ from backend.models import Booking
 
 from .bookings import NUMBER, _workers, booking_or_404
 from .routing import Call, route
-from .schemas import AlarmBody, AlarmOut, Alerts, ArrivedBody, OverdueVisit, VisitReported
+from .schemas import (
+    AlarmBody,
+    AlarmHandled,
+    AlarmHandledBody,
+    AlarmOut,
+    Alerts,
+    ArrivedBody,
+    OverdueVisit,
+    VisitReported,
+)
 
 
 async def _reported(call: Call, kind: str, **fields: object) -> VisitReported:
@@ -54,3 +63,12 @@ async def alerts(call: Call) -> Alerts:
                               nurse=nurses.get(b.nurse_id or 0), arrived_at=b.arrived_at) for b, s in late],
         alarms=[AlarmOut(id=a.id, number=numbers[a.booking_id], note=a.note, reported_by=a.reported_by,
                          at=a.created_at) for a in alarms])
+
+
+@route("POST", "/api/alarms/{report_id:\\d{1,9}}/handled", scope="visits:write", tag="visits",
+       body=AlarmHandledBody, answer=AlarmHandled, errors=(400, 404, 409))
+async def alarm_handled(call: Call) -> AlarmHandled:
+    """Staff have dealt with an alarm; it leaves the open list (recorded in the audit log)."""
+    report = await visits.handle_alarm(call.session, call.int_arg("report_id"), call.actor,
+                                       call.body_as(AlarmHandledBody).note)
+    return AlarmHandled(id=report.id, handled_at=report.handled_at)  # type: ignore[arg-type]

@@ -10,7 +10,6 @@ from backend.queries import uploads_of_user
 from .helpers import book, console_login, make_token  # noqa: TID252
 
 
-
 async def test_no_credentials_get_401_as_json(client):
     response = await client.get("/api/bookings")
     assert response.status == 401

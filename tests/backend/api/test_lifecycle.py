@@ -9,7 +9,6 @@ from backend.queries import uploads_of_user
 
 from .helpers import book, console_login, make_token  # noqa: TID252
 
-
 NURSE = {"name": "刘护士", "role": "nurse", "title": "主管护师", "years_of_practice": 8,
          "registration_no": "RN-001", "districts": ["朝阳区"], "phone": "13900000000"}
 

@@ -6,7 +6,6 @@ from openapi_spec_validator import validate
 from backend.api.openapi import document, openapi_path
 
 
-
 async def test_every_api_route_is_documented_and_the_document_is_valid(runtime, client):
     from bot.app import create_app  # the whole app: routes added anywhere under /api/ count
 

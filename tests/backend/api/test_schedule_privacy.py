@@ -1,0 +1,48 @@
+"""Slots, alarms and personal-data requests through the API."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from backend import privacy
+from backend.db import transaction
+from backend.models import Booking, DataRequest
+
+from .helpers import make_token  # noqa: TID252
+
+
+async def test_slots_alarms_and_erasure(runtime, dialogue, client):
+    auth = await make_token(runtime, "manager-system", "slots:write", "visits:write",
+                            "data_requests:read", "data_requests:write")
+    response = await client.post("/api/slots", headers=auth, json={
+        "district": "海淀区", "date": "2026-12-06", "start": "18:00", "end": "20:00", "capacity": 2})
+    assert response.status == 201, await response.text()
+    slot = await response.json()
+    response = await client.post(f"/api/slots/{slot['id']}/capacity", headers=auth, json={"capacity": 5})
+    assert response.status == 200 and (await response.json())["capacity"] == 5
+    bad = await client.post("/api/slots", headers=auth, json={
+        "district": "通州区", "date": "2026-12-06", "start": "18:00", "end": "20:00", "capacity": 2})
+    assert bad.status == 400 and "unknown district" in (await bad.json())["error"]
+
+    await dialogue.intake()
+    async with transaction(runtime.sessions) as session:
+        booking = (await session.execute(select(Booking))).scalar_one()
+        booking.status = "assigned"
+    response = await client.post(f"/api/visits/{booking.number}/alarm", headers=auth, json={"note": "跌倒"})
+    assert response.status == 200
+    alerts = await (await client.get("/api/alerts", headers=auth)).json()
+    [alarm] = alerts["alarms"]
+    response = await client.post(f"/api/alarms/{alarm['id']}/handled", headers=auth, json={})
+    assert response.status == 200
+    assert (await (await client.get("/api/alerts", headers=auth)).json())["alarms"] == []
+
+    async with transaction(runtime.sessions) as session:
+        request = await privacy.open_request(session, booking.channel_user_id, "delete")
+    listed = await (await client.get("/api/data-requests", headers=auth)).json()
+    assert [r["id"] for r in listed["data_requests"]] == [request.id]
+    response = await client.post(f"/api/data-requests/{request.id}/erase", headers=auth)
+    body = await response.json()
+    assert response.status == 200 and body["retained_intakes"] and body["request"]["status"] == "done"
+    again = await client.post(f"/api/data-requests/{request.id}/erase", headers=auth)
+    assert again.status == 409
+    async with runtime.sessions() as session:
+        assert (await session.execute(select(DataRequest.status))).scalar_one() == "done"

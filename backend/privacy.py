@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import audit, notify
@@ -85,7 +85,6 @@ async def erase(session: AsyncSession, request: DataRequest, actor: str) -> Eras
     and marked; the request is answered and the family told."""
     user_id = request.channel_user_id
     report = Erasure()
-    data_root = get_settings().data_dir / "files"
     intakes = list((await session.execute(select(Intake).where(Intake.channel_user_id == user_id))).scalars())
     for intake in intakes:
         booked = (await session.execute(select(Booking.id).where(Booking.intake_id == intake.id))).first()
@@ -93,10 +92,7 @@ async def erase(session: AsyncSession, request: DataRequest, actor: str) -> Eras
             intake.retained_reason = RETAINED
             report.retained_intakes.append(intake.id)
             continue
-        for upload in (await session.execute(select(Upload).where(Upload.intake_id == intake.id))).scalars():
-            (data_root / upload.storage_path).unlink(missing_ok=True)
-            await session.delete(upload)
-            report.deleted_uploads += 1
+        report.deleted_uploads += await _delete_uploads(session, Upload.intake_id == intake.id)
         await session.execute(delete(Assessment).where(Assessment.intake_id == intake.id))
         await session.execute(delete(Consent).where(Consent.intake_id == intake.id))
         patient_id = intake.patient_id
@@ -110,11 +106,8 @@ async def erase(session: AsyncSession, request: DataRequest, actor: str) -> Eras
                     select(Booking.id).where(Booking.patient_id == patient_id))).first():
                 await session.execute(delete(Patient).where(Patient.id == patient_id))
                 report.deleted_patients += 1
-    for upload in (await session.execute(select(Upload).where(Upload.channel_user_id == user_id,
-                                                              Upload.intake_id.is_(None)))).scalars():
-        (data_root / upload.storage_path).unlink(missing_ok=True)
-        await session.delete(upload)
-        report.deleted_uploads += 1
+    report.deleted_uploads += await _delete_uploads(
+        session, (Upload.channel_user_id == user_id) & Upload.intake_id.is_(None))
     if not report.retained_intakes:
         await session.execute(update(TranscriptEntry).where(TranscriptEntry.channel_user_id == user_id)
                               .values(text=ERASED, payload=None))
@@ -130,3 +123,18 @@ async def erase(session: AsyncSession, request: DataRequest, actor: str) -> Eras
     await notify.notify_family(session, user_id, "data_request.done", message="notify.data_erased",
                                values={"kept": len(report.retained_intakes)})
     return report
+
+
+async def _delete_uploads(session: AsyncSession, which: ColumnElement[bool]) -> int:
+    """Remove uploaded files from disk and their rows; messages that carried them keep no link."""
+    uploads = list((await session.execute(select(Upload).where(which))).scalars())
+    if not uploads:
+        return 0
+    ids = [upload.id for upload in uploads]
+    await session.execute(update(TranscriptEntry).where(TranscriptEntry.upload_id.in_(ids)).values(upload_id=None))
+    data_root = get_settings().data_dir / "files"
+    for upload in uploads:
+        (data_root / upload.storage_path).unlink(missing_ok=True)
+        await session.delete(upload)
+    await session.flush()
+    return len(uploads)

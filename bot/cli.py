@@ -40,7 +40,6 @@ def serve(host: Annotated[str | None, typer.Option(help="Bind address (JIAHU_HOS
     """Apply migrations and serve the webhooks, API and staff console."""
     from bot.app import create_app
     from bot.runtime import open_runtime
-
     from documents.fonts import fast_subsetting_available, require_fast_subsetting
 
     settings = get_settings()

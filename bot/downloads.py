@@ -14,8 +14,8 @@ from aiohttp import web
 
 from backend.artefacts import DEFAULT_TTL, link_signature, public_url, signed_path, store_artefact
 from backend.models import Artefact, Consent
-from backend.types import utcnow
 from backend.storage import read_decrypted
+from backend.types import utcnow
 
 __all__ = ["DEFAULT_TTL", "download_handler", "public_url", "signed_path", "store_artefact"]
 

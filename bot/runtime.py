@@ -12,8 +12,8 @@ from backend.catalogue import sync_catalogue
 from backend.config import catalogue
 from backend.db import make_engine, make_sessionmaker, transaction, upgrade
 from backend.settings import Settings
-from flows.engine import Deps, Engine
 from flows.consent_documents import deliver_consent
+from flows.engine import Deps, Engine
 from flows.factory import build_engine
 from flows.types import Outbound
 from nlu import make_recognizer

@@ -24,7 +24,19 @@ from backend.crypto import mask
 from backend.db import transaction
 from backend.models import ChannelUser, ConversationState, Notification, TranscriptEntry
 from flows.messages import t
-from flows.steps import END, STAY, Answer, Flow, Option, Prompt, Reprompt, Step, match_many, match_option, normalize
+from flows.steps import (
+    END,
+    STAY,
+    Answer,
+    Flow,
+    Option,
+    Prompt,
+    Reprompt,
+    Step,
+    match_many,
+    match_option,
+    normalize,
+)
 from flows.types import Inbound, Outbound, context_token
 from nlu.base import Parse, Recognizer
 

@@ -10,7 +10,14 @@ from sqlalchemy import select
 
 from backend import bookings, care, complaints, conversations, visits
 from backend.db import transaction
-from backend.models import Booking, ChannelUser, Complaint, ConversationState, Notification, TranscriptEntry
+from backend.models import (
+    Booking,
+    ChannelUser,
+    Complaint,
+    ConversationState,
+    Notification,
+    TranscriptEntry,
+)
 from backend.types import utcnow
 from bot.notifier import deliver_notifications
 

@@ -7,9 +7,18 @@ import pytest
 from stdnum.cn import ric
 
 from nlu.base import Parse
-from nlu.entities import (extract_all, extract_dates, extract_districts, extract_id_numbers,
-                          extract_persons, extract_phones, extract_relations, extract_services,
-                          extract_time_of_day, relation_label)
+from nlu.entities import (
+    extract_all,
+    extract_dates,
+    extract_districts,
+    extract_id_numbers,
+    extract_persons,
+    extract_phones,
+    extract_relations,
+    extract_services,
+    extract_time_of_day,
+    relation_label,
+)
 
 TODAY = date(2026, 11, 25)  # a Wednesday
 

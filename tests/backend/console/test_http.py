@@ -10,7 +10,6 @@ from backend.models import AuditEntry
 from tests.backend.console.conftest import PASSWORD, Staff
 
 
-
 async def _actions(runtime) -> list[str]:
     async with runtime.sessions() as session:
         return list((await session.execute(select(AuditEntry.action).order_by(AuditEntry.id))).scalars())

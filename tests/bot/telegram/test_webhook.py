@@ -7,7 +7,6 @@ from backend.settings import Settings
 from bot.app import create_app
 from bot.telegram.cli import register_webhook
 from bot.telegram.client import make_bot, webhook_secret
-
 from tests.bot.telegram.conftest import TOKEN, WEBHOOK_SECRET
 
 

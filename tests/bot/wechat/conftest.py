@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from .fakes import AES_KEY, APPID, PUBLIC_URL, SECRET, TOKEN, Family, FakeWeChat  # noqa: TID252
+from .fakes import AES_KEY, APPID, PUBLIC_URL, SECRET, TOKEN, FakeWeChat, Family  # noqa: TID252
 
 
 @pytest.fixture

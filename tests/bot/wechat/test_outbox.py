@@ -1,7 +1,15 @@
 """Turning a turn's replies into as few WeChat messages as WeChat allows."""
 from __future__ import annotations
 
-from bot.wechat.outbox import MAX_MESSAGES, TEXT_LIMIT_BYTES, Image, Text, passive_text, plan, split_text
+from bot.wechat.outbox import (
+    MAX_MESSAGES,
+    TEXT_LIMIT_BYTES,
+    Image,
+    Text,
+    passive_text,
+    plan,
+    split_text,
+)
 from flows.types import Choice, Outbound
 
 

@@ -6,7 +6,7 @@ drops one; workers in bot/ deliver them and retry with back-off.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +16,7 @@ from backend.settings import get_settings
 from backend.types import utcnow
 
 MAX_ATTEMPTS = 8
+Outboxed = TypeVar("Outboxed", Notification, HospitalEvent)
 
 
 async def notify_family(session: AsyncSession, channel_user_id: int, kind: str, *,
@@ -48,23 +49,21 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(5 * 2 ** max(attempts - 1, 0), 3600))
 
 
-async def due_notifications(session: AsyncSession, limit: int = 20) -> list[Notification]:
-    """Pending notifications whose time has come, locked so two workers never take the same one."""
-    query = (select(Notification).where(Notification.status == "pending",
-                                        Notification.next_attempt_at <= utcnow())
-             .order_by(Notification.id).limit(limit))
+async def _due(session: AsyncSession, outbox: type[Outboxed], limit: int) -> list[Outboxed]:
+    """Pending rows whose time has come, locked so two workers never take the same one."""
+    query = (select(outbox).where(outbox.status == "pending", outbox.next_attempt_at <= utcnow())
+             .order_by(outbox.id).limit(limit))
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     return list((await session.execute(query)).scalars())
+
+
+async def due_notifications(session: AsyncSession, limit: int = 20) -> list[Notification]:
+    return await _due(session, Notification, limit)
 
 
 async def due_hospital_events(session: AsyncSession, limit: int = 20) -> list[HospitalEvent]:
-    query = (select(HospitalEvent).where(HospitalEvent.status == "pending",
-                                         HospitalEvent.next_attempt_at <= utcnow())
-             .order_by(HospitalEvent.id).limit(limit))
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    return list((await session.execute(query)).scalars())
+    return await _due(session, HospitalEvent, limit)
 
 
 def mark_failed(item: Notification | HospitalEvent, error: str) -> None:

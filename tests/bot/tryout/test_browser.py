@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestServer
 
 from tests.bot.tryout.conftest import tryout_app
+from tests.conftest import HAPPY_PATH
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Screenshots for the README are refreshed with JIAHU_SCREENSHOT_DIR=docs; by default they stay
@@ -57,6 +59,17 @@ async def test_a_family_member_books_in_the_browser(runtime, tmp_path: Path, png
                 await page.locator("#file").set_input_files(str(photo))
                 await expect(log).to_contain_text("身份证照片已收到")
                 await expect(log.locator(".row.me img")).to_have_count(1)
+
+                # … and on to the booking number, as the rest of the happy path goes
+                rest = HAPPY_PATH[[name for name, _, _ in HAPPY_PATH].index("upload_records"):]
+                for _, message, expected in rest:
+                    if message == "<record>":
+                        await page.locator("#file").set_input_files(str(photo))
+                    else:
+                        await text.fill(message)
+                        await text.press("Enter")
+                    await expect(log).to_contain_text(expected)
+                await expect(log).to_contain_text(re.compile(r"预约编号：JH\d{12}"))
                 assert not errors, errors
 
                 shot = (SCREENSHOT_DIR or tmp_path) / "try-chat.png"

@@ -288,6 +288,7 @@ async def polling(runtime: Any, telegram_api: FakeBotAPI) -> AsyncIterator[Any]:
     from bot.telegram.client import make_bot
 
     channel = TelegramChannel(runtime.engine, make_bot(TOKEN, telegram_api.url))
+    runtime.senders["telegram"] = channel.deliver  # as `jiahu telegram poll` does
     task = asyncio.create_task(run_polling(channel, polling_timeout=1, handle_signals=False))
     await telegram_api.wait_for(lambda: bool(telegram_api.called("setMyCommands")))
     yield channel

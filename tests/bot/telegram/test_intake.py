@@ -7,6 +7,7 @@ import re
 from sqlalchemy import select
 
 from backend.models import Booking, ChannelUser, TranscriptEntry, Upload
+from bot.notifier import deliver_notifications
 from tests.conftest import HAPPY_PATH, png_bytes
 
 PRESSED = {"start", "privacy", "applicant", "records_done", "q_feeding", "q_bathing", "q_grooming",
@@ -55,3 +56,10 @@ async def test_whole_intake_with_buttons_photo_file_and_contact(family, telegram
     assert [u.kind for u in uploads] == ["id_card", "medical_record"]
     assert user.channel == "telegram" and user.external_id == str(family.chat_id)
     assert {"event", "choice", "image", "file", "contact", "text"} <= set(kinds)
+
+    # the sealed consent, made off the chat turn, arrives as a PDF document
+    assert await deliver_notifications(runtime) == 1
+    [document] = telegram_api.called("sendDocument")
+    assert int(document.params["chat_id"]) == family.chat_id
+    [(filename, data)] = document.files.values()
+    assert filename.endswith(".pdf") and data.startswith(b"%PDF")

@@ -11,6 +11,7 @@ import hashlib
 import io
 import threading
 import warnings
+import zlib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -125,6 +126,8 @@ def _streams_compressed_once() -> Iterator[None]:
 
     plain = pydyf.Stream.data
     cache: dict[int, bytes] = {}
+    # pydyf deflates at level 9; level 6 makes the file 0.4 % larger and the write ~15 ms faster.
+    pydyf.zlib = _Deflate6  # type: ignore[attr-defined]
 
     def data(stream: Any) -> bytes:
         key = id(stream)
@@ -137,6 +140,15 @@ def _streams_compressed_once() -> Iterator[None]:
         yield
     finally:
         pydyf.Stream.data = plain  # type: ignore[method-assign]
+        pydyf.zlib = zlib  # type: ignore[attr-defined]
+
+
+class _Deflate6:
+    """Stands in for the ``zlib`` module inside pydyf during one write."""
+
+    @staticmethod
+    def compressobj(level: int = 6, **options: Any) -> Any:
+        return zlib.compressobj(level=min(level, 6), **options)
 
 
 @lru_cache(maxsize=1)

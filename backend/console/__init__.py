@@ -8,7 +8,17 @@ from pathlib import Path
 
 from aiohttp import web
 
-from backend.console import bookings, complaints, conversations, dashboard, login, stats, workers
+from backend.console import (
+    bookings,
+    complaints,
+    conversations,
+    dashboard,
+    data_requests,
+    login,
+    schedule,
+    stats,
+    workers,
+)
 
 STATIC = Path(__file__).with_name("static")
 
@@ -37,5 +47,12 @@ def setup(app: web.Application) -> None:
     add.add_get("/console/complaints", complaints.complaint_list)
     add.add_get(r"/console/complaints/{complaint_id:\d+}", complaints.complaint_page)
     add.add_post(r"/console/complaints/{complaint_id:\d+}", complaints.change)
+    add.add_post(r"/console/alarms/{report_id:\d+}/handled", dashboard.handle_alarm)
+    add.add_get("/console/schedule", schedule.schedule)
+    add.add_post("/console/schedule/slots", schedule.add)
+    add.add_post(r"/console/schedule/slots/{slot_id:\d+}/capacity", schedule.capacity)
+    add.add_get("/console/data-requests", data_requests.request_list)
+    add.add_get(r"/console/data-requests/{request_id:\d+}", data_requests.request_page)
+    add.add_post(r"/console/data-requests/{request_id:\d+}/erase", data_requests.erase)
     add.add_get("/console/stats", stats.statistics)
     add.add_static("/console/static", STATIC)

@@ -16,6 +16,8 @@ RELATIONS = {"self": "本人", "mother": "母亲", "father": "父亲", "spouse":
              "paternal_grandfather": "祖父", "sibling": "兄弟姐妹", "relative": "其他亲属",
              "caregiver": "护工/照护人", "friend": "朋友/邻居"}
 CONTACT = {"chat": "在对话中回复", "phone": "电话回复"}
+DATA_REQUEST_KINDS = {"access": "查看", "delete": "删除"}
+DATA_REQUEST_STATES = {"open": "待处理", "done": "已完成"}
 
 _REASONS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^not active$"), "已停用"),
@@ -66,3 +68,11 @@ def mask_phone(value: str | None) -> str:
     if not value:
         return ""
     return value[:3] + "****" + value[-4:] if len(value) >= 11 else value
+
+
+def capacity_reason(problem: str) -> str:
+    """``backend.bookings.set_capacity``'s refusal (English) in the words of a nurse manager."""
+    match = re.match(r"^(\d+) places are already booked; capacity cannot be (-?\d+)$", problem.strip())
+    if match is None:
+        return problem
+    return f"该时段已有 {match.group(1)} 个预约，容量不能改为 {match.group(2)}（不能低于已预约数）。"

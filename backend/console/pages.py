@@ -23,7 +23,9 @@ NAVIGATION: list[tuple[str, str, str | None]] = [
     ("/console/conversations", "对话记录", "transcripts:read"),
     ("/console/bookings", "预约管理", "bookings:read"),
     ("/console/workers", "护理人员", "care_workers:read"),
+    ("/console/schedule", "排班", "slots:write"),
     ("/console/complaints", "投诉建议", "complaints:read"),
+    ("/console/data-requests", "个人信息申请", "data_requests:read"),
     ("/console/stats", "统计", "stats:read"),
 ]
 
@@ -33,6 +35,8 @@ FLASH = {
     "assigned": "已指派护理人员，家属会收到通知。", "rescheduled": "预约已改期，家属会收到通知。",
     "worker_added": "已添加护理人员。", "complaint_assigned": "已指派处理人。",
     "answered": "答复已发送给家属。", "closed": "投诉已关闭。",
+    "erased": "已按申请删除个人信息，家属会收到通知。", "alarm_handled": "报警已标记为已处理。",
+    "capacity_changed": "时段容量已修改。", "slot_added": "已开放新时段。",
 }
 
 HEADERS = {
@@ -58,6 +62,10 @@ def hours_since(moment: datetime) -> int:
     return int((utcnow() - moment).total_seconds() // 3600)
 
 
+def overdue(moment: datetime) -> bool:
+    return moment < utcnow()
+
+
 def weekday(day: date) -> str:
     return "周" + "一二三四五六日"[day.weekday()]
 
@@ -72,11 +80,12 @@ def environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(local=local, hours_since=hours_since, weekday=weekday, service=service_name,
-                       mask_id=labels.mask_id_number, mask_phone=labels.mask_phone)
+                       overdue=overdue, mask_id=labels.mask_id_number, mask_phone=labels.mask_phone)
     env.globals.update(BOOKING_STATES=labels.BOOKING_STATES, COMPLAINT_STATES=labels.COMPLAINT_STATES,
                        STAFF_ROLES=labels.STAFF_ROLES, WORKER_ROLES=labels.WORKER_ROLES,
                        CHANNELS=labels.CHANNELS, CONTACT=labels.CONTACT,
-                       RELATIONS=labels.RELATIONS)
+                       RELATIONS=labels.RELATIONS, DATA_REQUEST_KINDS=labels.DATA_REQUEST_KINDS,
+                       DATA_REQUEST_STATES=labels.DATA_REQUEST_STATES)
     return env
 
 

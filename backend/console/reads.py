@@ -16,6 +16,7 @@ from backend.models import (
     Complaint,
     Consent,
     ConversationState,
+    DataRequest,
     HandoffRequest,
     Patient,
     Slot,
@@ -23,6 +24,7 @@ from backend.models import (
     Upload,
     VisitReport,
 )
+from backend.types import utcnow
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,14 @@ async def counts(session: AsyncSession) -> dict[str, int]:
     return {"waiting": waiting, "requested": bookings.get("requested", 0),
             "confirmed": bookings.get("confirmed", 0), "assigned": bookings.get("assigned", 0),
             "complaints": complaints.get("open", 0) + complaints.get("in_progress", 0)}
+
+
+async def open_data_requests(session: AsyncSession) -> tuple[int, int]:
+    """Personal-data requests still open, and how many of them are past their due date."""
+    open_, late = (await session.execute(select(
+        func.count(DataRequest.id), func.count(DataRequest.id).filter(DataRequest.due_at < utcnow()))
+        .where(DataRequest.status == "open"))).one()
+    return open_, late
 
 
 async def patient_names(session: AsyncSession, patient_ids: set[int]) -> dict[int, str]:

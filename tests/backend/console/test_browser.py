@@ -161,3 +161,71 @@ async def test_a_day_at_the_console(runtime, dialogue, staff_accounts, tmp_path)
     assert booking.status == "assigned" and booking.nurse_id == seeded["senior"]
     assert {"pii.consent_downloaded", "conversation.taken_over", "conversation.staff_message",
             "complaint.answered", "complaint.closed", "booking.confirmed", "booking.assigned"} <= actions
+
+
+async def test_erasure_alarm_and_schedule_in_the_browser(runtime, dialogue, staff_accounts, tmp_path):
+    """The hotline nurse carries out a deletion after confirming it; the nurse manager marks an
+    alarm handled and is told why a booked window cannot be shrunk."""
+    from playwright.async_api import async_playwright, expect
+
+    from backend import visits
+
+    await dialogue.intake()
+    asking = Dialogue(runtime.engine, user_id="family-2")
+    await asking.intake(until="q_feeding")
+    await asking.say("取消")
+    await asking.play([("我的个人信息", "查看还是删除"), ("删除我的信息", "确定要删除吗"),
+                       ("是", "已收到您的删除申请")])
+    async with transaction(runtime.sessions) as session:
+        booking = (await session.execute(select(Booking))).scalar_one()
+        booking.status = "assigned"
+        await visits.report(session, booking, "alarm", "nurse", note="老人跌倒")
+    server = TestServer(console_app(runtime), host="127.0.0.1")
+    await server.start_server()
+    base = str(server.make_url("")).rstrip("/")
+    try:
+        async with async_playwright() as playwright:
+            chromium = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+            try:
+                context = await chromium.new_context(viewport={"width": 1366, "height": 860}, locale="zh-CN")
+                page = await context.new_page()
+                errors: list[str] = []
+                page.on("pageerror", lambda error: errors.append(str(error)))
+                page.on("dialog", lambda dialog: dialog.accept())
+                nav = page.get_by_role("navigation", name="主导航")
+
+                await _login(page, base, "li.hotline")
+                await expect(nav.get_by_role("link", name="排班")).to_have_count(0)
+                await nav.get_by_role("link", name="个人信息申请").click()
+                await page.get_by_role("link", name="执行删除").click()
+                await page.get_by_label("我已核实申请，确认删除").check()
+                await page.screenshot(path=str((SHOTS or tmp_path) / "console-data-request.png"), full_page=True)
+                await page.get_by_role("button", name="执行删除").click()
+                await expect(page.get_by_role("status")).to_contain_text("已按申请删除个人信息")
+                await expect(page.locator("#outcome")).to_contain_text("已删除上传的文件 2 个")
+                await expect(page.get_by_role("button", name="执行删除")).to_have_count(0)
+                await page.get_by_role("button", name="退出").click()
+
+                await _login(page, base, "zhao.manager")
+                await expect(nav.get_by_role("link", name="个人信息申请")).to_have_count(0)
+                await page.get_by_label("处理说明").fill("已联系家属")
+                await page.get_by_role("button", name="已处理").click()
+                await expect(page.get_by_role("status")).to_contain_text("报警已标记为已处理")
+                await expect(page.locator("#alarms")).to_contain_text("没有未处理的报警")
+
+                await nav.get_by_role("link", name="排班").click()
+                await page.get_by_label("区域").select_option(booking.district)
+                await page.get_by_role("button", name="查看").click()
+                row = page.locator("tr", has=page.locator(f'form[action$="/{booking.slot_id}/capacity"]'))
+                await row.get_by_role("spinbutton").fill("0")
+                await row.get_by_role("button", name="保存").click()
+                await expect(page.get_by_role("alert")).to_contain_text("该时段已有 1 个预约")
+                await page.screenshot(path=str((SHOTS or tmp_path) / "console-schedule.png"), full_page=True)
+                assert not errors, errors
+            finally:
+                await chromium.close()
+    finally:
+        await server.close()
+    async with runtime.sessions() as session:
+        actions = set((await session.execute(select(AuditEntry.action))).scalars())
+    assert {"data_request.erased", "visit.alarm_handled"} <= actions and "slot.capacity" not in actions

@@ -6,6 +6,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 from sqlalchemy.exc import NoResultFound
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import audit, conversations, queries
 from backend.bookings import bookings_of_user
@@ -14,7 +15,7 @@ from backend.console.guard import staff, staff_form, text_field
 from backend.console.pages import HEADERS, render, see_other
 from backend.console.transcript_pdf import transcript_pdf
 from backend.db import transaction
-from backend.models import ChannelUser
+from backend.models import ChannelUser, Patient, TranscriptEntry, Upload
 from backend.web.auth import SESSIONS
 
 
@@ -38,16 +39,22 @@ async def search(request: web.Request) -> web.Response:
                   day=day.isoformat() if day else "")
 
 
+async def _read(session: AsyncSession, user_id: int, actor: str) -> tuple[
+        ChannelUser, list[TranscriptEntry], Patient | None, list[Upload]]:
+    """A conversation with its patient and uploads, read with access records; 404 if unknown."""
+    user = await session.get(ChannelUser, user_id)
+    if user is None:
+        raise web.HTTPNotFound(text="没有这个对话")
+    entries = await queries.read_transcript(session, user_id, actor)
+    patient = await queries.patient_of_user(session, user_id, actor)
+    return user, entries, patient, await queries.uploads_of_user(session, user_id)
+
+
 async def conversation(request: web.Request) -> web.Response:
     who = await staff(request, "transcripts:read")
     user_id = int(request.match_info["user_id"])
     async with transaction(request.app[SESSIONS]) as session:
-        user = await session.get(ChannelUser, user_id)
-        if user is None:
-            raise web.HTTPNotFound(text="没有这个对话")
-        entries = await queries.read_transcript(session, user_id, who.actor)
-        patient = await queries.patient_of_user(session, user_id, who.actor)
-        uploads = await queries.uploads_of_user(session, user_id)
+        user, entries, patient, uploads = await _read(session, user_id, who.actor)
         state = await reads.conversation_state(session, user_id)
         waiting = await reads.waiting_handoff(session, user_id)
         booked = await bookings_of_user(session, user_id)
@@ -87,12 +94,7 @@ async def export_pdf(request: web.Request) -> web.Response:
     who = await staff(request, "transcripts:read")
     user_id = int(request.match_info["user_id"])
     async with transaction(request.app[SESSIONS]) as session:
-        user = await session.get(ChannelUser, user_id)
-        if user is None:
-            raise web.HTTPNotFound(text="没有这个对话")
-        entries = await queries.read_transcript(session, user_id, who.actor)
-        patient = await queries.patient_of_user(session, user_id, who.actor)
-        uploads = await queries.uploads_of_user(session, user_id)
+        user, entries, patient, uploads = await _read(session, user_id, who.actor)
         await audit.record(session, who.actor, "pii.transcript_exported", f"channel_user:{user_id}",
                            {"entries": len(entries)})
     pdf = await transcript_pdf(user=user, entries=entries, patient=patient,

@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # the PDF tools the tests check documents with, and Chromium for the browser tests.
 DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk poppler-utils qpdf chromium
 
-.PHONY: install system-deps run test bench clean
+.PHONY: install system-deps run test lint bench clean
 
 install: system-deps $(STAMP)
 
@@ -33,8 +33,12 @@ run: install
 	@echo "jiahu: try the bot at http://127.0.0.1:$${JIAHU_PORT:-8080}/try  ·  staff console /console  ·  health /healthz"
 	$(BIN)/jiahu serve
 
-test: install
+test: install lint
 	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 bench: install
 	@for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f; done

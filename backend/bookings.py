@@ -65,7 +65,7 @@ async def take_place(session: AsyncSession, slot_id: int) -> None:
     result = await session.execute(
         update(Slot).where(Slot.id == slot_id, Slot.booked < Slot.capacity)
         .values(booked=Slot.booked + 1).execution_options(synchronize_session=False))
-    if result.rowcount != 1:
+    if result.rowcount != 1:  # type: ignore[attr-defined]  # a CursorResult for UPDATE
         raise SlotFull(slot_id)
 
 
@@ -76,7 +76,7 @@ async def release_place(session: AsyncSession, slot_id: int) -> None:
 
 def price_of(catalogue: Catalogue, config: HospitalConfig, codes: list[str]) -> Decimal:
     """Local medical service prices plus transport, IT and labour fees (DOMAIN.md: Price)."""
-    items = sum((catalogue.get(code).price for code in codes if catalogue.get(code)), Decimal("0"))
+    items = sum((item.price for item in map(catalogue.get, codes) if item is not None), Decimal("0"))
     return items + config.fees.total
 
 

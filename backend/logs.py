@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 import structlog
@@ -18,7 +19,7 @@ def mask_text(text: str) -> str:
     return _PHONE.sub(lambda m: m.group(1) + "****" + m.group(2), text)
 
 
-def _mask_event(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
+def _mask_event(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> Mapping[str, Any]:
     return {k: mask_text(v) if isinstance(v, str) else v for k, v in event.items()}
 
 

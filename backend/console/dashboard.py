@@ -2,6 +2,8 @@
 personal-data requests; an alarm is marked handled here."""
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 from sqlalchemy.exc import NoResultFound
 
@@ -16,7 +18,7 @@ from backend.web.auth import SESSIONS
 
 async def dashboard(request: web.Request) -> web.Response:
     who = await staff(request)
-    context: dict[str, object] = {"queue": [], "overdue": [], "alarms": [], "alarm_bookings": {},
+    context: dict[str, Any] = {"queue": [], "overdue": [], "alarms": [], "alarm_bookings": {},
                                   "new_bookings": [], "complaints": [], "data_requests": (0, 0)}
     async with transaction(request.app[SESSIONS]) as session:
         context["counts"] = await reads.counts(session)

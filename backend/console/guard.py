@@ -14,6 +14,8 @@ from multidict import MultiDictProxy
 from backend.console.pages import HEADERS, render_html
 from backend.web.auth import Principal, principal, require
 
+Form = MultiDictProxy["str | bytes | bytearray | web.FileField"]  # what request.post() gives
+
 
 def _forbidden(who: Principal, scope: str) -> web.HTTPForbidden:
     html = render_html("forbidden.html.j2", who=who, nav=[("/console/", "工作台")], csrf=who.csrf or "",
@@ -31,7 +33,7 @@ async def staff(request: web.Request, scope: str | None = None) -> Principal:
     return who
 
 
-async def staff_form(request: web.Request, scope: str | None = None) -> tuple[Principal, MultiDictProxy[str]]:
+async def staff_form(request: web.Request, scope: str | None = None) -> tuple[Principal, Form]:
     """The member of staff sending a form, checked for permission and the CSRF token."""
     form = await request.post()
     csrf = form.get("csrf")
@@ -49,6 +51,6 @@ async def staff_form(request: web.Request, scope: str | None = None) -> tuple[Pr
     return who, form
 
 
-def text_field(form: MultiDictProxy[str], name: str) -> str:
+def text_field(form: Form, name: str) -> str:
     value = form.get(name, "")
     return value.strip() if isinstance(value, str) else ""

@@ -45,7 +45,8 @@ def qualification_reason(problem: str) -> str:
         for spec in re.findall(r"\{(\d+)(?::(\w+))?\}", template):
             value = match.group(int(spec[0]) + 1)
             parts.append(_role_words(value) if spec[1] in ("role", "roles") else value)
-        return re.sub(r"\{\d+(?::\w+)?\}", lambda _m, it=iter(parts): next(it), template)
+        remaining = iter(parts)
+        return re.sub(r"\{\d+(?::\w+)?\}", lambda _m: next(remaining), template)
     return problem
 
 

@@ -5,7 +5,7 @@ from backend import conversations
 from backend.config import hospital_config
 from backend.models import ConversationState
 from flows.aftercare import has_no_active, services_overview, show_status
-from flows.engine import Engine, MenuHandler, Turn
+from flows.engine import MISSES_BEFORE_HUMAN, Engine, MenuHandler, Turn
 from flows.steps import Option, match_option
 from flows.types import Outbound
 from nlu.base import CONFIDENT
@@ -47,18 +47,25 @@ class Menu(MenuHandler):
         if option is None and text:
             option = match_option(text, shown) or match_option(text, options)
         if option is not None:
+            turn.data["misses"] = 0
             await self.run_action(engine, turn, state, option.id)
             return
         parse = await turn.parse()
         action = ACTIONS_BY_INTENT.get(parse.intent or "")
         if action and parse.confidence >= CONFIDENT:
+            turn.data["misses"] = 0
             await self.run_action(engine, turn, state, action)
             return
         turn.say(turn.t("not_understood"))
+        misses = int(turn.data.get("misses", 0)) + 1
+        turn.data["misses"] = misses
+        if misses >= MISSES_BEFORE_HUMAN:
+            turn.say(turn.t("offer_human", hotline=hospital_config().hospital.hotline))
         suggestions = [ACTIONS_BY_INTENT[name] for name, score in parse.ranking[:3]
                        if name in ACTIONS_BY_INTENT and score > 0.15]
         if suggestions:
-            picks = [o for o in options if o.id in dict.fromkeys(suggestions)][:2]
+            by_id = {o.id: o for o in options}
+            picks = [by_id[a] for a in dict.fromkeys(suggestions) if a in by_id][:2]  # most likely first
             if picks:
                 turn.data["offered"] = [{"id": o.id, "label": o.label, "aliases": list(o.aliases)}
                                         for o in picks]

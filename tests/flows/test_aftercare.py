@@ -54,5 +54,14 @@ async def test_services_and_prices(dialogue):
 
 async def test_menu_offers_the_likely_choices_when_unsure(dialogue):
     await dialogue.say("你好")
-    answer = await dialogue.say("嗯嗯啊啊")
-    assert "没有理解" in answer
+    answer = await dialogue.say("那个护士的事")
+    assert "没有理解" in answer and "您是想要下面哪一项" in answer
+    assert "1. 查询我的预约" in answer and "2. 投诉建议" in answer and "转人工" not in answer
+    assert "请告诉我发生了什么" in await dialogue.say("2")
+
+
+async def test_repeated_misunderstanding_offers_a_person(dialogue):
+    await dialogue.say("你好")
+    assert "转人工" not in await dialogue.say("那个护士的事")
+    answer = await dialogue.say("我妈那个")
+    assert "没有理解" in answer and "回复“转人工”" in answer

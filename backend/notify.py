@@ -5,6 +5,7 @@ drops one; workers in bot/ deliver them and retry with back-off.
 """
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -17,6 +18,7 @@ from backend.types import utcnow
 
 MAX_ATTEMPTS = 8
 Outboxed = TypeVar("Outboxed", Notification, HospitalEvent)
+Due = Callable[[AsyncSession, int], Awaitable[Sequence[Notification | HospitalEvent]]]
 
 
 async def notify_family(session: AsyncSession, channel_user_id: int, kind: str, *,

@@ -1,42 +1,71 @@
 """Delivers the outboxes: queued messages to families through their channel, and signed
-events to the hospital's system. Runs inside ``jiahu serve``; safe with several processes."""
+events to the hospital's system. Runs inside ``jiahu serve``; safe with several processes.
+
+No database transaction is held while a channel or the hospital is called: due rows are first
+claimed for a lease (so another worker leaves them alone), then sent, then marked sent or failed.
+A sender may itself use the database (the WeChat token, a download link) without waiting on us.
+"""
 from __future__ import annotations
 
 import asyncio
 import hashlib
 import hmac
 import json
+from datetime import timedelta
 
 import aiohttp
 import structlog
 
 from backend import notify
 from backend.db import transaction
-from backend.models import ChannelUser
+from backend.models import ChannelUser, HospitalEvent, Notification
 from backend.types import utcnow
 from bot.runtime import Runtime
 
 log = structlog.get_logger(__name__)
+LEASE = timedelta(minutes=5)  # a claimed row is retried after this if its worker died
+
+
+async def _claim(runtime: Runtime, due: notify.Due, limit: int) -> list[int]:
+    async with transaction(runtime.sessions) as session:
+        rows = await due(session, limit)
+        for row in rows:
+            row.next_attempt_at = utcnow() + LEASE
+        return [row.id for row in rows]
+
+
+async def _settle(runtime: Runtime, model: type[Notification] | type[HospitalEvent], row_id: int,
+                  error: str | None) -> None:
+    async with transaction(runtime.sessions) as session:
+        row: Notification | HospitalEvent = await session.get_one(model, row_id)
+        if error is not None:
+            notify.mark_failed(row, error)
+        elif isinstance(row, Notification):
+            row.status, row.sent_at = "sent", utcnow()
+        else:
+            row.status, row.delivered_at = "delivered", utcnow()
 
 
 async def deliver_notifications(runtime: Runtime, limit: int = 20) -> int:
-    """Deliver what is due; a failure is retried later with back-off. Returns how many went out."""
+    """Deliver what is due; a failure is retried later with back-off. Returns how many went out.
+    Channels without push (terminal, try-out) show the message from the transcript."""
     sent = 0
-    async with transaction(runtime.sessions) as session:
-        for item in await notify.due_notifications(session, limit):
-            user = await session.get_one(ChannelUser, item.channel_user_id)
-            sender = runtime.senders.get(user.channel)
-            try:
-                replies = await runtime.engine.push(session, user, item)
-                if sender is not None:
-                    await sender(user.external_id, replies)
-            except Exception as error:  # noqa: BLE001 - recorded and retried
-                log.warning("notification.failed", id=item.id, channel=user.channel, error=str(error))
-                notify.mark_failed(item, str(error))
-                continue
-            # Channels without push (terminal, try-out) show it from the transcript.
-            item.status, item.sent_at = "sent", utcnow()
-            sent += 1
+    for note_id in await _claim(runtime, notify.due_notifications, limit):
+        try:
+            async with transaction(runtime.sessions) as session:
+                note = await session.get_one(Notification, note_id)
+                user = await session.get_one(ChannelUser, note.channel_user_id)
+                replies = await runtime.engine.push(session, user, note)
+                channel, external_id = user.channel, user.external_id
+            sender = runtime.senders.get(channel)
+            if sender is not None:
+                await sender(external_id, replies)
+        except Exception as error:  # noqa: BLE001 - recorded and retried
+            log.warning("notification.failed", id=note_id, error=str(error))
+            await _settle(runtime, Notification, note_id, str(error))
+            continue
+        await _settle(runtime, Notification, note_id, None)
+        sent += 1
     return sent
 
 
@@ -51,21 +80,22 @@ async def deliver_hospital_events(runtime: Runtime, http: aiohttp.ClientSession,
         return 0
     secret = runtime.settings.ensure_secret_key()
     delivered = 0
-    async with transaction(runtime.sessions) as session:
-        for item in await notify.due_hospital_events(session, limit):
-            body = json.dumps({"id": item.id, "event": item.event, "created_at": item.created_at.isoformat(),
-                               "data": item.payload}, ensure_ascii=False).encode()
-            try:
-                async with http.post(url, data=body, timeout=aiohttp.ClientTimeout(total=10), headers={
-                        "Content-Type": "application/json", "X-Jiahu-Event": item.event,
-                        "X-Jiahu-Signature": signature(secret, body)}) as response:
-                    if response.status >= 300:
-                        raise RuntimeError(f"HTTP {response.status}")
-            except Exception as error:  # noqa: BLE001
-                notify.mark_failed(item, str(error))
-                continue
-            item.status, item.delivered_at = "delivered", utcnow()
-            delivered += 1
+    for event_id in await _claim(runtime, notify.due_hospital_events, limit):
+        async with runtime.sessions() as session:
+            item = await session.get_one(HospitalEvent, event_id)
+        body = json.dumps({"id": item.id, "event": item.event, "created_at": item.created_at.isoformat(),
+                           "data": item.payload}, ensure_ascii=False).encode()
+        try:
+            async with http.post(url, data=body, timeout=aiohttp.ClientTimeout(total=10), headers={
+                    "Content-Type": "application/json", "X-Jiahu-Event": item.event,
+                    "X-Jiahu-Signature": signature(secret, body)}) as response:
+                if response.status >= 300:
+                    raise RuntimeError(f"HTTP {response.status}")
+        except Exception as error:  # noqa: BLE001
+            await _settle(runtime, HospitalEvent, event_id, str(error))
+            continue
+        await _settle(runtime, HospitalEvent, event_id, None)
+        delivered += 1
     return delivered
 
 

@@ -103,6 +103,12 @@ class WeChatAPI:
         await self._json("POST", "/cgi-bin/message/custom/send", payload={
             "touser": openid, "msgtype": "text", "text": {"content": text}})
 
+    async def send_template(self, openid: str, template_id: str, data: dict[str, str]) -> None:
+        """A template message (模板消息), which WeChat delivers outside the 48-hour window."""
+        await self._json("POST", "/cgi-bin/message/template/send", payload={
+            "touser": openid, "template_id": template_id,
+            "data": {name: {"value": value} for name, value in data.items()}})
+
     async def send_image(self, openid: str, media_id: str) -> None:
         await self._json("POST", "/cgi-bin/message/custom/send", payload={
             "touser": openid, "msgtype": "image", "image": {"media_id": media_id}})

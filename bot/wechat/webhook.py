@@ -12,12 +12,16 @@ import asyncio
 import time
 from collections.abc import Coroutine
 from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 from xml.parsers.expat import ExpatError
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import structlog
 import xmltodict
+import yaml
 from aiohttp import web
 from sqlalchemy import select
 from wechatpy import parse_message
@@ -27,9 +31,11 @@ from wechatpy.messages import BaseMessage
 from wechatpy.replies import TextReply
 from wechatpy.utils import check_signature
 
+from backend.config import hospital_config
 from backend.crypto import mask
 from backend.db import transaction
 from backend.models import ChannelUser
+from backend.settings import get_settings
 from bot.downloads import public_url, signed_path, store_artefact
 from bot.runtime import Runtime
 from bot.wechat.api import WeChatAPI, WeChatError
@@ -156,7 +162,7 @@ class WeChatWebhook:
             replies = pending.task.result()
             pending.passive = passive_text(replies)
             if pending.passive is None and replies:
-                self._spawn(self.deliver(openid, replies))
+                self._spawn(self._deliver_safely(openid, replies))
             return pending.passive
         log.info("wechat.turn.slow", message_id=key)
         self._spawn(self._deliver_later(openid, pending.task))
@@ -203,20 +209,33 @@ class WeChatWebhook:
     # --- customer-service delivery --------------------------------------------------------
 
     async def _deliver_later(self, openid: str, task: asyncio.Task[list[Outbound]]) -> None:
-        await self.deliver(openid, await task)
+        await self._deliver_safely(openid, await task)
+
+    async def _deliver_safely(self, openid: str, replies: list[Outbound]) -> None:
+        """A turn's replies, sent in the background: a failure is logged (the transcript has them)."""
+        try:
+            await self.deliver(openid, replies)
+        except (WeChatError, aiohttp.ClientError, asyncio.TimeoutError) as error:
+            log.warning("wechat.send.failed", user=mask(openid), error=str(error))
 
     async def deliver(self, openid: str, replies: list[Outbound]) -> None:
-        """Send a turn's replies through the customer-service API, in order."""
+        """Send replies through the customer-service API, in order. Outside the 48-hour window
+        (45015) text goes as a template message when one is configured; any other failure is
+        raised, so that a queued notification is retried rather than counted as sent."""
         for message in await plan(replies, lambda reply: self._document_link(openid, reply)):
-            try:
-                if isinstance(message, Text):
+            if isinstance(message, Text):
+                try:
                     await self.api.send_text(openid, message.content)
-                elif isinstance(message, Image):
-                    media_id = await self.api.upload_image(message.data, message.filename,
-                                                           message.content_type)
-                    await self.api.send_image(openid, media_id)
-            except (WeChatError, aiohttp.ClientError, asyncio.TimeoutError) as error:
-                log.warning("wechat.send.failed", user=mask(openid), error=str(error))
+                except WeChatError as error:
+                    template = load_templates()
+                    if error.errcode not in OUTSIDE_WINDOW or not template.get("template_id"):
+                        raise
+                    await self.api.send_template(openid, template["template_id"],
+                                                 template_values(template, message.content))
+            elif isinstance(message, Image):
+                media_id = await self.api.upload_image(message.data, message.filename,
+                                                       message.content_type)
+                await self.api.send_image(openid, media_id)
 
     async def _document_link(self, openid: str, reply: Outbound) -> str:
         """The signed download link of a document (stored now if the flow gave no link)."""
@@ -229,3 +248,24 @@ class WeChatWebhook:
                                             kind="document", data=reply.data or b"",
                                             content_type=reply.content_type or "application/pdf")
         return public_url(self.settings.public_url, signed_path(artefact.id, reply.filename or "document.pdf"))
+
+
+OUTSIDE_WINDOW = {45015, 45047}  # past 48 hours since the user's last message / too many replies
+TEMPLATES_FILE = Path(__file__).with_name("templates.yaml")
+
+
+def load_templates() -> dict[str, Any]:
+    """The template-message settings: the hospital's ``wechat_templates.yaml``, else the packaged one."""
+    override = get_settings().config_dir
+    path = override / "wechat_templates.yaml" if override and (override / "wechat_templates.yaml").exists() \
+        else TEMPLATES_FILE
+    return yaml.safe_load(path.read_text("utf-8")) or {}
+
+
+def template_values(template: dict[str, Any], text: str) -> dict[str, str]:
+    """The notification's words in the template's fields (WeChat cuts long values itself)."""
+    fields = template.get("fields", {})
+    now = datetime.now(ZoneInfo(hospital_config().schedule.timezone)).strftime("%Y-%m-%d %H:%M")
+    words = {"title": template.get("title", ""), "content": text[:200], "time": now,
+             "remark": template.get("remark", "")}
+    return {fields[name]: value for name, value in words.items() if fields.get(name)}

@@ -51,3 +51,31 @@ async def test_sealed_consent_is_delivered_stored_and_verifiable(dialogue, runti
     async with runtime.sessions() as session:
         consent = (await session.execute(select(Consent))).scalar_one()
     assert consent.events[-1]["event"] == "opened"
+
+
+async def test_a_failed_delivery_is_retried_with_the_same_sealed_pdf(dialogue, runtime):
+    from sqlalchemy import func, update
+
+    from backend.models import Artefact
+
+    attempts: list[bytes] = []
+
+    async def flaky(user_id, replies):
+        attempts.append(replies[0].data)
+        if len(attempts) == 1:
+            raise ConnectionError("the channel is down")
+
+    runtime.senders["terminal"] = flaky
+    await dialogue.intake(until="slot")
+    assert await deliver_notifications(runtime) == 0
+    async with runtime.sessions() as session, session.begin():
+        note = (await session.execute(select(Notification))).scalar_one()
+        assert note.status == "pending" and note.attempts == 1 and "channel is down" in note.last_error
+        await session.execute(update(Notification).values(next_attempt_at=note.created_at))
+    assert await deliver_notifications(runtime) == 1
+    async with runtime.sessions() as session:
+        consent = (await session.execute(select(Consent))).scalar_one()
+        stored = (await session.execute(select(func.count(Artefact.id)))).scalar_one()
+    assert attempts[0] == attempts[1] and stored == 1
+    assert consent.pdf_sha256 == hashlib.sha256(attempts[1]).hexdigest()
+    assert [e["event"] for e in consent.events].count("sealed") == 1

@@ -36,6 +36,8 @@ class FakeWeChat:
     uploads: dict[str, bytes] = field(default_factory=dict)
     menus: list[dict[str, Any]] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)
+    templates: list[dict[str, Any]] = field(default_factory=list)
+    window_closed: bool = False  # answer customer-service sends with 45015, as after 48 hours
     url: str = ""
 
     def app(self) -> web.Application:
@@ -45,6 +47,7 @@ class FakeWeChat:
         app.router.add_post("/cgi-bin/media/upload", self._media_upload)
         app.router.add_post("/cgi-bin/menu/create", self._menu_create)
         app.router.add_post("/cgi-bin/message/custom/send", self._custom_send)
+        app.router.add_post("/cgi-bin/message/template/send", self._template_send)
         app.router.add_get("/pic/{name}", self._picture)
         return app
 
@@ -99,8 +102,16 @@ class FakeWeChat:
     async def _custom_send(self, request: web.Request) -> web.Response:
         if (denied := self._authorised(request)) is not None:
             return denied
+        if self.window_closed:
+            return web.json_response({"errcode": 45015, "errmsg": "response out of time limit or subscription is canceled"})
         self.sent.append(await request.json())
         return web.json_response({"errcode": 0, "errmsg": "ok"})
+
+    async def _template_send(self, request: web.Request) -> web.Response:
+        if (denied := self._authorised(request)) is not None:
+            return denied
+        self.templates.append(await request.json())
+        return web.json_response({"errcode": 0, "errmsg": "ok", "msgid": len(self.templates)})
 
 
 # --- talking to jiahu's endpoint ------------------------------------------------------------

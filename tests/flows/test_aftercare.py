@@ -56,8 +56,26 @@ async def test_menu_offers_the_likely_choices_when_unsure(dialogue):
     await dialogue.say("你好")
     answer = await dialogue.say("那个护士的事")
     assert "没有理解" in answer and "您是想要下面哪一项" in answer
-    assert "1. 查询我的预约" in answer and "2. 投诉建议" in answer and "转人工" not in answer
-    assert "请告诉我发生了什么" in await dialogue.say("2")
+    assert "查询我的预约" in answer and "投诉建议" in answer and "转人工" not in answer
+
+
+async def test_the_likely_choices_come_most_likely_first(runtime):
+    from flows.engine import Deps
+    from flows.factory import build_engine
+    from nlu.base import Parse
+
+    class Unsure:
+        async def parse(self, text):
+            return Parse(text, "complaint", 0.35, [], [("complaint", 0.35), ("check_booking", 0.3),
+                                                      ("book_service", 0.2)])
+
+    engine = build_engine(Deps(sessions=runtime.sessions, recognizer=Unsure()))
+    from tests.conftest import Dialogue
+
+    talk = Dialogue(engine, user_id="unsure")
+    answer = await talk.say("那个事")
+    assert "1. 投诉建议\n2. 查询我的预约" in answer
+    assert "请告诉我发生了什么" in await talk.say("1")
 
 
 async def test_repeated_misunderstanding_offers_a_person(dialogue):

@@ -35,6 +35,9 @@ class Hospital(BaseModel):
     complaints_phone: str = ""
     data_retention_years: int = 30
 
+    def name(self, lang: str) -> str:
+        return self.name_zh if lang == "zh" else self.name_en
+
 
 class District(BaseModel):
     name: str

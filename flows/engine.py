@@ -199,7 +199,7 @@ class Engine:
             return
         if inbound.event in ("start", "subscribe"):
             turn.user.subscribed = True
-            turn.say(turn.t("welcome", hospital=_hospital_name(turn.lang)))
+            turn.say(turn.t("welcome", hospital=hospital_config().hospital.name(turn.lang)))
             if state.flow:
                 await self._ask(turn, state, self._current(state))
             else:
@@ -435,11 +435,6 @@ async def _yes_no(turn: Turn, offered: list[Option]) -> Option | None:
 
 def _context(state: ConversationState) -> str:
     return f"{state.flow}:{state.step}"
-
-
-def _hospital_name(lang: str) -> str:
-    hospital = hospital_config().hospital
-    return hospital.name_zh if lang == "zh" else hospital.name_en
 
 
 def _inbound_payload(inbound: Inbound) -> dict[str, Any] | None:

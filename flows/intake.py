@@ -56,7 +56,7 @@ async def privacy_prompt(turn: Turn) -> Prompt:
     config = hospital_config()
     hospital = config.hospital
     notice = turn.t("privacy.notice", version=config.privacy_notice_version,
-                    hospital=hospital.name_zh if turn.lang == "zh" else hospital.name_en,
+                    hospital=hospital.name(turn.lang),
                     years=hospital.data_retention_years, hotline=hospital.hotline)
     options = [Option("agree", turn.t("privacy.agree"), ("同意", "agree", "yes", "是", "好")),
                Option("decline", turn.t("privacy.decline"), ("不同意", "decline", "no", "否"))]
@@ -140,14 +140,19 @@ async def address_accept(turn: Turn, answer: Answer) -> str:
     address = " ".join((address or "").split())
     if len(address) < 6:
         raise Reprompt(turn.t("intake.address.short"))
-    area = hospital_config().service_area
-    placement = locate(address, area)
+    placement = locate(address, hospital_config().service_area)
     if placement.outside:
-        names = "、".join(d.label(turn.lang) for d in area.districts)
-        raise Reprompt(turn.t("intake.address.outside", place=placement.outside,
-                              city=area.city_zh if turn.lang == "zh" else area.city_en, districts=names))
+        raise outside_area(turn, placement.outside)
     turn.meta["district"] = placement.district.name if placement.district else None
     return address
+
+
+def outside_area(turn: Turn, place: str) -> Reprompt:
+    """The polite refusal of a place outside the service area, naming the districts served."""
+    area = hospital_config().service_area
+    return Reprompt(turn.t("intake.address.outside", place=place,
+                           city=area.city_zh if turn.lang == "zh" else area.city_en,
+                           districts="、".join(d.label(turn.lang) for d in area.districts)))
 
 
 async def address_after(turn: Turn, value: str) -> None:
@@ -164,10 +169,7 @@ def district_options(turn: Turn) -> list[Option]:
 async def district_accept(turn: Turn, answer: Answer) -> str:
     option = require_option(turn, answer)
     if option.id == "other":
-        area = hospital_config().service_area
-        raise Reprompt(turn.t("intake.address.outside", place=turn.t("intake.district.other"),
-                              city=area.city_zh if turn.lang == "zh" else area.city_en,
-                              districts="、".join(d.label(turn.lang) for d in area.districts)))
+        raise outside_area(turn, turn.t("intake.district.other"))
     turn.meta["district"] = option.id
     return option.id
 
@@ -356,6 +358,11 @@ def applicant_name(turn: Turn) -> str:
     return turn.answers["patient_name"] if is_self(turn) else turn.answers["applicant_name"]
 
 
+def relation_words(turn: Turn, code: str) -> str:
+    """How a relation to the patient reads in the family's language ("self" for the patient)."""
+    return turn.t("intake.applicant.self") if code == "self" else relation_label(code, turn.lang)
+
+
 def consent_context(turn: Turn, document_id: str = "") -> ConsentContext:
     """The consent's values from this intake's answers (also used for the PDF)."""
     config, items, lang = hospital_config(), catalogue(), turn.lang
@@ -374,9 +381,9 @@ def consent_context(turn: Turn, document_id: str = "") -> ConsentContext:
         patient_id_masked=mask(ident["number"], 4), patient_sex=turn.t(f"sex.{ident['sex']}"),
         patient_age=age, patient_address=turn.answers["address"], patient_district=turn.meta["district"],
         applicant_name=applicant_name(turn),
-        applicant_relation=turn.t("intake.applicant.self") if relation == "self" else relation_label(relation, lang),
+        applicant_relation=relation_words(turn, relation),
         present_name=present_name,
-        present_relation=relation_label(present_relation, lang) if present_relation != "self" else turn.t("intake.applicant.self"),
+        present_relation=relation_words(turn, present_relation),
         present_phone_masked=mask(turn.answers["present_phone"], 4), services=lines,
         fees={"transport": config.fees.transport, "it_service": config.fees.it_service,
               "labour": config.fees.labour},
@@ -473,7 +480,7 @@ async def confirm_prompt(turn: Turn) -> Prompt:
     items, config = catalogue(), hospital_config()
     codes = turn.answers["services"]
     present_name, present_relation = present_person(turn)
-    relation = relation_label(present_relation, turn.lang) if present_relation != "self" else turn.t("intake.applicant.self")
+    relation = relation_words(turn, present_relation)
     text = turn.t("confirm.ask", patient=turn.answers["patient_name"], address=turn.answers["address"],
                   slot=slot_label(turn, slot.day, slot.start, slot.end),
                   services="、".join(items.get(c).name(turn.lang) for c in codes),  # type: ignore[union-attr]

@@ -104,6 +104,5 @@ class Menu(MenuHandler):
         elif action == "goodbye":
             turn.say(turn.t("goodbye"))
         else:  # greet
-            turn.say(turn.t("welcome", hospital=hospital_config().hospital.name_zh
-                            if turn.lang == "zh" else hospital_config().hospital.name_en))
+            turn.say(turn.t("welcome", hospital=hospital_config().hospital.name(turn.lang)))
             await self.show(turn, state)

@@ -179,18 +179,15 @@ class WeChatWebhook:
     async def _fetch_image(self, message: BaseMessage) -> Media | None:
         data = raw(message)
         name = f"wechat-{data.get('MsgId', 'image')}.jpg"
-        if data.get("MediaId"):
+        # the media API first, the picture's URL if that fails
+        for field, download in (("MediaId", self.api.download_media), ("PicUrl", self.api.download_url)):
+            if not data.get(field):
+                continue
             try:
-                media = await self.api.download_media(str(data["MediaId"]))
+                media = await download(str(data[field]))
                 return Media(media.data, media.content_type, name)
             except (WeChatError, aiohttp.ClientError, asyncio.TimeoutError) as error:
-                log.warning("wechat.media.failed", error=str(error))
-        if data.get("PicUrl"):
-            try:
-                media = await self.api.download_url(str(data["PicUrl"]))
-                return Media(media.data, media.content_type, name)
-            except (WeChatError, aiohttp.ClientError, asyncio.TimeoutError) as error:
-                log.warning("wechat.picurl.failed", error=str(error))
+                log.warning("wechat.image.failed", source=field, error=str(error))
         return None
 
     def _forget_later(self, key: str) -> None:

@@ -95,6 +95,16 @@ class Turn:
         if text:
             self.replies.append(Outbound.say(text))
 
+    @property
+    def offered(self) -> list[Option]:
+        """The options shown with the last question, as the family saw them numbered."""
+        return [Option(o["id"], o["label"], tuple(o.get("aliases", ())))
+                for o in self.data.get("offered", [])]
+
+    def offer(self, options: list[Option]) -> None:
+        self.data["offered"] = [{"id": o.id, "label": o.label, "aliases": list(o.aliases)}
+                                for o in options]
+
     def link_upload(self, upload_id: int) -> None:
         """Tie a stored upload to the message that carried it, for transcripts."""
         if self.entry is not None:
@@ -177,8 +187,7 @@ class Engine:
         elif notification.text:
             turn.say(notification.text)
         elif notification.payload:
-            values = {k: v for k, v in notification.payload.get("values", {}).items()}
-            turn.say(turn.t(notification.payload["message"], **values))
+            turn.say(turn.t(notification.payload["message"], **notification.payload.get("values", {})))
         follow_up = FOLLOW_UPS.get(notification.kind)
         if follow_up and not state.flow and not state.taken_over_by and follow_up in self.flows:
             await self.start(turn, state, follow_up)
@@ -232,8 +241,7 @@ class Engine:
         words = command_words()
         said = normalize(turn.inbound.text or "")
         command = next((name for name, options in words.items() if said in options), None)
-        offered = [Option(o["id"], o["label"], tuple(o.get("aliases", ())))
-                   for o in turn.data.get("offered", [])]
+        offered = turn.offered
         if command is None and state.step not in _FREE_TEXT_SAFE and not match_option(
                 turn.inbound.text or "", offered):
             parse = await turn.parse()
@@ -319,8 +327,7 @@ class Engine:
     def _render(self, turn: Turn, state: ConversationState, prompt: Prompt) -> None:
         for line in prompt.preface:
             turn.say(line)
-        turn.data["offered"] = [{"id": o.id, "label": o.label, "aliases": list(o.aliases)}
-                                for o in prompt.options]
+        turn.offer(prompt.options)
         if prompt.options:
             turn.replies.append(Outbound(kind="choices", text=prompt.text,
                                          choices=[o.as_choice() for o in prompt.options],
@@ -366,8 +373,7 @@ class Engine:
             turn.say(turn.t("media_not_expected"))
             await self._ask(turn, state, step)
             return
-        offered = [Option(o["id"], o["label"], tuple(o.get("aliases", ())))
-                   for o in turn.data.get("offered", [])]
+        offered = turn.offered
         text = (inbound.text or "").strip()
         option = next((o for o in offered if o.id == inbound.choice), None) if inbound.choice else None
         if option is None and offered and text:

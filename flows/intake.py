@@ -465,7 +465,7 @@ async def slot_accept(turn: Turn, answer: Answer) -> int:
     parse = await turn.parse()
     wanted_day, part = parse.first("date"), parse.first("time")
     if wanted_day:
-        for option_id in (o["id"] for o in turn.data.get("offered", [])):
+        for option_id in (o.id for o in turn.offered):
             slot = await turn.session.get(Slot, int(option_id))
             if slot is None or slot.day.isoformat() != wanted_day:
                 continue

@@ -34,14 +34,13 @@ class Menu(MenuHandler):
     async def show(self, turn: Turn, state: ConversationState) -> None:
         state.step = None
         options = self.options(turn)
-        turn.data["offered"] = [{"id": o.id, "label": o.label, "aliases": list(o.aliases)} for o in options]
+        turn.offer(options)
         turn.replies.append(Outbound(kind="choices", text=turn.t("menu"),
                                      choices=[o.as_choice() for o in options], context="menu"))
 
     async def handle(self, engine: Engine, turn: Turn, state: ConversationState) -> None:
         options = self.options(turn)
-        shown = [Option(o["id"], o["label"], tuple(o.get("aliases", ())))
-                 for o in turn.data.get("offered", [])] or options
+        shown = turn.offered or options
         text = turn.inbound.text or ""
         option = next((o for o in options if o.id == turn.inbound.choice), None)
         if option is None and text:
@@ -67,8 +66,7 @@ class Menu(MenuHandler):
             by_id = {o.id: o for o in options}
             picks = [by_id[a] for a in dict.fromkeys(suggestions) if a in by_id][:2]  # most likely first
             if picks:
-                turn.data["offered"] = [{"id": o.id, "label": o.label, "aliases": list(o.aliases)}
-                                        for o in picks]
+                turn.offer(picks)
                 turn.replies.append(Outbound(kind="choices", text=turn.t("maybe_meant"),
                                              choices=[o.as_choice() for o in picks], context="menu"))
                 return

@@ -1,11 +1,11 @@
 """Files the service makes (the sealed consent PDF), stored encrypted, shared by signed links."""
 from __future__ import annotations
 
-import time
 from urllib.parse import quote
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend import clock
 from backend.crypto import current_vault
 from backend.models import Artefact
 from backend.storage import store_encrypted
@@ -29,7 +29,7 @@ def link_signature(artefact_id: int, expires: int) -> str:
 
 def signed_path(artefact_id: int, filename: str, ttl: int = DEFAULT_TTL, now: float | None = None) -> str:
     """``/d/<id>/<filename>?exp=…&sig=…`` — valid until ``exp`` (unix seconds)."""
-    expires = int((now or time.time()) + ttl)
+    expires = int((now or clock.timestamp()) + ttl)
     return f"/d/{artefact_id}/{quote(filename)}?exp={expires}&sig={link_signature(artefact_id, expires)}"
 
 

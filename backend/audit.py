@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend import clock
 from backend.models import AuditEntry
-from backend.types import utcnow
 
 GENESIS = "0" * 64
 _LOCK_KEY = 0x6A696168  # "jiah": one writer appends at a time on PostgreSQL
@@ -34,7 +34,7 @@ async def record(session: AsyncSession, actor: str, action: str, subject: str,
     last = (await session.execute(select(AuditEntry.entry_hash).order_by(AuditEntry.id.desc())
                                   .limit(1))).scalar_one_or_none()
     prev = last or GENESIS
-    created = utcnow()
+    created = clock.now()
     details = details or {}
     entry = AuditEntry(created_at=created, actor=actor, action=action, subject=subject,
                        details=details, prev_hash=prev,

@@ -3,15 +3,14 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, time, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend import audit, notify
+from backend import audit, clock, notify
 from backend.care import check_assignment
 from backend.config import Catalogue, HospitalConfig
 from backend.models import Booking, BookingEvent, CareWorker, Slot
@@ -23,14 +22,10 @@ class SlotFull(Exception):
     """The chosen slot was taken in the meantime."""
 
 
-def local_today(config: HospitalConfig) -> date:
-    return datetime.now(ZoneInfo(config.schedule.timezone)).date()
-
-
 async def ensure_slots(session: AsyncSession, config: HospitalConfig, district: str,
                        today: date | None = None) -> None:
     """Create the district's slots for the planning horizon where they do not exist yet."""
-    today = today or local_today(config)
+    today = today or clock.today()
     plan = config.schedule
     first = today + timedelta(days=plan.first_day_offset)
     days = [first + timedelta(days=i) for i in range(plan.days_ahead)]
@@ -52,7 +47,7 @@ async def ensure_slots(session: AsyncSession, config: HospitalConfig, district: 
 async def open_slots(session: AsyncSession, config: HospitalConfig, district: str,
                      limit: int = 8, today: date | None = None) -> list[Slot]:
     """Slots with a free place in the district, soonest first."""
-    today = today or local_today(config)
+    today = today or clock.today()
     await ensure_slots(session, config, district, today)
     query = (select(Slot).where(Slot.district == district, Slot.day > today,
                                 Slot.booked < Slot.capacity)

@@ -2,13 +2,11 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend import audit, notify
+from backend import audit, clock, notify
 from backend.models import Complaint
-from backend.types import utcnow
 
 TRANSITIONS = {"open": {"in_progress", "resolved", "closed"}, "in_progress": {"resolved", "closed"},
                "resolved": {"closed", "in_progress"}, "closed": set()}
@@ -16,7 +14,7 @@ TRANSITIONS = {"open": {"in_progress", "resolved", "closed"}, "in_progress": {"r
 
 async def file_complaint(session: AsyncSession, *, channel_user_id: int, text: str,
                          booking_id: int | None, contact_preference: str) -> Complaint:
-    complaint = Complaint(number=f"TS{datetime.now():%y%m%d}{secrets.randbelow(10**6):06d}",
+    complaint = Complaint(number=f"TS{clock.local_now():%y%m%d}{secrets.randbelow(10**6):06d}",
                           channel_user_id=channel_user_id, text=text, booking_id=booking_id,
                           contact_preference=contact_preference, status="open")
     session.add(complaint)
@@ -38,7 +36,7 @@ async def answer_complaint(session: AsyncSession, complaint: Complaint, answer: 
     """Staff's answer reaches the family in their chat; the complaint is resolved."""
     if complaint.status == "closed":
         raise ValueError("a closed complaint cannot be answered")
-    complaint.answer, complaint.answered_at, complaint.status = answer, utcnow(), "resolved"
+    complaint.answer, complaint.answered_at, complaint.status = answer, clock.now(), "resolved"
     complaint.assignee = complaint.assignee or actor
     await audit.record(session, actor, "complaint.answered", f"complaint:{complaint.id}")
     await notify.notify_family(session, complaint.channel_user_id, "complaint.answer",

@@ -14,6 +14,8 @@ from stdnum.exceptions import (
     ValidationError,
 )
 
+from backend import clock
+
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
 
@@ -55,7 +57,7 @@ def parse_resident_id(text: str, today: date | None = None) -> ResidentId:
     if len(number) != 18:
         raise IdNumberError("length")
     birth = ric.get_birth_date(number)
-    if birth > (today or date.today()) or birth.year < 1900:
+    if birth > (today or clock.today()) or birth.year < 1900:
         raise IdNumberError("birth_date")
     sex = "M" if int(number[16]) % 2 else "F"
     return ResidentId(number=number, birth_date=birth, sex=sex)

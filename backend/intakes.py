@@ -3,24 +3,23 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend import clock
 from backend.assessment import AssessmentResult
 from backend.crypto import current_vault
 from backend.identity import ResidentId
 from backend.models import Assessment, Consent, Intake, Patient, Upload
 from backend.storage import store_encrypted
-from backend.types import utcnow
 
 
 async def open_intake(session: AsyncSession, channel_user_id: int, privacy_version: str) -> Intake:
     """Start an application once the applicant has consented to the privacy notice."""
     intake = Intake(channel_user_id=channel_user_id, privacy_notice_version=privacy_version,
-                    privacy_consented_at=utcnow())
+                    privacy_consented_at=clock.now())
     session.add(intake)
     await session.flush()
     return intake
@@ -61,7 +60,7 @@ async def save_patient(session: AsyncSession, intake_id: int, *, name: str, resi
 async def save_upload(session: AsyncSession, *, channel_user_id: int, intake_id: int | None, kind: str,
                       data: bytes, content_type: str, filename: str | None) -> Upload:
     """Store an uploaded file encrypted on disk and record it."""
-    path, digest = await store_encrypted(f"uploads/{date.today():%Y/%m}", data)
+    path, digest = await store_encrypted(f"uploads/{clock.today():%Y/%m}", data)
     upload = Upload(channel_user_id=channel_user_id, intake_id=intake_id, kind=kind,
                     filename=filename, content_type=content_type, size=len(data), sha256=digest,
                     storage_path=path)
@@ -88,7 +87,7 @@ async def save_assessment(session: AsyncSession, intake_id: int, version: str, a
 async def present_consent(session: AsyncSession, intake_id: int, *, template_version: str, language: str,
                           summary: str, channel: str, channel_external_id: str) -> Consent:
     """Record that the consent summary was shown to the family (audit event 'sent')."""
-    now = utcnow().isoformat()
+    now = clock.now().isoformat()
     consent = Consent(document_id=uuid.uuid4().hex, intake_id=intake_id,
                       template_version=template_version, language=language,
                       summary_sha256=hashlib.sha256(summary.encode()).hexdigest(),
@@ -101,7 +100,7 @@ async def present_consent(session: AsyncSession, intake_id: int, *, template_ver
 
 async def sign_consent(session: AsyncSession, consent_id: int, signer_name: str) -> Consent:
     consent = await session.get_one(Consent, consent_id)
-    now = utcnow()
+    now = clock.now()
     consent.signer_name = signer_name
     consent.signed_at = now
     consent.status = "signed"

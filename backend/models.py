@@ -22,7 +22,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from backend.types import EncryptedJSON, EncryptedText, UTCDateTime, utcnow
+from backend import clock
+from backend.types import EncryptedJSON, EncryptedText, UTCDateTime
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -51,7 +52,7 @@ class ChannelUser(Base):
     language: Mapped[str] = mapped_column(String(8), default="zh")
     is_tryout: Mapped[bool] = mapped_column(Boolean, default=False)
     subscribed: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 
 class Patient(Base):
@@ -69,8 +70,8 @@ class Patient(Base):
     phone_index: Mapped[str | None] = mapped_column(String(64), index=True)
     address: Mapped[str | None] = mapped_column(EncryptedText())
     district: Mapped[str | None] = mapped_column(String(50))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
 
 
 class Intake(Base):
@@ -83,7 +84,7 @@ class Intake(Base):
     patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"), index=True)
     status: Mapped[str] = mapped_column(String(20), default="open")
     privacy_notice_version: Mapped[str] = mapped_column(String(20))
-    privacy_consented_at: Mapped[datetime] = mapped_column(default=utcnow)
+    privacy_consented_at: Mapped[datetime] = mapped_column(default=clock.now)
     applicant_is_patient: Mapped[bool | None] = mapped_column(Boolean)
     applicant_relation: Mapped[str | None] = mapped_column(String(40))
     applicant_name: Mapped[str | None] = mapped_column(String(100))
@@ -92,8 +93,8 @@ class Intake(Base):
     present_phone: Mapped[str | None] = mapped_column(EncryptedText())
     service_codes: Mapped[list[str] | None] = mapped_column(JSON)
     retained_reason: Mapped[str | None] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
 
 
 class Upload(Base):
@@ -110,7 +111,7 @@ class Upload(Base):
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
     storage_path: Mapped[str] = mapped_column(String(500))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 
 class Assessment(Base):
@@ -126,7 +127,7 @@ class Assessment(Base):
     barthel_grade: Mapped[str] = mapped_column(String(20))
     flags: Mapped[list[str]] = mapped_column(JSON, default=list)
     eligible: Mapped[bool] = mapped_column(Boolean)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 
 class Consent(Base):
@@ -148,7 +149,7 @@ class Consent(Base):
     pdf_sha256: Mapped[str | None] = mapped_column(String(64))
     events: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     status: Mapped[str] = mapped_column(String(20), default="presented")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 
 class Service(Base):
@@ -209,8 +210,8 @@ class Booking(Base):
     overdue_alerted_at: Mapped[datetime | None] = mapped_column()
     rating: Mapped[int | None] = mapped_column(Integer)
     rating_comment: Mapped[str | None] = mapped_column(EncryptedText())
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
 
 
 class BookingEvent(Base):
@@ -224,7 +225,7 @@ class BookingEvent(Base):
     to_status: Mapped[str] = mapped_column(String(20))
     actor: Mapped[str] = mapped_column(String(100))
     note: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 
 class Complaint(Base):
@@ -242,8 +243,8 @@ class Complaint(Base):
     assignee: Mapped[str | None] = mapped_column(String(100))
     answer: Mapped[str | None] = mapped_column(EncryptedText())
     answered_at: Mapped[datetime | None] = mapped_column()
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
 
 
 class HandoffRequest(Base):
@@ -256,7 +257,7 @@ class HandoffRequest(Base):
     flow: Mapped[str | None] = mapped_column(String(30))
     step: Mapped[str | None] = mapped_column(String(60))
     status: Mapped[str] = mapped_column(String(20), default="waiting", index=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 
 class ConversationState(Base):
@@ -270,7 +271,7 @@ class ConversationState(Base):
     data: Mapped[Any] = mapped_column(EncryptedJSON())
     taken_over_by: Mapped[str | None] = mapped_column(String(100))
     turn: Mapped[int] = mapped_column(Integer, default=0)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
 
 
 class TranscriptEntry(Base):
@@ -293,7 +294,7 @@ class TranscriptEntry(Base):
     payload: Mapped[Any] = mapped_column(EncryptedJSON(), nullable=True)
     upload_id: Mapped[int | None] = mapped_column(ForeignKey("uploads.id"))
     author: Mapped[str] = mapped_column(String(100), default="bot")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 
 class CacheEntry(Base):
@@ -304,7 +305,7 @@ class CacheEntry(Base):
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[str] = mapped_column(EncryptedText())
     expires_at: Mapped[datetime] = mapped_column()
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
 
 
 class Artefact(Base):
@@ -319,7 +320,7 @@ class Artefact(Base):
     content_type: Mapped[str] = mapped_column(String(100))
     sha256: Mapped[str] = mapped_column(String(64))
     storage_path: Mapped[str] = mapped_column(String(500))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
     __table_args__ = (Index("ix_artefacts_owner", "owner_kind", "owner_id"),)
 
 
@@ -337,7 +338,7 @@ class StaffAccount(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column()
     last_login_at: Mapped[datetime | None] = mapped_column()
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 
 class ApiToken(Base):
@@ -350,7 +351,7 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     scopes: Mapped[list[str]] = mapped_column(JSON)
     created_by: Mapped[str] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
     revoked_at: Mapped[datetime | None] = mapped_column()
     last_used_at: Mapped[datetime | None] = mapped_column()
 
@@ -369,7 +370,7 @@ class CareWorker(Base):
     districts: Mapped[list[str]] = mapped_column(JSON)
     phone: Mapped[str | None] = mapped_column(EncryptedText())
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 
 class VisitReport(Base):
@@ -385,7 +386,7 @@ class VisitReport(Base):
     note: Mapped[str | None] = mapped_column(EncryptedText())
     reported_by: Mapped[str] = mapped_column(String(100))
     handled_at: Mapped[datetime | None] = mapped_column()
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 
 class Notification(Base):
@@ -402,9 +403,9 @@ class Notification(Base):
     author: Mapped[str] = mapped_column(String(100), default="system")
     status: Mapped[str] = mapped_column(String(20), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=clock.now)
     last_error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
     sent_at: Mapped[datetime | None] = mapped_column()
 
 
@@ -419,9 +420,9 @@ class HospitalEvent(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(20), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=clock.now)
     last_error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
     delivered_at: Mapped[datetime | None] = mapped_column()
 
 
@@ -431,7 +432,7 @@ class AuditEntry(Base):
     __tablename__ = "audit_log"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
     actor: Mapped[str] = mapped_column(String(100))
     action: Mapped[str] = mapped_column(String(60), index=True)
     subject: Mapped[str] = mapped_column(String(60), index=True)
@@ -453,4 +454,4 @@ class DataRequest(Base):
     answer: Mapped[str | None] = mapped_column(EncryptedText())
     answered_by: Mapped[str | None] = mapped_column(String(100))
     answered_at: Mapped[datetime | None] = mapped_column()
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)

@@ -12,9 +12,9 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend import clock
 from backend.models import HospitalEvent, Notification
 from backend.settings import get_settings
-from backend.types import utcnow
 
 MAX_ATTEMPTS = 8
 Outboxed = TypeVar("Outboxed", Notification, HospitalEvent)
@@ -53,7 +53,7 @@ def backoff(attempts: int) -> timedelta:
 
 async def _due(session: AsyncSession, outbox: type[Outboxed], limit: int) -> list[Outboxed]:
     """Pending rows whose time has come, locked so two workers never take the same one."""
-    query = (select(outbox).where(outbox.status == "pending", outbox.next_attempt_at <= utcnow())
+    query = (select(outbox).where(outbox.status == "pending", outbox.next_attempt_at <= clock.now())
              .order_by(outbox.id).limit(limit))
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
@@ -74,4 +74,4 @@ def mark_failed(item: Notification | HospitalEvent, error: str) -> None:
     if item.attempts >= MAX_ATTEMPTS:
         item.status = "failed"
     else:
-        item.next_attempt_at = utcnow() + backoff(item.attempts)
+        item.next_attempt_at = clock.now() + backoff(item.attempts)

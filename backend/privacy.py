@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend import audit, notify
+from backend import audit, clock, notify
 from backend.config import hospital_config
 from backend.crypto import mask
 from backend.models import (
@@ -23,7 +23,6 @@ from backend.models import (
     Upload,
 )
 from backend.settings import get_settings
-from backend.types import utcnow
 
 
 class AlreadyAnswered(ValueError):
@@ -40,7 +39,7 @@ async def open_request(session: AsyncSession, channel_user_id: int, kind: str) -
         raise ValueError("kind must be access or delete")
     days = hospital_config().data_requests.answer_within_days
     request = DataRequest(channel_user_id=channel_user_id, kind=kind, status="open",
-                          due_at=utcnow() + timedelta(days=days))
+                          due_at=clock.now() + timedelta(days=days))
     session.add(request)
     await session.flush()
     await audit.record(session, f"family:{channel_user_id}", f"data_request.{kind}", f"data_request:{request.id}")
@@ -114,7 +113,7 @@ async def erase(session: AsyncSession, request: DataRequest, actor: str) -> Eras
     state = await session.get(ConversationState, user_id)
     if state is not None:
         state.data, state.flow, state.step = {}, None, None
-    request.status, request.answered_by, request.answered_at = "done", actor, utcnow()
+    request.status, request.answered_by, request.answered_at = "done", actor, clock.now()
     request.answer = (f"deleted {report.deleted_uploads} files and {report.deleted_patients} patient records; "
                       f"kept {len(report.retained_intakes)} booked intakes as medical records")
     await audit.record(session, actor, "data_request.erased", f"data_request:{request.id}",

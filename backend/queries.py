@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend import audit
+from backend import audit, clock
 from backend.config import hospital_config
 from backend.crypto import current_vault
 from backend.models import (
@@ -31,7 +31,6 @@ from backend.models import (
     Upload,
 )
 from backend.storage import read_decrypted
-from backend.types import utcnow
 
 
 @dataclass(frozen=True)
@@ -161,7 +160,7 @@ async def list_complaints(session: AsyncSession, status: str | None = None) -> l
 
 
 def age_of(moment: datetime, now: datetime | None = None) -> timedelta:
-    return (now or utcnow()) - moment
+    return (now or clock.now()) - moment
 
 
 async def workload(session: AsyncSession, since: date, until: date) -> dict[str, Any]:

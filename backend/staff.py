@@ -10,9 +10,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend import audit
+from backend import audit, clock
 from backend.models import ApiToken, StaffAccount
-from backend.types import utcnow
 
 ROLES = ("hotline", "nurse_manager", "admin")
 SCOPES = ("bookings:read", "bookings:write", "consents:read", "visits:write", "complaints:read",
@@ -50,7 +49,7 @@ async def authenticate(session: AsyncSession, username: str, password: str) -> S
     """
     account = (await session.execute(select(StaffAccount).where(
         StaffAccount.username == username))).scalar_one_or_none()
-    now = utcnow()
+    now = clock.now()
     if account is None or not account.active:
         _hasher.hash(password)  # same cost as a real check, so usernames cannot be probed
         return LoginRefused()
@@ -93,5 +92,5 @@ async def token_for(session: AsyncSession, secret: str) -> ApiToken | None:
     token = (await session.execute(select(ApiToken).where(
         ApiToken.token_hash == _hash_token(secret), ApiToken.revoked_at.is_(None)))).scalar_one_or_none()
     if token is not None:
-        token.last_used_at = utcnow()
+        token.last_used_at = clock.now()
     return token

@@ -11,10 +11,6 @@ from sqlalchemy.types import TypeDecorator
 from backend.crypto import current_vault
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 class EncryptedText(TypeDecorator[str]):
     """Text stored encrypted with the service key; reads decrypt transparently."""
 

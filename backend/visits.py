@@ -8,11 +8,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend import audit, notify
+from backend import audit, clock, notify
 from backend.bookings import BadTransition, change_status
 from backend.config import hospital_config
 from backend.models import Booking, Slot, VisitReport
-from backend.types import utcnow
 
 GRACE = timedelta(minutes=30)
 
@@ -25,7 +24,7 @@ async def report(session: AsyncSession, booking: Booking, kind: str, actor: str,
         raise ValueError("kind must be arrived, finished or alarm")
     if booking.status != "assigned":
         raise BadTransition(f"a {booking.status} booking has no visit under way")
-    now = utcnow()
+    now = clock.now()
     entry = VisitReport(booking_id=booking.id, kind=kind, latitude=latitude, longitude=longitude,
                         note=note, reported_by=actor)
     session.add(entry)
@@ -50,7 +49,7 @@ async def report(session: AsyncSession, booking: Booking, kind: str, actor: str,
 
 async def overdue(session: AsyncSession, now: datetime | None = None) -> list[tuple[Booking, Slot]]:
     """Visits under way past their window's end (plus grace) with no "finished" (延时预警)."""
-    now = now or utcnow()
+    now = now or clock.now()
     tz = ZoneInfo(hospital_config().schedule.timezone)
     rows = (await session.execute(select(Booking, Slot).join(Slot, Slot.id == Booking.slot_id).where(
         Booking.status == "assigned", Booking.arrived_at.is_not(None),
@@ -92,7 +91,7 @@ async def handle_alarm(session: AsyncSession, report_id: int, actor: str, note: 
     if report_row.kind != "alarm":
         raise BadTransition("only an alarm can be handled")
     if report_row.handled_at is None:
-        report_row.handled_at = utcnow()
+        report_row.handled_at = clock.now()
         await audit.record(session, actor, "visit.alarm_handled", f"booking:{report_row.booking_id}",
                            {"report": report_row.id, "note": note})
     return report_row

@@ -7,21 +7,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import time
 from urllib.parse import quote
 
 from aiohttp import web
 
+from backend import clock
 from backend.artefacts import DEFAULT_TTL, link_signature, public_url, signed_path, store_artefact
 from backend.models import Artefact, Consent
 from backend.storage import read_decrypted
-from backend.types import utcnow
 
 __all__ = ["DEFAULT_TTL", "download_handler", "public_url", "signed_path", "store_artefact"]
 
 
 def _valid(artefact_id: int, expires: str, signature: str) -> bool:
-    if not expires.isdigit() or int(expires) < time.time():
+    if not expires.isdigit() or int(expires) < clock.timestamp():
         return False
     return hmac.compare_digest(link_signature(artefact_id, int(expires)), signature)
 
@@ -38,7 +37,7 @@ def download_handler(sessions):  # type: ignore[no-untyped-def]
             if artefact is not None and artefact.owner_kind == "consent":
                 consent = await session.get(Consent, artefact.owner_id)
                 if consent is not None:  # the audit trail's "opened via link"
-                    consent.events = [*consent.events, {"event": "opened", "at": utcnow().isoformat(),
+                    consent.events = [*consent.events, {"event": "opened", "at": clock.now().isoformat(),
                                                         "channel": "web"}]
         if artefact is None:
             raise web.HTTPNotFound(text="No such file.")

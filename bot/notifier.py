@@ -16,10 +16,9 @@ from datetime import timedelta
 import aiohttp
 import structlog
 
-from backend import notify
+from backend import clock, notify
 from backend.db import transaction
 from backend.models import ChannelUser, HospitalEvent, Notification
-from backend.types import utcnow
 from bot.runtime import Runtime
 
 log = structlog.get_logger(__name__)
@@ -30,7 +29,7 @@ async def _claim(runtime: Runtime, due: notify.Due, limit: int) -> list[int]:
     async with transaction(runtime.sessions) as session:
         rows = await due(session, limit)
         for row in rows:
-            row.next_attempt_at = utcnow() + LEASE
+            row.next_attempt_at = clock.now() + LEASE
         return [row.id for row in rows]
 
 
@@ -41,9 +40,9 @@ async def _settle(runtime: Runtime, model: type[Notification] | type[HospitalEve
         if error is not None:
             notify.mark_failed(row, error)
         elif isinstance(row, Notification):
-            row.status, row.sent_at = "sent", utcnow()
+            row.status, row.sent_at = "sent", clock.now()
         else:
-            row.status, row.delivered_at = "delivered", utcnow()
+            row.status, row.delivered_at = "delivered", clock.now()
 
 
 async def deliver_notifications(runtime: Runtime, limit: int = 20) -> int:

@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from backend import clock as clocks
 from backend.catalogue import sync_catalogue
+from backend.clock import Clock
 from backend.config import catalogue
 from backend.db import make_engine, make_sessionmaker, transaction, upgrade
 from backend.settings import Settings
@@ -33,6 +35,7 @@ class Runtime:
     db: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     engine: Engine
+    clock: Clock
     senders: dict[str, Sender] = field(default_factory=dict)
 
     async def close(self) -> None:
@@ -40,8 +43,11 @@ class Runtime:
 
 
 async def open_runtime(settings: Settings, *, migrate: bool = True,
-                       recognizer: Recognizer | None = None) -> Runtime:
-    """Prepare a process: secret key, migrations, catalogue, engine."""
+                       recognizer: Recognizer | None = None, clock: Clock | None = None) -> Runtime:
+    """Prepare a process: secret key, migrations, catalogue, engine. A ``clock`` given here
+    becomes the process's clock (every part of the service reads the time from it)."""
+    if clock is not None:
+        clocks.install(clock)
     settings.ensure_secret_key()
     url = settings.resolved_database_url
     if migrate:
@@ -55,7 +61,8 @@ async def open_runtime(settings: Settings, *, migrate: bool = True,
         await asyncio.to_thread(_warm_up, recognizer)
     deps = Deps(sessions=sessions, recognizer=recognizer, consent_documents=deliver_consent)
     log.info("runtime.ready", database=db.dialect.name)
-    return Runtime(settings=settings, db=db, sessions=sessions, engine=build_engine(deps))
+    return Runtime(settings=settings, db=db, sessions=sessions, engine=build_engine(deps),
+                   clock=clocks.current())
 
 
 def _warm_up(recognizer: Recognizer) -> None:

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 import pypdfium2
 
+from backend import clock
 from backend.config import hospital_config
 from documents.consent import TEMPLATES, ConsentContext, content_sha256
 from documents.fonts import install_compact_cff
@@ -182,7 +183,7 @@ def _view(context: ConsentContext, content_digest: str, sealer: Sealer) -> dict[
     """What the template shows besides the context: times, labels, the seal's certificate."""
     lang = context.language
     tz = ZoneInfo(hospital_config().schedule.timezone)
-    sealed_at = datetime.now(UTC)
+    sealed_at = clock.now()
     events = list(context.events)
     if not any(e.get("event") == "sealed" for e in events):
         events.append({"event": "sealed", "at": sealed_at.isoformat(),
@@ -241,7 +242,7 @@ def _local(moment: datetime, tz: ZoneInfo, lang: str) -> str:
 
 
 def _tz_label(tz: ZoneInfo, lang: str) -> str:
-    offset = datetime.now(tz).strftime("%z")
+    offset = clock.now().astimezone(tz).strftime("%z")
     utc = f"UTC{offset[:3]}:{offset[3:]}"
     if lang == "zh":
         return f"北京时间 {utc}" if tz.key == "Asia/Shanghai" else f"{tz.key} {utc}"

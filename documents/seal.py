@@ -10,7 +10,7 @@ import os
 import tempfile
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from io import BytesIO
 from pathlib import Path
 
@@ -25,6 +25,7 @@ from pyhanko.pdf_utils.metadata.model import VENDOR
 from pyhanko.sign import fields, signers
 from pyhanko.sign.signers.pdf_signer import PdfSignatureMetadata
 
+from backend import clock
 from backend.config import hospital_config
 from backend.settings import get_settings
 
@@ -147,7 +148,7 @@ def _create_development_pair(folder: Path) -> None:
         x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "jiahu development seal"),
         x509.NameAttribute(NameOID.COMMON_NAME, f"{hospital.name_en} development seal (not valid)"),
     ])
-    now = datetime.now(UTC)
+    now = clock.now()
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
             .public_key(key.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=3650))

@@ -13,6 +13,7 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
+from backend import clock
 from backend.settings import get_settings
 from documents.pdf import ID_KEYWORD_PREFIX
 from documents.seal import FIELD_NAME, trusted_certificates
@@ -48,7 +49,7 @@ def verify_consent_pdf(data: bytes, *, check_database: bool = True) -> Verdict:
         return Verdict(False, f"{label}: no signing certificate is configured to trust",
                        document_id)
     try:
-        context = ValidationContext(trust_roots=trusted, allow_fetching=False)
+        context = ValidationContext(trust_roots=trusted, allow_fetching=False, moment=clock.now())
         status = validate_pdf_signature(signatures[0], context)
     except Exception as error:  # noqa: BLE001 - a broken signature structure is a failed check
         return Verdict(False, f"{label}: the seal cannot be checked ({error})", document_id)

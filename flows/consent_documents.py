@@ -11,12 +11,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from backend import audit, notify
+from backend import audit, clock, notify
 from backend.artefacts import public_url, signed_path, store_artefact
 from backend.models import Artefact, Consent, Intake
 from backend.settings import get_settings
 from backend.storage import read_decrypted
-from backend.types import utcnow
 from documents.consent import context_from_dict
 from documents.pdf import page_images, produce_sealed_consent
 from flows.engine import Turn
@@ -49,7 +48,7 @@ async def _seal(turn: Turn, consent: Consent, values: dict[str, Any]) -> tuple[b
     context.events = list(consent.events)
     sealed = await produce_sealed_consent(context)
     consent.pdf_sha256, consent.status = sealed.sha256, "sealed"
-    consent.events = [*consent.events, {"event": "sealed", "at": utcnow().isoformat(),
+    consent.events = [*consent.events, {"event": "sealed", "at": clock.now().isoformat(),
                                         "development": sealed.development_seal}]
     intake = await turn.session.get_one(Intake, consent.intake_id)
     await audit.record(turn.session, "system", "consent.sealed", f"consent:{consent.id}",

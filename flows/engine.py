@@ -18,7 +18,7 @@ import yaml
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.attributes import flag_modified
 
-from backend import conversations
+from backend import clock, conversations
 from backend.config import hospital_config
 from backend.crypto import mask
 from backend.db import transaction
@@ -55,12 +55,11 @@ def command_words() -> dict[str, set[str]]:
 
 @dataclass
 class Deps:
-    """What the flows need from outside: storage, understanding, documents and a clock."""
+    """What the flows need from outside: storage, understanding and documents."""
 
     sessions: async_sessionmaker[AsyncSession]
     recognizer: Recognizer
     consent_documents: ConsentDocuments | None = None
-    today: Callable[[], date] | None = None
 
 
 @dataclass
@@ -115,7 +114,8 @@ class Turn:
             self.entry.payload = payload
 
     def today(self) -> date:
-        return self.deps.today() if self.deps.today else date.today()
+        """The hospital's date, from the service's clock."""
+        return clock.today()
 
     async def parse(self) -> Parse:
         """The NLU reading of the inbound text, computed once per turn."""

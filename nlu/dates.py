@@ -13,6 +13,7 @@ import time as _time
 from datetime import date, timedelta
 from typing import Any
 
+from backend import clock
 from nlu.base import Entity
 
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
@@ -159,7 +160,7 @@ def _jionlp_dates(text: str, today: date) -> list[Entity]:
 
 def extract_dates(text: str, today: date | None = None, *, fallback: bool = True) -> list[Entity]:
     """Dates as ISO strings; the next such day, never a past one."""
-    today = today or date.today()
+    today = today or clock.today()
     found = _rule_dates(text, today)
     if not found and fallback and _DATE_CUE.search(text):
         found = _jionlp_dates(text, today)

@@ -8,13 +8,20 @@ import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import structlog
 from sqlalchemy.engine import make_url
 
+from backend.clock import PinnedClock, install
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+# The instant every test starts at: a Wednesday morning in Beijing. Tests compute the dates
+# they need from the clock (``today`` fixture, ``clock.today()``), never from the calendar.
+PINNED = datetime(2026, 11, 25, 10, 0, tzinfo=BEIJING)
 PG_URL = os.environ.get("JIAHU_TEST_DATABASE_URL", "")
 TEST_SECRET = "test-secret-key-for-jiahu-tests-only-0123456789"
 BACKENDS = ["sqlite", *(["postgresql"] if PG_URL else [])]
@@ -44,6 +51,24 @@ def jiahu_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
     yield data_dir
     _reset_caches()
     structlog.reset_defaults()
+
+
+@pytest.fixture(autouse=True)
+def clock() -> Iterator[PinnedClock]:
+    """The service's clock, pinned at ``PINNED`` and moving on from there as time passes, so
+    that the suite behaves the same on any day and at any hour it runs."""
+    pinned = PinnedClock(PINNED, ticking=True)
+    previous = install(pinned)
+    yield pinned
+    install(previous)
+
+
+@pytest.fixture
+def today(clock: PinnedClock) -> date:
+    """The hospital's date at the pinned instant."""
+    from backend import clock as service_clock
+
+    return service_clock.today()
 
 
 # --- databases ---------------------------------------------------------------------------
@@ -125,7 +150,6 @@ async def runtime(database_url: str, trained_recognizer: object) -> AsyncIterato
     from bot.runtime import open_runtime
 
     rt = await open_runtime(get_settings(), migrate=False, recognizer=trained_recognizer)
-    rt.engine.deps.today = lambda: date(2026, 11, 25)
     try:
         yield rt
     finally:

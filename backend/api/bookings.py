@@ -6,8 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from backend import audit, bookings
-from backend.bookings import local_today
+from backend import audit, bookings, clock
 from backend.care import qualified_workers
 from backend.config import hospital_config
 from backend.models import Booking, BookingEvent, CareWorker, Patient, Slot, VisitReport
@@ -76,7 +75,7 @@ async def detail(call: Call, booking: Booking) -> BookingDetail:
     return BookingDetail(
         **summary.model_dump(), address=booking.address, present_relation=booking.present_relation,
         present_phone=phone_for(call.who, booking.present_phone) or "",
-        patient=patient_out(call.who, patient, local_today(hospital_config())),
+        patient=patient_out(call.who, patient, clock.today()),
         created_at=booking.created_at, arrived_at=booking.arrived_at, finished_at=booking.finished_at,
         rating=booking.rating,
         events=[BookingEventOut(from_status=e.from_status, to_status=e.to_status, actor=e.actor,
@@ -150,7 +149,7 @@ async def reschedule(call: Call) -> BookingDetail:
         raise not_found("slot")
     if slot.district != booking.district:
         raise ApiError(409, f"the slot is in {slot.district}, the booking in {booking.district}")
-    if slot.day <= local_today(hospital_config()):
+    if slot.day <= clock.today():
         raise ApiError(409, "the slot is not in the future")
     if slot.id == booking.slot_id:
         raise ApiError(409, "the booking is already in that slot")
@@ -175,7 +174,7 @@ async def open_slots(call: Call) -> SlotList:
     if config.service_area.district(query.district) is None:
         known = ", ".join(d.name for d in config.service_area.districts)
         raise ApiError(400, f"unknown district {query.district}; served: {known}")
-    today = local_today(config)
+    today = clock.today()
     await bookings.ensure_slots(call.session, config, query.district, today)
     first = max(query.from_ or today, today + timedelta(days=1))
     slots = (await call.session.execute(select(Slot).where(

@@ -2,9 +2,7 @@
 family, hand them back to the bot; and the queue of families asking for a person (转人工)."""
 from __future__ import annotations
 
-from backend import audit, conversations
-from backend.bookings import local_today
-from backend.config import hospital_config
+from backend import audit, clock, conversations
 from backend.models import ChannelUser, ConversationState
 from backend.queries import (
     age_of,
@@ -62,7 +60,7 @@ async def transcript(call: Call) -> Transcript:
     entries = await read_transcript(call.session, user.id, call.actor)
     patient = await patient_of_user(call.session, user.id, call.actor)
     state = await call.session.get(ConversationState, user.id)
-    today = local_today(hospital_config())
+    today = clock.today()
     return Transcript(
         user_id=user.id, channel=user.channel, display_name=user.display_name,
         taken_over_by=state.taken_over_by if state else None,

@@ -3,9 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from backend import audit
-from backend.bookings import local_today
-from backend.config import hospital_config
+from backend import audit, clock
 from backend.queries import workload
 
 from .errors import ApiError
@@ -20,7 +18,7 @@ MAX_DAYS = 366
 async def stats(call: Call) -> Stats:
     """Workload between two visit dates (the last 30 days by default, at most a year)."""
     query = call.query_as(StatsRange)
-    until = query.until or local_today(hospital_config())
+    until = query.until or clock.today()
     since = query.since or until - timedelta(days=DEFAULT_DAYS)
     if since > until:
         raise ApiError(400, "since must not be after until")

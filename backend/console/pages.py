@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 import jinja2
 from aiohttp import web
 
+from backend import clock
 from backend.config import catalogue, hospital_config
 from backend.console import labels
-from backend.types import utcnow
 from backend.web.auth import Principal
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -59,11 +59,11 @@ def local(moment: datetime | None, pattern: str = "%Y-%m-%d %H:%M") -> str:
 
 
 def hours_since(moment: datetime) -> int:
-    return int((utcnow() - moment).total_seconds() // 3600)
+    return int((clock.now() - moment).total_seconds() // 3600)
 
 
 def overdue(moment: datetime) -> bool:
-    return moment < utcnow()
+    return moment < clock.now()
 
 
 def weekday(day: date) -> str:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend import audit
+from backend import audit, clock
 from backend.models import (
     Booking,
     BookingEvent,
@@ -24,7 +24,6 @@ from backend.models import (
     Upload,
     VisitReport,
 )
-from backend.types import utcnow
 
 
 @dataclass(frozen=True)
@@ -111,7 +110,7 @@ async def counts(session: AsyncSession) -> dict[str, int]:
 async def open_data_requests(session: AsyncSession) -> tuple[int, int]:
     """Personal-data requests still open, and how many of them are past their due date."""
     open_, late = (await session.execute(select(
-        func.count(DataRequest.id), func.count(DataRequest.id).filter(DataRequest.due_at < utcnow()))
+        func.count(DataRequest.id), func.count(DataRequest.id).filter(DataRequest.due_at < clock.now()))
         .where(DataRequest.status == "open"))).one()
     return open_, late
 

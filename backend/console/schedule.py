@@ -9,7 +9,7 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, NoResultFound
 
-from backend import bookings
+from backend import bookings, clock
 from backend.config import hospital_config
 from backend.console import labels
 from backend.console.guard import staff, staff_form, text_field
@@ -48,7 +48,7 @@ def _location(district: str) -> str:
 async def _page(request: web.Request, who: Principal, district: str, *, error: str | None = None,
                 form: dict[str, str] | None = None, status: int = 200) -> web.Response:
     config = hospital_config()
-    today = bookings.local_today(config)
+    today = clock.today()
     async with transaction(request.app[SESSIONS]) as session:
         await bookings.ensure_slots(session, config, district, today)
         slots = list((await session.execute(select(Slot).where(
@@ -96,7 +96,7 @@ async def add(request: web.Request) -> web.Response:
     problem = None
     if day is None or start is None or end is None:
         problem = "请填写日期、开始时间和结束时间。"
-    elif day < bookings.local_today(hospital_config()):
+    elif day < clock.today():
         problem = "日期不能早于今天。"
     elif not fields["capacity"].isdigit() or int(fields["capacity"]) < 1:
         problem = "容量至少为 1。"

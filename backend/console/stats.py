@@ -5,9 +5,7 @@ from datetime import date, timedelta
 
 from aiohttp import web
 
-from backend import queries
-from backend.bookings import local_today
-from backend.config import hospital_config
+from backend import clock, queries
 from backend.console import charts, labels
 from backend.console.guard import staff
 from backend.console.pages import render, service_name
@@ -24,7 +22,7 @@ def _day(value: str, default: date) -> date:
 
 async def statistics(request: web.Request) -> web.Response:
     who = await staff(request, "stats:read")
-    today = local_today(hospital_config())
+    today = clock.today()
     since = _day(request.query.get("since", ""), today - timedelta(days=30))
     until = _day(request.query.get("until", ""), today + timedelta(days=14))
     if until < since:

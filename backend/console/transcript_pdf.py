@@ -6,9 +6,9 @@ import asyncio
 import threading
 import warnings
 
+from backend import clock
 from backend.console.pages import TEMPLATES, render_html
 from backend.models import ChannelUser, Patient, TranscriptEntry, Upload
-from backend.types import utcnow
 
 # WeasyPrint (Pango, fontconfig) is not known to be thread-safe: one render at a time.
 _lock = threading.Lock()
@@ -26,5 +26,5 @@ def _render(html: str) -> bytes:
 async def transcript_pdf(*, user: ChannelUser, entries: list[TranscriptEntry], patient: Patient | None,
                          attached: dict[int, list[Upload]], exported_by: str) -> bytes:
     html = render_html("transcript_pdf.html.j2", user=user, entries=entries, patient=patient,
-                       attached=attached, exported_by=exported_by, exported_at=utcnow())
+                       attached=attached, exported_by=exported_by, exported_at=clock.now())
     return await asyncio.to_thread(_render, html)

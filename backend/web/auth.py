@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import json
 import secrets
-import time
 from dataclasses import dataclass, field
 
 from aiohttp import web
 from cryptography.fernet import InvalidToken
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from backend import clock
 from backend.crypto import current_vault
 from backend.models import StaffAccount
 from backend.staff import SCOPES, token_for
@@ -53,7 +53,7 @@ class Principal:
 def session_cookie(account: StaffAccount) -> tuple[str, str]:
     """An encrypted cookie value for a logged-in member of staff, and its CSRF token."""
     csrf = secrets.token_urlsafe(24)
-    body = {"sid": account.id, "csrf": csrf, "exp": int(time.time()) + SESSION_SECONDS}
+    body = {"sid": account.id, "csrf": csrf, "exp": clock.timestamp() + SESSION_SECONDS}
     return current_vault().encrypt_text(json.dumps(body)), csrf
 
 
@@ -85,7 +85,7 @@ async def principal(request: web.Request) -> Principal | None:
             body = json.loads(current_vault().decrypt_text(request.cookies[COOKIE]))
         except (InvalidToken, ValueError):
             body = None
-        if body and body.get("exp", 0) > time.time():
+        if body and body.get("exp", 0) > clock.timestamp():
             async with sessions() as session:
                 account = await session.get(StaffAccount, int(body["sid"]))
             if account is not None and account.active:

@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from backend import clock
 from backend.db import transaction
 from backend.models import CacheEntry
-from backend.types import utcnow
 
 TOKEN_KEY = "wechat:access_token"
 REFRESH_MARGIN = timedelta(minutes=5)
@@ -26,7 +26,7 @@ FetchToken = Callable[[], Awaitable[tuple[str, int]]]
 
 
 def _fresh(expires_at: datetime) -> bool:
-    return expires_at - REFRESH_MARGIN > utcnow()
+    return expires_at - REFRESH_MARGIN > clock.now()
 
 
 class AccessTokens:
@@ -67,14 +67,14 @@ class AccessTokens:
                 return entry.value, entry.expires_at  # another process refreshed it
             token, expires_in = await self._fetch()
             entry.value = token
-            entry.expires_at = utcnow() + timedelta(seconds=expires_in)
+            entry.expires_at = clock.now() + timedelta(seconds=expires_in)
             return entry.value, entry.expires_at
 
 
 async def _ensure_row(session: AsyncSession) -> None:
     """Insert an empty, expired row if none exists, so there is always a row to lock."""
-    values = {"key": TOKEN_KEY, "value": "", "expires_at": datetime(1970, 1, 1, tzinfo=utcnow().tzinfo),
-              "updated_at": utcnow()}
+    values = {"key": TOKEN_KEY, "value": "", "expires_at": datetime(1970, 1, 1, tzinfo=clock.now().tzinfo),
+              "updated_at": clock.now()}
     dialect = session.bind.dialect.name if session.bind is not None else ""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     await session.execute(insert(CacheEntry).values(**values).on_conflict_do_nothing())

@@ -9,14 +9,11 @@ reaching another process is dropped by the engine's dedupe and answered ``succes
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Coroutine
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 from xml.parsers.expat import ExpatError
-from zoneinfo import ZoneInfo
 
 import aiohttp
 import structlog
@@ -31,7 +28,7 @@ from wechatpy.messages import BaseMessage
 from wechatpy.replies import TextReply
 from wechatpy.utils import check_signature
 
-from backend.config import hospital_config
+from backend import clock
 from backend.crypto import mask
 from backend.db import transaction
 from backend.models import ChannelUser
@@ -114,7 +111,7 @@ class WeChatWebhook:
         reply = TextReply(message=message, content=text).render()
         if safe_mode and self.crypto is not None:
             reply = self.crypto.encrypt_message(reply, request.query.get("nonce", ""),
-                                                str(int(time.time())))
+                                                str(clock.timestamp()))
         return web.Response(text=reply, content_type="application/xml")
 
     def _signed(self, request: web.Request) -> bool:
@@ -262,7 +259,7 @@ def load_templates() -> dict[str, Any]:
 def template_values(template: dict[str, Any], text: str) -> dict[str, str]:
     """The notification's words in the template's fields (WeChat cuts long values itself)."""
     fields = template.get("fields", {})
-    now = datetime.now(ZoneInfo(hospital_config().schedule.timezone)).strftime("%Y-%m-%d %H:%M")
+    now = clock.local_now().strftime("%Y-%m-%d %H:%M")
     words = {"title": template.get("title", ""), "content": text[:200], "time": now,
              "remark": template.get("remark", "")}
     return {fields[name]: value for name, value in words.items() if fields.get(name)}

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -12,8 +11,6 @@ from backend.config import hospital_config
 from backend.db import transaction
 from backend.identity import parse_resident_id
 from backend.models import Booking, Slot
-
-TODAY = date(2026, 11, 25)
 
 
 async def _intake(runtime, n: int) -> tuple[int, int, int]:
@@ -26,19 +23,19 @@ async def _intake(runtime, n: int) -> tuple[int, int, int]:
         return user.id, intake.id, patient.id
 
 
-async def test_open_slots_follow_the_schedule(runtime):
+async def test_open_slots_follow_the_schedule(runtime, today):
     async with transaction(runtime.sessions) as session:
-        slots = await bookings.open_slots(session, hospital_config(), "朝阳区", limit=50, today=TODAY)
-    assert slots and all(s.day > TODAY and s.day.weekday() != 6 for s in slots)
+        slots = await bookings.open_slots(session, hospital_config(), "朝阳区", limit=50)
+    assert slots and all(s.day > today and s.day.weekday() != 6 for s in slots)
     assert {(s.start.hour, s.end.hour) for s in slots} == {(9, 11), (14, 16)}
     async with transaction(runtime.sessions) as session:  # idempotent
-        again = await bookings.open_slots(session, hospital_config(), "朝阳区", limit=50, today=TODAY)
+        again = await bookings.open_slots(session, hospital_config(), "朝阳区", limit=50)
     assert [s.id for s in again] == [s.id for s in slots]
 
 
 async def test_concurrent_families_never_overfill_a_slot(runtime):
     async with transaction(runtime.sessions) as session:
-        slot = (await bookings.open_slots(session, hospital_config(), "朝阳区", today=TODAY))[0]
+        slot = (await bookings.open_slots(session, hospital_config(), "朝阳区"))[0]
     people = [await _intake(runtime, n) for n in range(12)]
 
     async def book(user_id: int, intake_id: int, patient_id: int) -> str:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -34,10 +34,10 @@ async def test_reading_a_transcript_leaves_an_access_record(dialogue, runtime):
     assert record.actor == "hotline.li" and record.subject == "channel_user:1"
 
 
-async def test_workload_counts(dialogue, runtime):
+async def test_workload_counts(dialogue, runtime, today):
     await dialogue.intake()
     async with runtime.sessions() as session:
-        stats = await queries.workload(session, date(2026, 11, 1), date(2027, 1, 1))
+        stats = await queries.workload(session, today - timedelta(days=24), today + timedelta(days=37))
     assert stats["bookings_by_state"] == {"requested": 1}
     assert stats["bookings_per_district"] == {"朝阳区": 1}
     assert stats["bookings_per_service"] == {"pressure_ulcer_care": 1, "wound_care": 1}

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import time, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -11,19 +11,19 @@ from backend.db import transaction
 from backend.models import AuditEntry, Booking, VisitReport
 
 
-async def test_capacity_changes_and_hand_made_slots(runtime):
+async def test_capacity_changes_and_hand_made_slots(runtime, today):
     async with transaction(runtime.sessions) as session:
-        slot = await bookings.add_slot(session, district="海淀区", day=date(2026, 12, 6), start=time(18),
+        slot = await bookings.add_slot(session, district="海淀区", day=today + timedelta(days=11), start=time(18),
                                        end=time(20), capacity=1, actor="manager")
         await bookings.take_place(session, slot.id)
         with pytest.raises(bookings.BadTransition):
             await bookings.set_capacity(session, slot.id, 0, "manager")
         await bookings.set_capacity(session, slot.id, 2, "manager")
         with pytest.raises(ValueError):
-            await bookings.add_slot(session, district="海淀区", day=date(2026, 12, 6), start=time(20),
+            await bookings.add_slot(session, district="海淀区", day=today + timedelta(days=11), start=time(20),
                                     end=time(19), capacity=1, actor="manager")
     async with transaction(runtime.sessions) as session:
-        open_ = await bookings.open_slots(session, hospital_config(), "海淀区", limit=100, today=date(2026, 11, 25))
+        open_ = await bookings.open_slots(session, hospital_config(), "海淀区", limit=100, today=today)
         assert any(s.id == slot.id and s.capacity == 2 and s.booked == 1 for s in open_)
         actions = (await session.execute(select(AuditEntry.action))).scalars().all()
     assert actions == ["slot.added", "slot.capacity"]

@@ -2,6 +2,8 @@
 drive it; complaints answered; conversations taken over; files read with an access record."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select, update
 
 from backend.models import AuditEntry, Notification, Slot
@@ -23,7 +25,7 @@ async def _actions(runtime) -> list[str]:  # type: ignore[no-untyped-def]
         return list((await session.execute(select(AuditEntry.action).order_by(AuditEntry.id))).scalars())
 
 
-async def test_a_booking_from_confirmation_to_the_finished_visit(client, runtime, dialogue):
+async def test_a_booking_from_confirmation_to_the_finished_visit(client, runtime, dialogue, today):
     booking = await book(dialogue, runtime)
     manager = await console_login(runtime, "manager.wu", "nurse_manager")
     nurse_app = await make_token(runtime, "nurse-app", "visits:write")
@@ -84,12 +86,14 @@ async def test_a_booking_from_confirmation_to_the_finished_visit(client, runtime
     assert [e["to_status"] for e in token_view["events"]] == ["requested", "confirmed", "assigned", "completed"]
     assert [r["kind"] for r in token_view["visit_reports"]] == ["arrived", "alarm", "finished"]
 
-    stats = await client.get("/api/stats", params={"since": "2026-11-01", "until": "2027-01-31"},
+    stats = await client.get("/api/stats", params={"since": str(today - timedelta(days=24)),
+                                                     "until": str(today + timedelta(days=67))},
                              headers=manager.cookie)
     body = await stats.json()
     assert body["bookings_by_state"] == {"completed": 1}
     assert [row["nurse"] for row in body["visits_per_nurse_per_day"]] == ["刘护士"]
-    backwards = await client.get("/api/stats", params={"since": "2026-12-01", "until": "2026-11-01"},
+    backwards = await client.get("/api/stats", params={"since": str(today + timedelta(days=6)),
+                                                         "until": str(today - timedelta(days=24))},
                                  headers=manager.cookie)
     assert backwards.status == 400
 

@@ -1,6 +1,8 @@
 """Slots, alarms and personal-data requests through the API."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from backend import privacy
@@ -10,17 +12,17 @@ from backend.models import Booking, DataRequest
 from .helpers import make_token  # noqa: TID252
 
 
-async def test_slots_alarms_and_erasure(runtime, dialogue, client):
+async def test_slots_alarms_and_erasure(runtime, dialogue, client, today):
     auth = await make_token(runtime, "manager-system", "slots:write", "visits:write",
                             "data_requests:read", "data_requests:write")
     response = await client.post("/api/slots", headers=auth, json={
-        "district": "海淀区", "date": "2026-12-06", "start": "18:00", "end": "20:00", "capacity": 2})
+        "district": "海淀区", "date": str(today + timedelta(days=11)), "start": "18:00", "end": "20:00", "capacity": 2})
     assert response.status == 201, await response.text()
     slot = await response.json()
     response = await client.post(f"/api/slots/{slot['id']}/capacity", headers=auth, json={"capacity": 5})
     assert response.status == 200 and (await response.json())["capacity"] == 5
     bad = await client.post("/api/slots", headers=auth, json={
-        "district": "通州区", "date": "2026-12-06", "start": "18:00", "end": "20:00", "capacity": 2})
+        "district": "通州区", "date": str(today + timedelta(days=11)), "start": "18:00", "end": "20:00", "capacity": 2})
     assert bad.status == 400 and "unknown district" in (await bad.json())["error"]
 
     await dialogue.intake()

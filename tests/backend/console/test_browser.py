@@ -16,13 +16,11 @@ from backend.db import transaction
 from backend.models import AuditEntry, Booking, ChannelUser, Notification
 from bot.notifier import deliver_notifications
 from tests.backend.console.conftest import PASSWORD, console_app
+from tests.browser import CHROMIUM, launch
 from tests.conftest import Dialogue
 
-CHROMIUM = Path("/usr/bin/chromium")
 # README screenshots are refreshed with JIAHU_SCREENSHOT_DIR=docs; otherwise they go to tmp_path.
 SHOTS = Path(os.environ["JIAHU_SCREENSHOT_DIR"]).resolve() if os.environ.get("JIAHU_SCREENSHOT_DIR") else None
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed"),
@@ -68,7 +66,7 @@ async def test_a_day_at_the_console(runtime, dialogue, staff_accounts, tmp_path)
     base = str(server.make_url("")).rstrip("/")
     try:
         async with async_playwright() as playwright:
-            chromium = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+            chromium = await launch(playwright)
             try:
                 context = await chromium.new_context(viewport={"width": 1366, "height": 860}, locale="zh-CN",
                                                      accept_downloads=True)
@@ -185,7 +183,7 @@ async def test_erasure_alarm_and_schedule_in_the_browser(runtime, dialogue, staf
     base = str(server.make_url("")).rstrip("/")
     try:
         async with async_playwright() as playwright:
-            chromium = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+            chromium = await launch(playwright)
             try:
                 context = await chromium.new_context(viewport={"width": 1366, "height": 860}, locale="zh-CN")
                 page = await context.new_page()

@@ -7,12 +7,10 @@ from datetime import time, timedelta
 
 from sqlalchemy import select
 
-from backend import bookings, visits
-from backend.config import hospital_config
+from backend import clock, visits
 from backend.db import transaction
 from backend.models import AuditEntry, Booking, DataRequest, Intake, Slot, TranscriptEntry
 from backend.privacy import ERASED, RETAINED
-from backend.types import utcnow
 from tests.backend.console.conftest import Staff
 
 
@@ -79,7 +77,7 @@ async def test_a_booked_visit_is_kept_and_marked_when_the_family_asks_for_deleti
                          ("是", "已收到您的删除申请")])
     async with transaction(runtime.sessions) as session:
         request = (await session.execute(select(DataRequest))).scalar_one()
-        request.due_at = utcnow() - timedelta(days=1)
+        request.due_at = clock.now() - timedelta(days=1)
     await as_staff.login("admin")
     listing = await (await client.get("/console/data-requests")).text()
     assert 'class="late"' in listing and "已逾期" in listing
@@ -144,7 +142,7 @@ async def test_the_schedule_shows_capacity_and_refuses_less_than_booked(as_staff
     text = await page.text()
     assert page.status == 200, text
     assert f'action="/console/schedule/slots/{slot.id}/capacity"' in text
-    today = bookings.local_today(hospital_config())
+    today = clock.today()
     assert today + timedelta(days=1) <= slot.day <= today + timedelta(days=14)
     row = re.search(rf"<tr>(?:(?!</tr>).)*?/console/schedule/slots/{slot.id}/capacity.*?</tr>", text, re.S).group()
     assert f"{slot.start.strftime('%H:%M')}–{slot.end.strftime('%H:%M')}" in row
@@ -168,7 +166,7 @@ async def test_the_schedule_shows_capacity_and_refuses_less_than_booked(as_staff
 
 async def test_a_nurse_manager_opens_an_extra_slot(as_staff: Staff, client, runtime):
     await as_staff.login("zhao.manager")
-    day = (bookings.local_today(hospital_config()) + timedelta(days=3)).isoformat()
+    day = (clock.today() + timedelta(days=3)).isoformat()
     fields = {"district": "海淀区", "day": day, "start": "18:00", "end": "20:00", "capacity": "2"}
     wrong = await as_staff.post("/console/schedule/slots", **{**fields, "end": "17:00"})
     assert wrong.status == 400 and "结束时间须晚于开始时间" in await wrong.text()
@@ -193,6 +191,6 @@ async def test_hotline_staff_have_no_schedule(as_staff: Staff, client):
     assert "/console/schedule" not in page and "个人信息申请" in page
     response = await client.get("/console/schedule")
     assert response.status == 403 and "无权访问" in await response.text()
-    refused = await as_staff.post("/console/schedule/slots", district="海淀区", day="2026-12-01",
+    refused = await as_staff.post("/console/schedule/slots", district="海淀区", day=str(clock.today() + timedelta(days=6)),
                                   start="18:00", end="20:00", capacity="2")
     assert refused.status == 403

@@ -9,14 +9,12 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from tests.bot.tryout.conftest import tryout_app
+from tests.browser import CHROMIUM, launch
 from tests.conftest import HAPPY_PATH
 
-CHROMIUM = Path("/usr/bin/chromium")
 # Screenshots for the README are refreshed with JIAHU_SCREENSHOT_DIR=docs; by default they stay
 # out of the work tree.
 SCREENSHOT_DIR = Path(os.environ["JIAHU_SCREENSHOT_DIR"]).resolve() if os.environ.get("JIAHU_SCREENSHOT_DIR") else None
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
                                 reason="Debian's chromium is not installed (apt-get install chromium)")
@@ -31,7 +29,7 @@ async def test_a_family_member_books_in_the_browser(runtime, tmp_path: Path, png
     await server.start_server()
     try:
         async with async_playwright() as playwright:
-            chromium = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+            chromium = await launch(playwright)
             try:
                 page = await chromium.new_page(viewport={"width": 390, "height": 844},
                                                device_scale_factor=2, locale="zh-CN")
@@ -116,7 +114,7 @@ async def test_the_page_draws_every_kind_of_reply_and_errors_politely(runtime, p
     await server.start_server()
     try:
         async with async_playwright() as playwright:
-            chromium = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+            chromium = await launch(playwright)
             try:
                 page = await chromium.new_page(viewport={"width": 390, "height": 844})
                 await page.route("**/try/api/start", start)

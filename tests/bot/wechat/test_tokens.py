@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from backend import clock
 from backend.db import transaction
 from backend.models import CacheEntry
-from backend.types import utcnow
 from bot.wechat.api import WeChatAPI, WeChatError
 from bot.wechat.tokens import TOKEN_KEY
 
@@ -26,7 +26,7 @@ def api(runtime: Any, fake_wechat: Any) -> WeChatAPI:
 
 async def _store(runtime: Any, token: str, expires_in: timedelta) -> None:
     async with transaction(runtime.sessions) as session:
-        session.add(CacheEntry(key=TOKEN_KEY, value=token, expires_at=utcnow() + expires_in))
+        session.add(CacheEntry(key=TOKEN_KEY, value=token, expires_at=clock.now() + expires_in))
 
 
 async def _stored(runtime: Any) -> CacheEntry:
@@ -48,7 +48,7 @@ async def test_expired_or_expiring_token_is_refreshed(runtime: Any, fake_wechat:
     assert fake_wechat.issued[-1] == "ACCESS_TOKEN_2"
     entry = await _stored(runtime)
     assert entry.value == "ACCESS_TOKEN_2"
-    assert timedelta(hours=1, minutes=59) < entry.expires_at - utcnow() <= timedelta(hours=2)
+    assert timedelta(hours=1, minutes=59) < entry.expires_at - clock.now() <= timedelta(hours=2)
     assert len(fake_wechat.sent) == 1
 
 

@@ -139,6 +139,7 @@ class Option(BaseModel):
     points: int | None = None
     value: str | None = None
     flag: str | None = None
+    aliases: list[str] = Field(default_factory=list)  # other words families use for this answer
 
     def label(self, lang: str) -> str:
         return self.zh if lang == "zh" else self.en

@@ -85,6 +85,19 @@ async def produce_sealed_consent(context: ConsentContext) -> SealedConsent:
     return await loop.run_in_executor(_executor, render_and_seal, context)
 
 
+def agreement_html(context: ConsentContext) -> str:
+    """The whole agreement as a web page a family reads on a phone before signing: the same
+    template as the PDF, with the hospital's seal block shown as it will be applied."""
+    sealer = current_sealer()
+    context = replace(context, development_seal=sealer.development)
+    html = _render_html(context, content_sha256(context), sealer)
+    phone = ('<meta name="viewport" content="width=device-width, initial-scale=1">'
+             "<style>body{font:17px/1.6 'Noto Sans CJK SC',sans-serif;margin:16px;max-width:44em}"
+             "table{border-collapse:collapse;width:100%}td,th{border:1px solid #ccc;padding:4px;"
+             "vertical-align:top}.running{display:none}</style>")
+    return html.replace("</head>", phone + "</head>", 1)
+
+
 def page_images(pdf: bytes, scale: float = PAGE_IMAGE_SCALE) -> list[bytes]:
     """Every page as a PNG (pdfium), for WeChat, which cannot send a PDF to a chat."""
     document = pypdfium2.PdfDocument(pdf)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -18,11 +18,12 @@ import yaml
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.attributes import flag_modified
 
-from backend import clock, conversations
+from backend import audit, clock, conversations, intakes
 from backend.config import hospital_config
 from backend.crypto import mask
 from backend.db import transaction
 from backend.models import ChannelUser, ConversationState, Notification, TranscriptEntry
+from flows import interludes
 from flows.messages import t
 from flows.steps import (
     END,
@@ -117,6 +118,9 @@ class Turn:
         """The hospital's date, from the service's clock."""
         return clock.today()
 
+    def now(self) -> datetime:
+        return clock.now()
+
     async def parse(self) -> Parse:
         """The NLU reading of the inbound text, computed once per turn."""
         if self._parse is None:
@@ -127,10 +131,12 @@ class Turn:
 class Engine:
     """Runs flows for every channel. ``handle`` is the only entry point channels call."""
 
-    def __init__(self, deps: Deps, flows: dict[str, Flow], menu: MenuHandler) -> None:
+    def __init__(self, deps: Deps, flows: dict[str, Flow], menu: MenuHandler,
+                 on_review_reopened: Callable[[Turn], Awaitable[None]] | None = None) -> None:
         self.deps = deps
         self.flows = flows
         self.menu = menu
+        self.on_review_reopened = on_review_reopened  # e.g. a signed consent no longer holds
 
     async def handle(self, inbound: Inbound) -> list[Outbound]:
         """Process one inbound event; a redelivered channel message gets no second reply.
@@ -159,6 +165,8 @@ class Engine:
                 return []
             state = await conversations.load_state(session, user)
             data = copy.deepcopy(state.data or {})
+            if "lang" not in data and not inbound.language and _written_in_english(inbound.text):
+                user.language = "en"  # a first message in English: a family abroad
             data.setdefault("lang", inbound.language or user.language or "zh")
             turn = Turn(session=session, user=user, inbound=inbound, data=data, deps=self.deps, entry=entry)
             if state.taken_over_by:
@@ -232,6 +240,10 @@ class Engine:
             return
         if inbound.text and await self._global_command(turn, state):
             return
+        if inbound.text and await self._red_flag(turn, state):
+            return
+        if inbound.text and await self._correction(turn, state):
+            return
         if state.flow:
             await self._answer(turn, state)
         else:
@@ -293,6 +305,8 @@ class Engine:
         turn.data.pop("suspended", None)
         state.flow = flow_name
         flow = self.flows[flow_name]
+        if turn.inbound.text and not turn.inbound.choice:  # "我想给我妈预约上门换药"
+            self._take_facts(turn, flow, -1, turn.inbound.text)
         await self._advance(turn, state, flow, -1)
 
     async def resume(self, turn: Turn, state: ConversationState) -> None:
@@ -303,25 +317,59 @@ class Engine:
 
     def _clear(self, turn: Turn, state: ConversationState) -> None:
         state.flow = state.step = None
-        for key in ("answers", "meta", "history", "offered", "misses"):
+        for key in ("answers", "meta", "history", "offered", "misses", "facts", "return_to", "revisit"):
             turn.data.pop(key, None)
 
     def _current(self, state: ConversationState) -> Step:
         return self.flows[state.flow].step(state.step)  # type: ignore[index,arg-type]
 
     async def _advance(self, turn: Turn, state: ConversationState, flow: Flow, index: int) -> None:
-        """Ask the next step after ``index`` that applies, or finish the flow."""
+        """Ask the next step after ``index`` that applies, or finish the flow. A step whose
+        value an earlier message already gave is answered with it, without asking."""
         for step in flow.steps[index + 1:]:
-            if not step.skip(turn):
+            if step.skip(turn):
+                continue
+            given = turn.data.get("facts", {}).get(step.name)
+            if given is None or _kind(step) in _CONFIRMED_KINDS:
                 await self._ask(turn, state, step)
+                return
+            turn.data["facts"].pop(step.name)
+            state.step = step.name
+            try:
+                value = await step.accept(turn, Answer(text=str(given), option=await _option(turn, step, given)))
+            except Reprompt as reprompt:  # the value given does not hold: ask, saying why
+                turn.say(reprompt.message)
+                await self._ask(turn, state, step)
+                return
+            jump = await self._store(turn, state, flow, step, value)
+            if state.flow != flow.name:
+                return
+            if jump == END:
+                self._clear(turn, state)
+                return
+            if jump:
+                await self._ask(turn, state, flow.step(jump))
                 return
         await flow.finish(turn)
         if state.flow == flow.name:
             self._clear(turn, state)
 
-    async def _ask(self, turn: Turn, state: ConversationState, step: Step) -> None:
+    async def _store(self, turn: Turn, state: ConversationState, flow: Flow, step: Step,
+                     value: Any) -> str | None:
+        """Keep a step's answer and run its action; returns where the action sends the flow."""
+        turn.answers[step.name] = value
+        history = turn.data.setdefault("history", [])
+        if step.name in history:
+            history.remove(step.name)
+        history.append(step.name)
+        return await step.after(turn, value)
+
+    async def _ask(self, turn: Turn, state: ConversationState, step: Step, *, again: bool = False) -> None:
+        """Ask a step's question; ``again`` (after a miss or an aside) leaves out the intro."""
         state.step = step.name
         prompt = await step.prompt(turn)
+        if again:
+            prompt.preface = []
         self._render(turn, state, prompt)
 
     def _render(self, turn: Turn, state: ConversationState, prompt: Prompt) -> None:
@@ -339,7 +387,7 @@ class Engine:
 
     async def _reask(self, turn: Turn, state: ConversationState) -> None:
         if state.flow:
-            await self._ask(turn, state, self._current(state))
+            await self._ask(turn, state, self._current(state), again=True)
         else:
             await self.menu.show(turn, state)
 
@@ -350,9 +398,11 @@ class Engine:
             await self._reask(turn, state)
             return
         previous = history.pop()
-        turn.answers.pop(previous, None)
+        old = turn.answers.pop(previous, None)
         turn.say(turn.t("back.done"))
-        await self._ask(turn, state, self.flows[state.flow].step(previous))
+        if old is not None and not isinstance(old, int | Answer):
+            turn.say(turn.t("back.previous", value=shown(turn, previous, old)))
+        await self._ask(turn, state, self.flows[state.flow].step(previous), again=True)
 
     async def _help(self, turn: Turn, state: ConversationState) -> None:
         hotline = hospital_config().hospital.hotline
@@ -371,15 +421,15 @@ class Engine:
         inbound = turn.inbound
         if inbound.media and not step.accepts_media:
             turn.say(turn.t("media_not_expected"))
-            await self._ask(turn, state, step)
+            await self._ask(turn, state, step, again=True)
             return
         offered = turn.offered
         text = (inbound.text or "").strip()
+        if text and _kind(step) not in ("signature",) and await self._aside(turn, state, step, questions_only=True):
+            return
         option = next((o for o in offered if o.id == inbound.choice), None) if inbound.choice else None
         if option is None and offered and text:
             option = match_option(text, offered)
-            if option is None and {o.id for o in offered} >= {"yes", "no"}:
-                option = await _yes_no(turn, offered)
         answer = Answer(text=text or (option.label if option else ""), option=option,
                         options=match_many(text, offered) if offered and text else [],
                         media=list(inbound.media), location=inbound.location)
@@ -388,30 +438,188 @@ class Engine:
         try:
             value = await step.accept(turn, answer)
         except Reprompt as reprompt:
+            if text and self._take_facts(turn, flow, flow.index(step.name), text, exclude=step.name):
+                await self._ask(turn, state, step, again=True)  # other facts were given: not a miss
+                return
+            if text and await self._aside(turn, state, step):
+                return
             misses = int(turn.data.get("misses", 0)) + 1
             turn.data["misses"] = misses
             turn.say(reprompt.message)
-            await self._ask(turn, state, step)
+            await self._ask(turn, state, step, again=True)
             if misses >= MISSES_BEFORE_HUMAN:
                 turn.say(turn.t("offer_human", hotline=hospital_config().hospital.hotline))
             return
         turn.data["misses"] = 0
         if value is STAY:
             return
-        turn.answers[step.name] = value
-        history = turn.data.setdefault("history", [])
-        if step.name in history:
-            history.remove(step.name)
-        history.append(step.name)
-        jump = await step.after(turn, value)
+        if text and not inbound.choice:
+            self._take_facts(turn, flow, flow.index(step.name), text, exclude=step.name)
+        jump = await self._store(turn, state, flow, step, value)
         if state.flow != flow.name:  # the step started another flow or ended this one
+            return
+        revisit = turn.data.pop("revisit", None)
+        if revisit and revisit in turn.answers or revisit == "questionnaire":
+            await self._revisit(turn, state, flow, revisit)
             return
         if jump == END:
             self._clear(turn, state)
         elif jump:
             await self._ask(turn, state, flow.step(jump))
+        elif turn.data.get("return_to") and turn.data["return_to"] != step.name:
+            back_to = turn.data.pop("return_to")
+            await self._advance(turn, state, flow, flow.index(back_to) - 1)
         else:
             await self._advance(turn, state, flow, flow.index(step.name))
+
+    async def _revisit(self, turn: Turn, state: ConversationState, flow: Flow, name: str) -> None:
+        """Ask an earlier question again, saying what was answered, then come back."""
+        if name == "questionnaire":
+            name = next(s.name for s in flow.steps if s.name.startswith("q_"))
+        step = flow.step(name)
+        old = turn.answers.get(name)
+        if old is not None:
+            turn.say(turn.t("correction.previous", value=shown(turn, name, old)))
+        await self._ask(turn, state, step, again=True)
+
+    # --- what families say besides the answer ----------------------------------------------
+
+    async def _aside(self, turn: Turn, state: ConversationState, step: Step, *,
+                     questions_only: bool = False) -> bool:
+        """A question about the visit, or small talk: answered, then the same question again."""
+        text = turn.inbound.text or ""
+        topic = interludes.question_topic(text)
+        if topic:
+            codes = turn.answers.get("services") or turn.data.get("facts", {}).get("services") or []
+            turn.say(interludes.answer_question(topic, turn.lang, list(codes), turn.t))
+            await self._ask(turn, state, step, again=True)
+            return True
+        if questions_only:
+            return False
+        chat = interludes.small_talk(text)
+        if chat is None:
+            return False
+        turn.say(turn.t(f"small_talk.{chat}"))
+        if chat != "wait":
+            await self._ask(turn, state, step, again=True)
+        return True
+
+    async def _red_flag(self, turn: Turn, state: ConversationState) -> bool:
+        """Signs of an emergency: call 120 now; the hotline is alerted and the booking stops."""
+        sign = interludes.red_flag(turn.inbound.text or "")
+        if sign is None:
+            return False
+        hotline = hospital_config().hospital.hotline
+        turn.say(turn.t("red_flag", sign=sign, hotline=hotline))
+        await conversations.request_handoff(turn.session, turn.user, state.flow, RED_FLAG)
+        await audit.record(turn.session, "system", "conversation.red_flag", f"channel_user:{turn.user.id}",
+                           {"flow": state.flow, "step": state.step, "sign": sign})
+        intake_id = turn.meta.get("intake_id")
+        if intake_id and state.flow == "intake":
+            await intakes.update_intake(turn.session, intake_id, status="emergency_referral")
+        if state.flow:
+            self._clear(turn, state)
+        return True
+
+    async def _correction(self, turn: Turn, state: ConversationState) -> bool:
+        """"电话填错了，应该是…": change the named fact, record the change, go back only as far
+        as needed (to the review when the agreement was already summarised)."""
+        found = interludes.correction(turn.inbound.text or "")
+        if found is None:
+            return False
+        flow = self.flows.get(state.flow or "")
+        if flow is None:
+            return await self.menu.correct(self, turn, state, found)
+        called = {s.name: s.spec.called for s in flow.steps  # type: ignore[attr-defined]
+                  if getattr(s, "spec", None) is not None and s.name in turn.answers}
+        name = interludes.named_step(turn.inbound.text or "", called)
+        if name is None:
+            return False
+        step = flow.step(name)
+        current = state.step
+        review = flow.spec.review_step if flow.spec else None
+        value = None
+        if found.value_text and _kind(step) not in _CONFIRMED_KINDS:
+            try:
+                value = await step.accept(turn, Answer(text=found.value_text,
+                                                       option=await _option(turn, step, found.value_text)))
+            except Reprompt:
+                value = None
+        old = turn.answers.get(name)
+        if value is None or value is STAY:
+            turn.data["return_to"] = review if review and review in turn.answers else current
+            if review:
+                turn.answers.pop(review, None)
+            await self._revisit(turn, state, flow, name)
+            return True
+        turn.say(turn.t("correction.done", fact=turn.t(f"fact.{name}") if _has(turn, f"fact.{name}") else name,
+                        old=shown(turn, name, old), new=shown(turn, name, value)))
+        await audit.record(turn.session, f"family:{turn.user.channel}", "intake.corrected",
+                           f"channel_user:{turn.user.id}", {"step": name, "turn": state.turn})
+        jump = await self._store(turn, state, flow, step, value)
+        if state.flow != flow.name or jump == END:
+            return True
+        if review and review in turn.answers and current != review:
+            turn.answers.pop(review, None)
+            if self.on_review_reopened is not None:
+                await self.on_review_reopened(turn)
+            for later in flow.steps[flow.index(review) + 1:]:
+                turn.answers.pop(later.name, None)
+            await self._ask(turn, state, flow.step(review))
+        else:
+            await self._ask(turn, state, flow.step(current), again=True)  # type: ignore[arg-type]
+        return True
+
+    def _take_facts(self, turn: Turn, flow: Flow, index: int, text: str, *, exclude: str | None = None) -> bool:
+        """Fill the steps still ahead with what the message also says, and say what was taken."""
+        from flows.facts import REFINES, fact_values, read_facts  # noqa: PLC0415
+
+        facts = read_facts(text)
+        if facts.empty():
+            return False
+        given = fact_values(facts, turn.answers)
+        relation = turn.answers.get("relation")
+        if relation in REFINES and given.get("speaker_relation") in REFINES[relation]:
+            turn.answers["relation"] = given["speaker_relation"]  # "子女" was "女儿" all along
+        phones = list(facts.phones)
+        pending = turn.data.setdefault("facts", {})
+        taken: list[str] = []
+        blocked = False
+        for position, step in enumerate(flow.steps):
+            if position <= index and step.name != "applicant":
+                continue
+            spec = getattr(step, "spec", None)
+            if position > index and _kind(step) in _BLOCKING_KINDS and step.name not in turn.answers:
+                blocked = True
+            if blocked and _kind(step) not in _CONFIRMED_KINDS:  # a pre-selection goes further
+                continue
+            if spec is None or step.name == exclude or step.name in turn.answers or step.name in pending:
+                continue
+            if position > index and step.skip(turn):
+                continue
+            for fact in spec.reads:
+                if fact == "phone" and phones:
+                    pending[step.name] = phones.pop(0)
+                elif fact == "speaker_relation" and "speaker_relation" in given:
+                    pending[step.name] = "family" if step.name == "applicant" else given["speaker_relation"]
+                elif fact == "self_applicant" and "self_applicant" in given:
+                    pending[step.name] = "self"
+                elif fact in given:
+                    pending[step.name] = given.pop(fact)
+                else:
+                    continue
+                taken.append(step.name)
+                break
+        if "applicant" in taken and "speaker_relation" in given and "relation" not in pending:
+            pending["relation"] = given["speaker_relation"]
+        if not taken:
+            return False
+        shown_facts = [turn.t(f"fact.{name}") + (turn.t("fact.separator") + shown(turn, name, pending[name])
+                                                  if name not in ("applicant",) else "")
+                       for name in taken if _has(turn, f"fact.{name}")]
+        if shown_facts:
+            turn.say(turn.t("understood", facts=turn.t("list.separator").join(shown_facts)))
+        return True
 
 
 class MenuHandler:
@@ -426,6 +634,63 @@ class MenuHandler:
     async def run_action(self, engine: Engine, turn: Turn, state: ConversationState,
                          action: str) -> None:  # pragma: no cover
         raise NotImplementedError
+
+    async def correct(self, engine: Engine, turn: Turn, state: ConversationState,
+                      found: interludes.Correction) -> bool:
+        """A correction outside any flow (after the booking); False when it names nothing."""
+        return False
+
+
+RED_FLAG = "red_flag"  # the hand-off queue's marker for an emergency sign
+_CONFIRMED_KINDS = {"services", "review", "signature", "slot", "upload", "uploads", "questionnaire"}
+_BLOCKING_KINDS = {"upload", "uploads", "questionnaire", "review", "signature", "slot"}
+
+
+def _written_in_english(text: str | None) -> bool:
+    """Two or more Latin words and no Chinese: "Hello, I'd like to book a nurse"."""
+    if not text or any("\u3400" <= ch <= "\u9fff" for ch in text):
+        return False
+    return len([w for w in text.split() if w.isascii() and any(c.isalpha() for c in w)]) >= 2
+
+
+def _kind(step: Step) -> str:
+    spec = getattr(step, "spec", None)
+    return spec.kind if spec is not None else ""
+
+
+async def _option(turn: Turn, step: Step, value: Any) -> Option | None:
+    """The option a stored value or a word stands for, at steps that offer options."""
+    if _kind(step) not in ("choice", "yes_no"):
+        return None
+    options = (await step.prompt(turn)).options
+    return next((o for o in options if o.id == str(value)), None) or match_option(str(value), options)
+
+
+def _has(turn: Turn, key: str) -> bool:
+    from flows.messages import catalogue  # noqa: PLC0415
+
+    return key in catalogue(turn.lang)
+
+
+def shown(turn: Turn, name: str, value: Any) -> str:
+    """An answer as the family reads it back (ID numbers and phones masked)."""
+    if isinstance(value, dict) and "number" in value:
+        return mask(value["number"], 4)
+    if isinstance(value, list):
+        from backend.config import catalogue  # noqa: PLC0415
+
+        items = catalogue()
+        sep = "、" if turn.lang == "zh" else ", "
+        return sep.join(items.get(c).name(turn.lang) if items.get(c) else str(c) for c in value)  # type: ignore[union-attr]
+    if name in ("phone", "present_phone") and isinstance(value, str):
+        return mask(value, 4)
+    if name in ("relation", "present_relation") and isinstance(value, str):
+        from nlu.entities import relation_label  # noqa: PLC0415
+
+        return relation_label(value, turn.lang)
+    if isinstance(value, str) and _has(turn, f"value.{value}"):
+        return turn.t(f"value.{value}")
+    return str(value)
 
 
 _FREE_TEXT_SAFE = {"patient_name", "applicant_name", "present_name", "consent", "complaint_text"}

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from flows.aftercare import cancel_flow, complaint_flow, data_flow, rating_flow
 from flows.engine import Deps, Engine
-from flows.intake import intake_flow
+from flows.intake import intake_flow, withdraw_signature
 from flows.menu import Menu
 
 
 def build_engine(deps: Deps) -> Engine:
     flows = {flow.name: flow for flow in (intake_flow(), cancel_flow(), complaint_flow(), rating_flow(), data_flow())}
-    return Engine(deps, flows, Menu())
+    return Engine(deps, flows, Menu(), on_review_reopened=withdraw_signature)

@@ -1,5 +1,7 @@
-"""The intake flow (DOMAIN.md): privacy consent → applicant → patient identity → uploads →
-pre-assessment → services → the family member present → informed consent → visit time."""
+"""The intake's actions (DOMAIN.md). The steps themselves, their kinds, options and order, are in
+flows/data/intake.yaml; this module gives the hooks that file names: opening the intake, the
+service area, storing uploads, scoring the assessment, pricing, the review, the signature and
+the booking."""
 from __future__ import annotations
 
 import re
@@ -8,18 +10,20 @@ from typing import Any
 
 from backend import audit, bookings, intakes, notify
 from backend.area import locate
+from backend.artefacts import public_url, signed_path, store_artefact
 from backend.assessment import assess, grade_label
 from backend.config import catalogue, hospital_config, questionnaire
 from backend.crypto import mask
-from backend.identity import IdNumberError, normalize_phone, parse_resident_id
-from backend.models import Slot
+from backend.identity import parse_resident_id
+from backend.models import Consent, Slot
+from backend.settings import get_settings
 from backend.storage import sniff_content_type
 from documents.consent import ConsentContext, consent_summary, context_to_dict, service_line
 from flows.engine import Turn
+from flows.kinds import FlowStep, Hooks, build_flow, build_step
+from flows.spec import StepSpec, load_flow_spec
 from flows.steps import END, STAY, Answer, Flow, Option, Prompt, Reprompt, Step, normalize
-from nlu.entities import extract_relations, extract_services, relation_label
-
-_NAME = re.compile(r"^[\u3400-\u9fff\U00020000-\U0003134F·•A-Za-z .'-]{2,20}$")
+from nlu.entities import relation_label
 
 
 def yes_no(turn: Turn) -> list[Option]:
@@ -40,16 +44,6 @@ def require_option(turn: Turn, answer: Answer) -> Option:
     return answer.option
 
 
-def clean_name(turn: Turn, answer: Answer) -> str:
-    name = " ".join(answer.text.split())
-    for prefix in ("我叫", "我是", "名字是", "姓名", "叫", "签名", "my name is", "i am"):
-        if name.lower().startswith(prefix):
-            name = name[len(prefix):].strip(" ：:")
-    if not _NAME.match(name) or name.isascii() and len(name) < 3:
-        raise Reprompt(turn.t("intake.name.invalid"))
-    return name
-
-
 # --- 0. privacy --------------------------------------------------------------------------
 
 async def privacy_prompt(turn: Turn) -> Prompt:
@@ -58,18 +52,15 @@ async def privacy_prompt(turn: Turn) -> Prompt:
     notice = turn.t("privacy.notice", version=config.privacy_notice_version,
                     hospital=hospital.name(turn.lang),
                     years=hospital.data_retention_years, hotline=hospital.hotline)
-    options = [Option("agree", turn.t("privacy.agree"), ("同意", "agree", "yes", "是", "好")),
-               Option("decline", turn.t("privacy.decline"), ("不同意", "decline", "no", "否"))]
+    step = next(s for s in load_flow_spec("intake").steps if s.id == "privacy")
+    options = [Option(o.id, turn.t(o.label), tuple(o.aliases)) for o in step.options]
     return Prompt(turn.t("privacy.ask"), options, preface=[notice])
 
 
-async def privacy_accept(turn: Turn, answer: Answer) -> str:
-    return require_option(turn, answer).id
-
-
-async def privacy_after(turn: Turn, value: str) -> str | None:
+async def open_intake(turn: Turn, value: str) -> str | None:
     config = hospital_config()
     if value == "decline":
+        turn.data.pop("facts", None)  # nothing the family wrote is kept
         turn.say(turn.t("privacy.declined", hotline=config.hospital.hotline))
         return END
     if "intake_id" not in turn.meta:
@@ -80,71 +71,49 @@ async def privacy_after(turn: Turn, value: str) -> str | None:
 
 # --- 1. applicant ------------------------------------------------------------------------
 
-def applicant_options(turn: Turn) -> list[Option]:
-    return [Option("self", turn.t("intake.applicant.self"), ("本人", "自己", "我自己", "myself", "self")),
-            Option("family", turn.t("intake.applicant.family"), ("家属", "代办", "family"))]
+async def applicant_check(turn: Turn, value: str, answer: Answer) -> str:
+    if value in ("self", "family"):
+        return value
+    from flows.facts import read_facts  # noqa: PLC0415
 
-
-async def applicant_accept(turn: Turn, answer: Answer) -> str:
-    if answer.option is None and extract_relations(answer.text):
-        turn.answers["relation"] = extract_relations(answer.text)[0].value
+    facts = read_facts(answer.text)
+    if facts.self_applicant:
+        return "self"
+    if facts.speaker_relation:  # "我是她女儿": a relative applying, and the relation is known
+        turn.data.setdefault("facts", {})["relation"] = facts.speaker_relation
         return "family"
-    return require_option(turn, answer).id
+    raise Reprompt(turn.t("reprompt_choice"))
 
 
 def is_self(turn: Turn) -> bool:
     return turn.answers.get("applicant") == "self"
 
 
-async def relation_accept(turn: Turn, answer: Answer) -> str:
-    found = extract_relations(answer.text)
-    if not found:
-        raise Reprompt(turn.t("intake.relation.invalid"))
-    return str(found[0].value)
-
-
-async def name_accept(turn: Turn, answer: Answer) -> str:
-    return clean_name(turn, answer)
-
-
-async def patient_name_after(turn: Turn, value: str) -> None:
+async def save_applicant(turn: Turn, value: str) -> None:
     applicant = value if is_self(turn) else turn.answers.get("applicant_name")
     await intakes.update_intake(turn.session, turn.meta["intake_id"],
                                 applicant_is_patient=is_self(turn),
                                 applicant_relation="self" if is_self(turn) else turn.answers.get("relation"),
                                 applicant_name=applicant)
+    if turn.meta.get("patient_id"):  # a correction after the patient was saved
+        await save_patient(turn)
 
 
 # --- 2. identity, phone, address ---------------------------------------------------------
 
-async def id_accept(turn: Turn, answer: Answer) -> dict[str, Any]:
-    text = re.sub(r"[\s-]", "", answer.text)
-    try:
-        resident = parse_resident_id(text, today=turn.today())
-    except IdNumberError as error:
-        raise Reprompt(turn.t(f"intake.id_number.{error.reason}")) from error
+async def id_number_check(turn: Turn, value: dict[str, Any], answer: Answer) -> dict[str, Any]:
+    resident = parse_resident_id(value["number"], today=turn.today())
     turn.say(turn.t("intake.id_number.ok", sex=turn.t(f"sex.{resident.sex}"),
                     birth=resident.birth_date.isoformat(), age=resident.age_on(turn.today())))
-    return {"number": resident.number, "birth": resident.birth_date.isoformat(), "sex": resident.sex}
+    return value
 
 
-async def phone_accept(turn: Turn, answer: Answer) -> str:
-    phone = normalize_phone(answer.text)
-    if phone is None:
-        raise Reprompt(turn.t("intake.phone.invalid"))
-    return phone
-
-
-async def address_accept(turn: Turn, answer: Answer) -> str:
-    address = answer.location.label if answer.location and answer.location.label else answer.text
-    address = " ".join((address or "").split())
-    if len(address) < 6:
-        raise Reprompt(turn.t("intake.address.short"))
-    placement = locate(address, hospital_config().service_area)
+async def in_service_area(turn: Turn, value: str, answer: Answer) -> str:
+    placement = locate(value, hospital_config().service_area)
     if placement.outside:
         raise outside_area(turn, placement.outside)
     turn.meta["district"] = placement.district.name if placement.district else None
-    return address
+    return value
 
 
 def outside_area(turn: Turn, place: str) -> Reprompt:
@@ -155,8 +124,9 @@ def outside_area(turn: Turn, place: str) -> Reprompt:
                            districts="、".join(d.label(turn.lang) for d in area.districts)))
 
 
-async def address_after(turn: Turn, value: str) -> None:
+async def placed(turn: Turn, value: str) -> None:
     if turn.meta.get("district"):
+        turn.answers.pop("district", None)
         await save_patient(turn)
 
 
@@ -166,19 +136,25 @@ def district_options(turn: Turn) -> list[Option]:
             Option("other", turn.t("intake.district.other"), ("其他", "other"))]
 
 
-async def district_accept(turn: Turn, answer: Answer) -> str:
-    option = require_option(turn, answer)
-    if option.id == "other":
+async def district_check(turn: Turn, value: str, answer: Answer) -> str:
+    if value == "other":
         raise outside_area(turn, turn.t("intake.district.other"))
-    turn.meta["district"] = option.id
-    return option.id
+    turn.meta["district"] = value
+    return value
 
 
-async def district_after(turn: Turn, value: str) -> None:
+def district_known(turn: Turn) -> bool:
+    return bool(turn.meta.get("district")) and "district" not in turn.answers
+
+
+async def save_patient_after(turn: Turn, value: Any) -> None:
     await save_patient(turn)
 
 
 async def save_patient(turn: Turn) -> None:
+    if not all(k in turn.answers for k in ("patient_name", "id_number", "phone", "address")) \
+            or not turn.meta.get("district"):
+        return
     ident = turn.answers["id_number"]
     resident = parse_resident_id(ident["number"], today=turn.today())
     patient = await intakes.save_patient(turn.session, turn.meta["intake_id"],
@@ -213,66 +189,52 @@ def _size(n: int) -> str:
     return f"{n / 1024 / 1024:.1f} MB"
 
 
-async def id_card_accept(turn: Turn, answer: Answer) -> int:
-    if not answer.media:
-        raise Reprompt(turn.t("intake.upload.expected"))
+async def id_card(turn: Turn, value: Answer, answer: Answer) -> int:
     count = await store_media(turn, answer, "id_card")
     turn.say(turn.t("intake.upload_id.ok"))
     return count
 
 
-async def records_prompt(turn: Turn) -> Prompt:
-    done = Option("done", turn.t("intake.upload_records.done"), ("完成", "好了", "没有", "无", "done", "none"))
-    return Prompt(turn.t("intake.upload_records"), [done])
-
-
-async def records_accept(turn: Turn, answer: Answer) -> Any:
-    if answer.media:
-        await store_media(turn, answer, "medical_record")
-        turn.meta["records"] = int(turn.meta.get("records", 0)) + len(answer.media)
-        turn.say(turn.t("intake.upload_records.ok", count=turn.meta["records"]))
-        return STAY
-    if answer.option and answer.option.id == "done":
+async def records(turn: Turn, value: Any, answer: Answer) -> Any:
+    if value == "done":
         return int(turn.meta.get("records", 0))
-    raise Reprompt(turn.t("intake.upload.expected"))
+    await store_media(turn, answer, "medical_record")
+    turn.meta["records"] = int(turn.meta.get("records", 0)) + len(answer.media)
+    turn.say(turn.t("intake.upload_records.ok", count=turn.meta["records"]))
+    return STAY
 
 
 # --- 4. questionnaire --------------------------------------------------------------------
 
-def question_steps() -> list[Step]:
-    spec = questionnaire()
-    steps = []
-    for number, question in enumerate(spec.questions):
+def question_steps(spec: StepSpec) -> list[Step]:
+    """One step per question of backend/data/questionnaire.yaml; the last one scores them."""
+    survey = questionnaire()
+    steps: list[Step] = []
+    for number, question in enumerate(survey.questions):
+        step = build_step(StepSpec(id=f"q_{question.id}", kind="questionnaire",
+                                   after=spec.after if number == len(survey.questions) - 1 else None,
+                                   called=[question.zh.split("：")[0]] if "：" in question.zh else []),
+                          HOOKS)
+
         async def prompt(turn: Turn, q=question, first=number == 0) -> Prompt:
-            preface = [turn.t("intake.questionnaire.start", count=len(spec.questions))] if first else []
-            options = [Option(str(i), o.label(turn.lang)) for i, o in enumerate(q.options)]
+            preface = [turn.t("intake.questionnaire.start", count=len(survey.questions))] if first else []
+            options = [Option(str(i), o.label(turn.lang), tuple(o.aliases)) for i, o in enumerate(q.options)]
             return Prompt(q.text(turn.lang), options, preface=preface)
 
-        async def accept(turn: Turn, answer: Answer, q=question) -> Any:
-            if q.free_text:
-                if not answer.text:
-                    raise Reprompt(turn.t("intake.question.free.empty"))
-                return answer.text
-            return int(require_option(turn, answer).id)
-
-        last = number == len(spec.questions) - 1
-        steps.append(Step(f"q_{question.id}", prompt, accept, after=assessment_after if last else _none))
+        step.prompt = prompt
+        steps.append(step)
     return steps
 
 
-async def _none(turn: Turn, value: Any) -> None:
-    return None
-
-
-async def assessment_after(turn: Turn, value: Any) -> str | None:
-    spec = questionnaire()
-    answers = {q.id: turn.answers.get(f"q_{q.id}") for q in spec.questions}
-    result = assess(spec, answers, turn.lang)
-    await intakes.save_assessment(turn.session, turn.meta["intake_id"], spec.version, answers, result)
+async def assessed(turn: Turn, value: Any) -> str | None:
+    survey = questionnaire()
+    answers = {q.id: _question_value(turn.answers.get(f"q_{q.id}"), q.free_text) for q in survey.questions}
+    result = assess(survey, answers, turn.lang)
+    await intakes.save_assessment(turn.session, turn.meta["intake_id"], survey.version, answers, result)
     turn.meta["assessment"] = {"score": result.barthel_score, "grade": result.barthel_grade,
                                "flags": result.flags}
     turn.say(turn.t("intake.assessment.result", score=result.barthel_score,
-                    grade=grade_label(spec, result.barthel_grade, turn.lang)))
+                    grade=grade_label(survey, result.barthel_grade, turn.lang)))
     if not result.eligible:
         await intakes.update_intake(turn.session, turn.meta["intake_id"], status="not_eligible")
         for reason in result.stop_reasons:
@@ -282,22 +244,29 @@ async def assessment_after(turn: Turn, value: Any) -> str | None:
     return None
 
 
+def _question_value(value: Any, free_text: bool) -> Any:
+    if value is None or free_text:
+        return value
+    return int(value)
+
+
 # --- 5. services -------------------------------------------------------------------------
 
 async def services_prompt(turn: Turn) -> Prompt:
     options = [Option(s.code, f"{s.name(turn.lang)}（{s.price}元）" if turn.lang == "zh"
                       else f"{s.name(turn.lang)} (CNY {s.price})", tuple(s.synonyms))
                for s in catalogue().bookable]
-    return Prompt(turn.t("intake.services"), options, multiple=True)
+    preselected = turn.data.get("facts", {}).get("services")
+    text = turn.t("intake.services")
+    if preselected:
+        names = "、".join(catalogue().get(c).name(turn.lang) for c in preselected  # type: ignore[union-attr]
+                         if catalogue().get(c))
+        text = turn.t("intake.services.preselected", services=names) + "\n" + text
+    return Prompt(text, options, multiple=True)
 
 
-async def services_accept(turn: Turn, answer: Answer) -> list[str]:
+async def services_check(turn: Turn, codes: list[str], answer: Answer) -> list[str]:
     items = catalogue()
-    codes = [o.id for o in answer.options]
-    if not codes and answer.text:
-        codes = list(dict.fromkeys(str(e.value) for e in extract_services(answer.text)))
-    if not codes:
-        raise Reprompt(turn.t("reprompt_choice"))
     flags = set(turn.meta.get("assessment", {}).get("flags", []))
     for code in codes:
         item = items.get(code)
@@ -310,49 +279,51 @@ async def services_accept(turn: Turn, answer: Answer) -> list[str]:
         if blocking:
             raise Reprompt(turn.t("intake.services.ruled_out", service=item.name(turn.lang),
                                   reason=turn.t(f"intake.services.flag.{sorted(blocking)[0]}")))
-    names = "、".join(items.get(c).name(turn.lang) for c in codes)  # type: ignore[union-attr]
-    turn.say(turn.t("intake.services.selected", services=names))
+    turn.data.get("facts", {}).pop("services", None)
+    turn.say(turn.t("intake.services.selected", services=service_names(turn, codes)))
     return codes
 
 
-async def services_after(turn: Turn, value: list[str]) -> None:
+def service_names(turn: Turn, codes: list[str]) -> str:
+    items = catalogue()
+    sep = "、" if turn.lang == "zh" else ", "
+    return sep.join(items.get(c).name(turn.lang) if items.get(c) else c for c in codes)  # type: ignore[union-attr]
+
+
+async def save_services(turn: Turn, value: list[str]) -> None:
     await intakes.update_intake(turn.session, turn.meta["intake_id"], service_codes=value)
 
 
 # --- 6. the family member present --------------------------------------------------------
 
 def present_is_applicant(turn: Turn) -> bool:
-    return turn.answers.get("present_same") == "yes"
+    return is_self(turn) or turn.answers.get("present_same") == "yes"
 
 
-async def present_same_accept(turn: Turn, answer: Answer) -> str:
-    return require_option(turn, answer).id
+async def present_same_check(turn: Turn, value: str, answer: Answer) -> str:
+    from flows.facts import read_facts  # noqa: PLC0415 - a sentence may name someone else
 
-
-async def present_relation_accept(turn: Turn, answer: Answer) -> str:
-    found = extract_relations(answer.text)
-    if not found:
-        raise Reprompt(turn.t("intake.relation.invalid"))
-    return str(found[0].value)
+    facts = read_facts(answer.text)
+    if facts.other_present or facts.speaker_present is False:
+        return "no"
+    return value
 
 
 def present_person(turn: Turn) -> tuple[str, str]:
+    if is_self(turn):
+        return turn.answers["patient_name"], "self"
     if present_is_applicant(turn):
         return turn.answers["applicant_name"], turn.answers.get("relation", "self")
     return turn.answers["present_name"], turn.answers["present_relation"]
 
 
-async def present_phone_prompt(turn: Turn) -> Prompt:
-    return Prompt(turn.t("intake.present_phone"), request_contact=True)
-
-
-async def present_phone_after(turn: Turn, value: str) -> None:
+async def save_present(turn: Turn, value: str) -> None:
     name, relation = present_person(turn)
     await intakes.update_intake(turn.session, turn.meta["intake_id"], present_name=name,
                                 present_relation=relation, present_phone=value)
 
 
-# --- 7. informed consent -----------------------------------------------------------------
+# --- 7. review and informed consent ------------------------------------------------------
 
 def applicant_name(turn: Turn) -> str:
     return turn.answers["patient_name"] if is_self(turn) else turn.answers["applicant_name"]
@@ -361,6 +332,55 @@ def applicant_name(turn: Turn) -> str:
 def relation_words(turn: Turn, code: str) -> str:
     """How a relation to the patient reads in the family's language ("self" for the patient)."""
     return turn.t("intake.applicant.self") if code == "self" else relation_label(code, turn.lang)
+
+
+def review_lines(turn: Turn) -> list[tuple[str, str]]:
+    """(step, line) for each fact that goes into the agreement, in the order of the flow."""
+    ident = turn.answers["id_number"]
+    present_name, present_relation = present_person(turn)
+    items, config = catalogue(), hospital_config()
+    codes = turn.answers["services"]
+    assessment = turn.meta.get("assessment", {})
+    lines = [("patient_name", turn.t("review.patient", name=turn.answers["patient_name"],
+                                     sex=turn.t(f"sex.{ident['sex']}"), birth=ident["birth"])),
+             ("id_number", turn.t("review.id_number", number=mask(ident["number"], 4))),
+             ("phone", turn.t("review.phone", phone=turn.answers["phone"])),
+             ("address", turn.t("review.address", address=turn.answers["address"])),
+             ("services", turn.t("review.services", services=service_names(turn, codes),
+                                 price=bookings.price_of(items, config, codes)))]
+    if not is_self(turn):
+        lines.insert(0, ("applicant_name", turn.t("review.applicant", name=turn.answers["applicant_name"],
+                                                  relation=relation_words(turn, turn.answers.get("relation", "")))))
+    lines.append(("present_name" if not present_is_applicant(turn) else "present_same",
+                  turn.t("review.present", name=present_name, relation=relation_words(turn, present_relation))))
+    lines.append(("present_phone", turn.t("review.present_phone", phone=turn.answers["present_phone"])))
+    if assessment:
+        lines.append(("questionnaire", turn.t("review.assessment", score=assessment.get("score"),
+                                              grade=grade_label(questionnaire(), assessment["grade"], turn.lang))))
+    return lines
+
+
+async def review_prompt(turn: Turn) -> Prompt:
+    lines = review_lines(turn)
+    text = "\n".join([*(f"{i}. {line}" for i, (_, line) in enumerate(lines, 1)), turn.t("review.ask")])
+    return Prompt(text, preface=[turn.t("review.intro")], options=[Option("yes", turn.t("review.correct"), ("确认", "无误", "没问题", "对", "是", "正确",
+                                                                  "yes", "correct", "confirm")),
+                         Option("change", turn.t("review.change"), ("修改", "改", "不对", "change"))])
+
+
+async def review_check(turn: Turn, value: str, answer: Answer) -> str:
+    number = normalize(answer.text).removeprefix("改").removeprefix("第").rstrip("条项")
+    lines = review_lines(turn)
+    if value == "change" and number.isdigit() and 1 <= int(number) <= len(lines):
+        value = f"line:{lines[int(number) - 1][0]}"
+    if value == "yes":
+        return "confirmed"
+    target = value.removeprefix("line:") if value.startswith("line:") else None
+    if target is None:
+        raise Reprompt(turn.t("review.which"))
+    turn.data["return_to"] = "review"
+    turn.data["revisit"] = target
+    return "change"
 
 
 def consent_context(turn: Turn, document_id: str = "") -> ConsentContext:
@@ -396,28 +416,61 @@ def consent_context(turn: Turn, document_id: str = "") -> ConsentContext:
 async def consent_prompt(turn: Turn) -> Prompt:
     context = consent_context(turn)
     summary = consent_summary(context)
-    if "consent_id" not in turn.meta:
+    consent = await turn.session.get(Consent, turn.meta["consent_id"]) if "consent_id" in turn.meta else None
+    if consent is None or consent.summary_sha256 != _sha256(summary):  # first time, or reviewed again
         consent = await intakes.present_consent(
             turn.session, turn.meta["intake_id"], template_version=context.template_version,
             language=turn.lang, summary=summary, channel=turn.user.channel,
             channel_external_id=turn.user.external_id)
         turn.meta["consent_id"] = consent.id
-    return Prompt(turn.t("consent.sign", applicant=applicant_name(turn)),
+    full_text = Option("full_text", turn.t("consent.full_text"), ("协议全文", "全文", "原文", "完整", "full text"))
+    return Prompt(turn.t("consent.sign", applicant=applicant_name(turn)), [full_text],
                   preface=[turn.t("consent.summary.intro"), summary])
 
 
-async def consent_accept(turn: Turn, answer: Answer) -> str:
-    said = normalize(answer.text)
-    if said in (normalize(turn.t("consent.decline_word")), "不同意", "decline", "拒绝", "不签"):
+def _sha256(text: str) -> str:
+    import hashlib  # noqa: PLC0415
+
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+_FULL_TEXT = re.compile(r"全文|原文|完整的?(?:协议|内容|同意书)|看一下协议|协议内容|full text|whole agreement|read the agreement", re.I)
+_DECLINE = re.compile(r"^(?:不同意|拒绝|不签|我不签|decline|i decline|no)$", re.I)
+
+
+async def signature_check(turn: Turn, value: str, answer: Answer) -> str:
+    if answer.option is not None and answer.option.id == "full_text" or _FULL_TEXT.search(value):
+        turn.replies.extend(await agreement_text(turn))
+        return STAY  # type: ignore[return-value]
+    said = normalize(value)
+    if _DECLINE.match(said) or said == normalize(turn.t("consent.decline_word")):
         return "declined"
-    for prefix in ("签名", "我同意", "同意", "signature", "signed"):
+    name = applicant_name(turn)
+    for prefix in ("签名", "签字", "我同意", "同意", "signature", "signed", "iagree", "agree"):
         said = said.removeprefix(prefix)
-    if said != normalize(applicant_name(turn)):
-        raise Reprompt(turn.t("consent.sign.mismatch", applicant=applicant_name(turn)))
-    return applicant_name(turn)
+    if said != normalize(name):
+        raise Reprompt(turn.t("consent.sign.mismatch", applicant=name))
+    return name
 
 
-async def consent_after(turn: Turn, value: str) -> str | None:
+async def agreement_text(turn: Turn) -> list[Any]:
+    """The whole agreement as a readable web page behind a signed link (a file on channels that
+    take files), recorded as shown; the family then signs or declines."""
+    from documents.pdf import agreement_html  # noqa: PLC0415 - loads the seal only when asked
+    from flows.types import Outbound  # noqa: PLC0415
+
+    consent = await turn.session.get_one(Consent, turn.meta["consent_id"])
+    html = agreement_html(consent_context(turn, consent.document_id)).encode()
+    artefact = await store_artefact(turn.session, owner_kind="consent", owner_id=consent.id,
+                                    kind="agreement_html", data=html, content_type="text/html; charset=utf-8")
+    filename = turn.t("consent.full_text.filename")
+    url = public_url(get_settings().public_url, signed_path(artefact.id, filename))
+    consent.events = [*consent.events, {"event": "full_text_shown", "at": turn.now().isoformat()}]
+    return [Outbound(kind="document", text=turn.t("consent.full_text.link", url=url), data=html,
+                     filename=filename, content_type="text/html", url=url)]
+
+
+async def signed(turn: Turn, value: str) -> str | None:
     if value == "declined":
         await intakes.update_intake(turn.session, turn.meta["intake_id"], status="consent_declined")
         turn.say(turn.t("consent.declined", hotline=hospital_config().hospital.hotline))
@@ -435,8 +488,19 @@ async def consent_after(turn: Turn, value: str) -> str | None:
     return None
 
 
+async def withdraw_signature(turn: Turn) -> None:
+    """A fact in the agreement changed after signing: the signed consent no longer holds."""
+    consent = await turn.session.get(Consent, turn.meta.get("consent_id", 0))
+    if consent is not None and consent.signed_at is not None:
+        consent.status = "superseded"
+        consent.events = [*consent.events, {"event": "superseded", "at": turn.now().isoformat()}]
+        await audit.record(turn.session, f"family:{turn.user.channel}", "consent.superseded",
+                           f"consent:{consent.id}", {"document_id": consent.document_id})
+    turn.meta.pop("consent_id", None)
+
+
 def _tz():  # type: ignore[no-untyped-def]
-    from zoneinfo import ZoneInfo
+    from zoneinfo import ZoneInfo  # noqa: PLC0415
 
     return ZoneInfo(hospital_config().schedule.timezone)
 
@@ -459,7 +523,7 @@ async def slot_prompt(turn: Turn) -> Prompt:
     return Prompt(turn.t("slot.ask"), options)
 
 
-async def slot_accept(turn: Turn, answer: Answer) -> int:
+async def slot_check(turn: Turn, value: Any, answer: Answer) -> int:
     if answer.option is not None:
         return int(answer.option.id)
     parse = await turn.parse()
@@ -483,17 +547,20 @@ async def confirm_prompt(turn: Turn) -> Prompt:
     relation = relation_words(turn, present_relation)
     text = turn.t("confirm.ask", patient=turn.answers["patient_name"], address=turn.answers["address"],
                   slot=slot_label(turn, slot.day, slot.start, slot.end),
-                  services="、".join(items.get(c).name(turn.lang) for c in codes),  # type: ignore[union-attr]
-                  present=f"{present_name}（{relation}）", price=bookings.price_of(items, config, codes))
+                  services=service_names(turn, codes),
+                  present=turn.t("person.with_relation", name=present_name, relation=relation),
+                  price=bookings.price_of(items, config, codes))
     return Prompt(text, [Option("yes", turn.t("confirm.yes"), ("确认", "是", "对", "yes", "confirm", "好")),
                          Option("change", turn.t("confirm.change_time"), ("换", "改时间", "change"))])
 
 
-async def confirm_accept(turn: Turn, answer: Answer) -> str:
-    return require_option(turn, answer).id
+async def confirm_check(turn: Turn, value: str, answer: Answer) -> str:
+    if value in ("yes", "change"):
+        return value
+    raise Reprompt(turn.t("reprompt_choice"))
 
 
-async def confirm_after(turn: Turn, value: str) -> str | None:
+async def book(turn: Turn, value: str) -> str | None:
     if value == "change":
         return "slot"
     present_name, present_relation = present_person(turn)
@@ -515,36 +582,31 @@ async def confirm_after(turn: Turn, value: str) -> str | None:
     return None
 
 
-async def intake_finish(turn: Turn) -> None:
+async def booked(turn: Turn) -> None:
     turn.say(turn.t("booking.done", number=turn.meta["booking_number"]))
 
 
+HOOKS = Hooks(
+    prompts={"privacy": privacy_prompt, "services": services_prompt, "review": review_prompt,
+             "consent": consent_prompt, "slots": slot_prompt, "confirm": confirm_prompt},
+    options={"districts": district_options},
+    accepts={"applicant": applicant_check, "id_number": id_number_check, "in_service_area": in_service_area,
+             "district": district_check, "id_card": id_card, "records": records,
+             "services": services_check, "present_same": present_same_check, "review": review_check,
+             "signature": signature_check, "slot": slot_check, "confirm": confirm_check},
+    afters={"open_intake": open_intake, "save_applicant": save_applicant, "placed": placed,
+            "save_patient": save_patient_after, "assessed": assessed, "save_services": save_services,
+            "save_present": save_present, "signed": signed, "book": book},
+    conditions={"applicant_is_patient": is_self, "district_known": district_known,
+                "present_is_applicant": present_is_applicant},
+    finishes={"booked": booked},
+    expand={"questionnaire": question_steps},
+)
+
+
 def intake_flow() -> Flow:
-    """The intake as a list of steps; the questionnaire's steps come from its data file."""
-    steps = [
-        Step("privacy", privacy_prompt, privacy_accept, after=privacy_after),
-        Step("applicant", ask("intake.applicant", applicant_options), applicant_accept),
-        Step("relation", ask("intake.relation"), relation_accept,
-             skip=lambda turn: is_self(turn) or "relation" in turn.answers),
-        Step("applicant_name", ask("intake.applicant_name"), name_accept, skip=is_self),
-        Step("patient_name", ask("intake.patient_name"), name_accept, after=patient_name_after),
-        Step("id_number", ask("intake.id_number"), id_accept),
-        Step("phone", ask("intake.phone"), phone_accept),
-        Step("address", ask("intake.address"), address_accept, after=address_after),
-        Step("district", ask("intake.district", district_options), district_accept,
-             after=district_after, skip=lambda turn: bool(turn.meta.get("district"))
-             and "district" not in turn.answers),
-        Step("upload_id", ask("intake.upload_id"), id_card_accept, accepts_media=True),
-        Step("upload_records", records_prompt, records_accept, accepts_media=True),
-        *question_steps(),
-        Step("services", services_prompt, services_accept, after=services_after),
-        Step("present_same", ask("intake.present_same", yes_no), present_same_accept, skip=is_self),
-        Step("present_name", ask("intake.present_name"), name_accept, skip=present_is_applicant),
-        Step("present_relation", ask("intake.present_relation"), present_relation_accept,
-             skip=present_is_applicant),
-        Step("present_phone", present_phone_prompt, phone_accept, after=present_phone_after),
-        Step("consent", consent_prompt, consent_accept, after=consent_after),
-        Step("slot", slot_prompt, slot_accept),
-        Step("confirm", confirm_prompt, confirm_accept, after=confirm_after),
-    ]
-    return Flow("intake", steps, intake_finish)
+    """The intake as declared in flows/data/intake.yaml."""
+    return build_flow(load_flow_spec("intake"), HOOKS)
+
+
+__all__ = ["FlowStep", "HOOKS", "intake_flow", "slot_label", "yes_no", "ask", "require_option"]

@@ -1,12 +1,14 @@
 """Outside any flow: the menu, and routing free text to a flow by its intent."""
 from __future__ import annotations
 
-from backend import conversations
+from backend import audit, bookings, conversations
 from backend.config import hospital_config
-from backend.models import ConversationState
+from backend.crypto import current_vault
+from backend.models import ConversationState, Patient
+from flows import interludes
 from flows.aftercare import has_no_active, services_overview, show_status
-from flows.engine import MISSES_BEFORE_HUMAN, Engine, MenuHandler, Turn
-from flows.steps import Option, match_option
+from flows.engine import MISSES_BEFORE_HUMAN, Engine, MenuHandler, Turn, shown
+from flows.steps import Answer, Option, Reprompt, match_option
 from flows.types import Outbound
 from nlu.base import CONFIDENT
 
@@ -16,6 +18,9 @@ ACTIONS_BY_INTENT = {
     "ask_services": "services", "ask_eligibility": "services", "human_handoff": "human",
     "greet": "greet", "goodbye": "goodbye",
 }
+
+
+_BOOKING_FACTS = ("patient_name", "phone", "address")  # corrected on the patient's record
 
 
 class Menu(MenuHandler):
@@ -71,6 +76,42 @@ class Menu(MenuHandler):
                                              choices=[o.as_choice() for o in picks], context="menu"))
                 return
         await self.show(turn, state)
+
+    async def correct(self, engine: Engine, turn: Turn, state: ConversationState,
+                      found: interludes.Correction) -> bool:
+        """"患者名字填错了，应该是王秀英" after the booking: the patient's record is corrected, with
+        an audit entry the nurse manager sees; the booking itself is not re-signed here."""
+        text = turn.inbound.text or ""
+        intake = engine.flows["intake"]
+        called = {s.name: s.spec.called for s in intake.steps  # type: ignore[attr-defined]
+                  if s.name in _BOOKING_FACTS and getattr(s, "spec", None) is not None}
+        name = interludes.named_step(text, called)
+        active = await bookings.bookings_of_user(turn.session, turn.user.id, active_only=True)
+        if name is None or not active:
+            return False
+        booking, _ = active[0]
+        patient = await turn.session.get_one(Patient, booking.patient_id)
+        step = intake.step(name)
+        try:
+            value = await step.accept(turn, Answer(text=found.value_text)) if found.value_text else None
+        except Reprompt as reprompt:
+            turn.say(reprompt.message)
+            return True
+        if not value:
+            turn.say(turn.t("correction.unknown"))
+            return True
+        if name == "address":
+            old, patient.address, booking.address = patient.address, value, value
+        elif name == "phone":
+            old, patient.phone = patient.phone, value
+            patient.phone_index = current_vault().blind_index(value)
+        else:
+            old, patient.name = patient.name, value
+        await audit.record(turn.session, f"family:{turn.user.channel}", "patient.corrected",
+                           f"booking:{booking.id}", {"field": name, "number": booking.number})
+        turn.say(turn.t("correction.booking", number=booking.number, fact=turn.t(f"fact.{name}"),
+                        old=shown(turn, name, old), new=shown(turn, name, value)))
+        return True
 
     async def run_action(self, engine: Engine, turn: Turn, state: ConversationState, action: str) -> None:
         if action == "resume" and turn.data.get("suspended"):

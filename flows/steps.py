@@ -13,6 +13,7 @@ from flows.types import Choice, Location, Media
 
 if TYPE_CHECKING:
     from flows.engine import Turn
+    from flows.spec import FlowSpec
 
 END = "__end__"
 STAY = object()  # the step keeps the conversation where it is (e.g. more uploads may follow)
@@ -86,6 +87,7 @@ class Flow:
     name: str
     steps: list[Step]
     finish: Callable[[Turn], Awaitable[None]]
+    spec: FlowSpec | None = None
 
     def index(self, name: str) -> int:
         return next(i for i, step in enumerate(self.steps) if step.name == name)

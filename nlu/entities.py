@@ -48,7 +48,7 @@ _NOT_RELATIONS = ["姑娘", "新娘", "娘家", "大妈", "大爷", "大娘"]
 
 RELATION_LABELS = {
     "mother": ("母亲", "mother"), "father": ("父亲", "father"), "spouse": ("配偶", "spouse"),
-    "son": ("儿子", "son"), "daughter": ("女儿", "daughter"), "son_in_law": ("女婿", "son-in-law"),
+    "son": ("儿子", "son"), "child": ("子女", "child"), "daughter": ("女儿", "daughter"), "son_in_law": ("女婿", "son-in-law"),
     "daughter_in_law": ("儿媳", "daughter-in-law"), "grandchild": ("孙辈", "grandchild"),
     "maternal_grandmother": ("外祖母", "maternal grandmother"),
     "maternal_grandfather": ("外祖父", "maternal grandfather"),

@@ -25,6 +25,7 @@ from backend.db import transaction
 from backend.models import ChannelUser, ConversationState, Notification, TranscriptEntry
 from flows import interludes
 from flows.messages import t
+from flows.state import ConversationData, OfferedOption, Suspended
 from flows.steps import (
     END,
     STAY,
@@ -70,7 +71,7 @@ class Turn:
     session: AsyncSession
     user: ChannelUser
     inbound: Inbound
-    data: dict[str, Any]
+    data: ConversationData
     deps: Deps
     replies: list[Outbound] = field(default_factory=list)
     entry: TranscriptEntry | None = None  # the inbound message's transcript record
@@ -78,15 +79,15 @@ class Turn:
 
     @property
     def lang(self) -> str:
-        return str(self.data.get("lang", "zh"))
+        return self.data.lang
 
     @property
     def answers(self) -> dict[str, Any]:
-        return self.data.setdefault("answers", {})
+        return self.data.answers
 
     @property
     def meta(self) -> dict[str, Any]:
-        return self.data.setdefault("meta", {})
+        return self.data.meta
 
     def t(self, key: str, **values: object) -> str:
         return t(self.lang, key, **values)
@@ -98,12 +99,11 @@ class Turn:
     @property
     def offered(self) -> list[Option]:
         """The options shown with the last question, as the family saw them numbered."""
-        return [Option(o["id"], o["label"], tuple(o.get("aliases", ())))
-                for o in self.data.get("offered", [])]
+        return [Option(o.id, o.label, tuple(o.aliases)) for o in self.data.offered]
 
     def offer(self, options: list[Option]) -> None:
-        self.data["offered"] = [{"id": o.id, "label": o.label, "aliases": list(o.aliases)}
-                                for o in options]
+        self.data.offered = [OfferedOption(id=o.id, label=o.label, aliases=list(o.aliases))
+                             for o in options]
 
     def link_upload(self, upload_id: int) -> None:
         """Tie a stored upload to the message that carried it, for transcripts."""
@@ -164,10 +164,10 @@ class Engine:
                 log.info("inbound.duplicate", channel=inbound.channel, message_id=inbound.message_id)
                 return []
             state = await conversations.load_state(session, user)
-            data = copy.deepcopy(state.data or {})
-            if "lang" not in data and not inbound.language and _written_in_english(inbound.text):
+            if not state.data and not inbound.language and _written_in_english(inbound.text):
                 user.language = "en"  # a first message in English: a family abroad
-            data.setdefault("lang", inbound.language or user.language or "zh")
+            data = ConversationData.load(copy.deepcopy(state.data),
+                                         inbound.language or user.language or "zh")
             turn = Turn(session=session, user=user, inbound=inbound, data=data, deps=self.deps, entry=entry)
             if state.taken_over_by:
                 return []  # a member of staff is talking; the bot stays quiet
@@ -175,7 +175,7 @@ class Engine:
             for reply in turn.replies:
                 await conversations.record_outbound(session, user, kind=reply.kind, text=reply.text,
                                                     payload=_outbound_payload(reply))
-            state.data = turn.data
+            state.data = turn.data.dump()
             flag_modified(state, "data")
             state.turn += 1
             log.info("turn", channel=inbound.channel, user=mask(inbound.user_id),
@@ -186,8 +186,7 @@ class Engine:
         """Replies for a queued notification (a staff message, a booking change, a rating request),
         recorded in the transcript; a rating request starts the rating flow when the family is idle."""
         state = await conversations.load_state(session, user)
-        data = copy.deepcopy(state.data or {})
-        data.setdefault("lang", user.language or "zh")
+        data = ConversationData.load(copy.deepcopy(state.data), user.language or "zh")
         inbound = Inbound(channel=user.channel, user_id=user.external_id, kind="event", event="push")
         turn = Turn(session=session, user=user, inbound=inbound, data=data, deps=self.deps)
         if notification.kind == "consent.document" and self.deps.consent_documents is not None:
@@ -203,7 +202,7 @@ class Engine:
         for reply in turn.replies:
             await conversations.record_outbound(session, user, kind=reply.kind, text=reply.text,
                                                 payload=_outbound_payload(reply), author=notification.author)
-        state.data = turn.data
+        state.data = turn.data.dump()
         flag_modified(state, "data")
         return turn.replies
 
@@ -265,8 +264,8 @@ class Engine:
             await conversations.request_handoff(turn.session, turn.user, state.flow, state.step)
             turn.say(turn.t("handoff.queued", hotline=hospital_config().hospital.hotline))
         elif command in ("lang_en", "lang_zh"):
-            turn.data["lang"] = "en" if command == "lang_en" else "zh"
-            turn.user.language = turn.data["lang"]
+            turn.data.lang = "en" if command == "lang_en" else "zh"
+            turn.user.language = turn.data.lang
             turn.say(turn.t("lang.switched"))
             await self._reask(turn, state)
         elif command == "help":
@@ -281,9 +280,8 @@ class Engine:
             await self._back(turn, state)
         elif command == "cancel":
             if state.flow:
-                turn.data["suspended"] = {"flow": state.flow, "step": state.step,
-                                          "answers": turn.answers, "meta": turn.meta,
-                                          "history": turn.data.get("history", [])}
+                turn.data.suspended = Suspended(flow=state.flow, step=state.step, answers=turn.answers,
+                                                meta=turn.meta, history=turn.data.history)
                 self._clear(turn, state)
                 turn.say(turn.t("cancel.done"))
                 await self.menu.show(turn, state)
@@ -291,7 +289,7 @@ class Engine:
                 turn.say(turn.t("cancel.idle"))
                 await self.menu.show(turn, state)
         elif command == "resume":
-            if not state.flow and turn.data.get("suspended"):
+            if not state.flow and turn.data.suspended:
                 await self.resume(turn, state)
             else:
                 return False
@@ -302,7 +300,7 @@ class Engine:
     async def start(self, turn: Turn, state: ConversationState, flow_name: str) -> None:
         """Begin a flow at its first step, forgetting any earlier answers of the conversation."""
         self._clear(turn, state)
-        turn.data.pop("suspended", None)
+        turn.data.suspended = None
         state.flow = flow_name
         flow = self.flows[flow_name]
         if turn.inbound.text and not turn.inbound.choice:  # "我想给我妈预约上门换药"
@@ -310,15 +308,16 @@ class Engine:
         await self._advance(turn, state, flow, -1)
 
     async def resume(self, turn: Turn, state: ConversationState) -> None:
-        saved = turn.data.pop("suspended")
-        state.flow, state.step = saved["flow"], saved["step"]
-        turn.data.update(answers=saved["answers"], meta=saved["meta"], history=saved["history"])
+        saved = turn.data.suspended
+        assert saved is not None
+        turn.data.suspended = None
+        state.flow, state.step = saved.flow, saved.step
+        turn.data.answers, turn.data.meta, turn.data.history = saved.answers, saved.meta, saved.history
         await self._ask(turn, state, self._current(state))
 
     def _clear(self, turn: Turn, state: ConversationState) -> None:
         state.flow = state.step = None
-        for key in ("answers", "meta", "history", "offered", "misses", "facts", "return_to", "revisit"):
-            turn.data.pop(key, None)
+        turn.data.forget_flow()
 
     def _current(self, state: ConversationState) -> Step:
         return self.flows[state.flow].step(state.step)  # type: ignore[index,arg-type]
@@ -329,11 +328,11 @@ class Engine:
         for step in flow.steps[index + 1:]:
             if step.skip(turn):
                 continue
-            given = turn.data.get("facts", {}).get(step.name)
+            given = turn.data.facts.get(step.name)
             if given is None or _kind(step) in _CONFIRMED_KINDS:
                 await self._ask(turn, state, step)
                 return
-            turn.data["facts"].pop(step.name)
+            turn.data.facts.pop(step.name)
             state.step = step.name
             try:
                 value = await step.accept(turn, Answer(text=str(given), option=await _option(turn, step, given)))
@@ -358,7 +357,7 @@ class Engine:
                      value: Any) -> str | None:
         """Keep a step's answer and run its action; returns where the action sends the flow."""
         turn.answers[step.name] = value
-        history = turn.data.setdefault("history", [])
+        history = turn.data.history
         if step.name in history:
             history.remove(step.name)
         history.append(step.name)
@@ -392,7 +391,7 @@ class Engine:
             await self.menu.show(turn, state)
 
     async def _back(self, turn: Turn, state: ConversationState) -> None:
-        history: list[str] = turn.data.get("history", [])
+        history = turn.data.history
         if not state.flow or not history:
             turn.say(turn.t("back.none"))
             await self._reask(turn, state)
@@ -443,14 +442,14 @@ class Engine:
                 return
             if text and await self._aside(turn, state, step):
                 return
-            misses = int(turn.data.get("misses", 0)) + 1
-            turn.data["misses"] = misses
+            turn.data.misses += 1
+            misses = turn.data.misses
             turn.say(reprompt.message)
             await self._ask(turn, state, step, again=True)
             if misses >= MISSES_BEFORE_HUMAN:
                 turn.say(turn.t("offer_human", hotline=hospital_config().hospital.hotline))
             return
-        turn.data["misses"] = 0
+        turn.data.misses = 0
         if value is STAY:
             return
         if text and not inbound.choice:
@@ -458,7 +457,7 @@ class Engine:
         jump = await self._store(turn, state, flow, step, value)
         if state.flow != flow.name:  # the step started another flow or ended this one
             return
-        revisit = turn.data.pop("revisit", None)
+        revisit, turn.data.revisit = turn.data.revisit, None
         if revisit and revisit in turn.answers or revisit == "questionnaire":
             await self._revisit(turn, state, flow, revisit)
             return
@@ -466,8 +465,8 @@ class Engine:
             self._clear(turn, state)
         elif jump:
             await self._ask(turn, state, flow.step(jump))
-        elif turn.data.get("return_to") and turn.data["return_to"] != step.name:
-            back_to = turn.data.pop("return_to")
+        elif turn.data.return_to and turn.data.return_to != step.name:
+            back_to, turn.data.return_to = turn.data.return_to, None
             await self._advance(turn, state, flow, flow.index(back_to) - 1)
         else:
             await self._advance(turn, state, flow, flow.index(step.name))
@@ -490,7 +489,7 @@ class Engine:
         text = turn.inbound.text or ""
         topic = interludes.question_topic(text)
         if topic:
-            codes = turn.answers.get("services") or turn.data.get("facts", {}).get("services") or []
+            codes = turn.answers.get("services") or turn.data.facts.get("services") or []
             turn.say(interludes.answer_question(topic, turn.lang, list(codes), turn.t))
             await self._ask(turn, state, step, again=True)
             return True
@@ -547,7 +546,7 @@ class Engine:
                 value = None
         old = turn.answers.get(name)
         if value is None or value is STAY:
-            turn.data["return_to"] = review if review and review in turn.answers else current
+            turn.data.return_to = review if review and review in turn.answers else current
             if review:
                 turn.answers.pop(review, None)
             await self._revisit(turn, state, flow, name)
@@ -582,7 +581,7 @@ class Engine:
         if relation in REFINES and given.get("speaker_relation") in REFINES[relation]:
             turn.answers["relation"] = given["speaker_relation"]  # "子女" was "女儿" all along
         phones = list(facts.phones)
-        pending = turn.data.setdefault("facts", {})
+        pending = turn.data.facts
         taken: list[str] = []
         blocked = False
         for position, step in enumerate(flow.steps):

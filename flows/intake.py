@@ -60,7 +60,7 @@ async def privacy_prompt(turn: Turn) -> Prompt:
 async def open_intake(turn: Turn, value: str) -> str | None:
     config = hospital_config()
     if value == "decline":
-        turn.data.pop("facts", None)  # nothing the family wrote is kept
+        turn.data.facts = {}  # nothing the family wrote is kept
         turn.say(turn.t("privacy.declined", hotline=config.hospital.hotline))
         return END
     if "intake_id" not in turn.meta:
@@ -80,7 +80,7 @@ async def applicant_check(turn: Turn, value: str, answer: Answer) -> str:
     if facts.self_applicant:
         return "self"
     if facts.speaker_relation:  # "我是她女儿": a relative applying, and the relation is known
-        turn.data.setdefault("facts", {})["relation"] = facts.speaker_relation
+        turn.data.facts["relation"] = facts.speaker_relation
         return "family"
     raise Reprompt(turn.t("reprompt_choice"))
 
@@ -256,7 +256,7 @@ async def services_prompt(turn: Turn) -> Prompt:
     options = [Option(s.code, f"{s.name(turn.lang)}（{s.price}元）" if turn.lang == "zh"
                       else f"{s.name(turn.lang)} (CNY {s.price})", tuple(s.synonyms))
                for s in catalogue().bookable]
-    preselected = turn.data.get("facts", {}).get("services")
+    preselected = turn.data.facts.get("services")
     text = turn.t("intake.services")
     if preselected:
         names = "、".join(catalogue().get(c).name(turn.lang) for c in preselected  # type: ignore[union-attr]
@@ -279,7 +279,7 @@ async def services_check(turn: Turn, codes: list[str], answer: Answer) -> list[s
         if blocking:
             raise Reprompt(turn.t("intake.services.ruled_out", service=item.name(turn.lang),
                                   reason=turn.t(f"intake.services.flag.{sorted(blocking)[0]}")))
-    turn.data.get("facts", {}).pop("services", None)
+    turn.data.facts.pop("services", None)
     turn.say(turn.t("intake.services.selected", services=service_names(turn, codes)))
     return codes
 
@@ -378,8 +378,8 @@ async def review_check(turn: Turn, value: str, answer: Answer) -> str:
     target = value.removeprefix("line:") if value.startswith("line:") else None
     if target is None:
         raise Reprompt(turn.t("review.which"))
-    turn.data["return_to"] = "review"
-    turn.data["revisit"] = target
+    turn.data.return_to = "review"
+    turn.data.revisit = target
     return "change"
 
 

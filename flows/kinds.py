@@ -177,7 +177,7 @@ async def read_services(turn: Turn, answer: Answer, spec: StepSpec) -> list[str]
     codes = [o.id for o in answer.options]
     if not codes and answer.text:  # "对，就是换药": the services named win over a pre-selection
         codes = list(dict.fromkeys(str(e.value) for e in extract_services(answer.text)))
-    preselected = turn.data.get("facts", {}).get(spec.id)
+    preselected = turn.data.facts.get(spec.id)
     if not codes and preselected and read_yes_no(answer.text) == "yes":
         codes = list(preselected)
     if not codes:

@@ -26,7 +26,7 @@ _BOOKING_FACTS = ("patient_name", "phone", "address")  # corrected on the patien
 class Menu(MenuHandler):
     def options(self, turn: Turn) -> list[Option]:
         options = [Option("book", turn.t("menu.book"), ("预约", "book"))]
-        if turn.data.get("suspended"):
+        if turn.data.suspended:
             options.insert(0, Option("resume", turn.t("menu.resume"), ("继续", "continue")))
         options += [Option("status", turn.t("menu.status"), ("查询", "status")),
                     Option("cancel", turn.t("menu.cancel"), ("取消预约",)),
@@ -51,18 +51,18 @@ class Menu(MenuHandler):
         if option is None and text:
             option = match_option(text, shown) or match_option(text, options)
         if option is not None:
-            turn.data["misses"] = 0
+            turn.data.misses = 0
             await self.run_action(engine, turn, state, option.id)
             return
         parse = await turn.parse()
         action = ACTIONS_BY_INTENT.get(parse.intent or "")
         if action and parse.confidence >= CONFIDENT:
-            turn.data["misses"] = 0
+            turn.data.misses = 0
             await self.run_action(engine, turn, state, action)
             return
         turn.say(turn.t("not_understood"))
-        misses = int(turn.data.get("misses", 0)) + 1
-        turn.data["misses"] = misses
+        turn.data.misses += 1
+        misses = turn.data.misses
         if misses >= MISSES_BEFORE_HUMAN:
             turn.say(turn.t("offer_human", hotline=hospital_config().hospital.hotline))
         suggestions = [ACTIONS_BY_INTENT[name] for name, score in parse.ranking[:3]
@@ -114,10 +114,10 @@ class Menu(MenuHandler):
         return True
 
     async def run_action(self, engine: Engine, turn: Turn, state: ConversationState, action: str) -> None:
-        if action == "resume" and turn.data.get("suspended"):
+        if action == "resume" and turn.data.suspended:
             await engine.resume(turn, state)
         elif action in ("book", "resume"):
-            if turn.data.get("suspended", {}).get("flow") == "intake":
+            if turn.data.suspended and turn.data.suspended.flow == "intake":
                 await engine.resume(turn, state)
             else:
                 await engine.start(turn, state, "intake")

@@ -5,8 +5,10 @@ from backend import bookings, complaints, privacy, visits
 from backend.config import catalogue, hospital_config
 from backend.models import Booking, Slot
 from flows.engine import Turn
-from flows.intake import ask, require_option, slot_label, yes_no
-from flows.steps import END, Answer, Flow, Option, Prompt, Reprompt, Step
+from flows.intake import slot_label, yes_no
+from flows.kinds import Hooks, build_flow
+from flows.spec import load_flow_spec
+from flows.steps import END, Answer, Flow, Option, Prompt, Reprompt
 
 
 def booking_label(turn: Turn, booking: Booking, slot: Slot) -> str:
@@ -33,35 +35,25 @@ async def show_status(turn: Turn) -> None:
     turn.say("\n".join(lines))
 
 
-# --- cancel ------------------------------------------------------------------------------
+# --- cancel (flows/data/cancel.yaml) -----------------------------------------------------
 
-async def choose_prompt(turn: Turn) -> Prompt:
-    active = await bookings.bookings_of_user(turn.session, turn.user.id, active_only=True)
-    return Prompt(turn.t("cancel.choose"), [Option(str(b.id), booking_label(turn, b, s), (b.number,))
-                                            for b, s in active])
-
-
-async def choose_accept(turn: Turn, answer: Answer) -> int:
-    return int(require_option(turn, answer).id)
+async def active_bookings(turn: Turn) -> list[Option]:
+    return await _booking_options(turn, active_only=True)
 
 
 async def has_no_active(turn: Turn) -> bool:
     return not await bookings.bookings_of_user(turn.session, turn.user.id, active_only=True)
 
 
-async def confirm_prompt(turn: Turn) -> Prompt:
-    booking = await turn.session.get_one(Booking, turn.answers["booking"])
+async def cancel_confirm_prompt(turn: Turn) -> Prompt:
+    booking = await turn.session.get_one(Booking, int(turn.answers["booking"]))
     slot = await turn.session.get_one(Slot, booking.slot_id)
     return Prompt(turn.t("cancel.confirm", number=booking.number,
                          slot=slot_label(turn, slot.day, slot.start, slot.end)), yes_no(turn))
 
 
-async def confirm_accept(turn: Turn, answer: Answer) -> str:
-    return require_option(turn, answer).id
-
-
-async def confirm_after(turn: Turn, value: str) -> str | None:
-    booking = await turn.session.get_one(Booking, turn.answers["booking"])
+async def cancel_booking(turn: Turn, value: str) -> str | None:
+    booking = await turn.session.get_one(Booking, int(turn.answers["booking"]))
     if value != "yes":
         turn.say(turn.t("cancel.keep"))
         return END
@@ -73,60 +65,31 @@ async def confirm_after(turn: Turn, value: str) -> str | None:
     return END
 
 
-async def _nothing(turn: Turn) -> None:
-    return None
+async def _booking_options(turn: Turn, active_only: bool) -> list[Option]:
+    found = await bookings.bookings_of_user(turn.session, turn.user.id, active_only=active_only)
+    return [Option(str(b.id), booking_label(turn, b, s), (b.number,)) for b, s in found[:8]]
 
 
-def cancel_flow() -> Flow:
-    return Flow("cancel", [
-        Step("booking", choose_prompt, choose_accept),
-        Step("confirm", confirm_prompt, confirm_accept, after=confirm_after),
-    ], _nothing)
+# --- complaint (flows/data/complaint.yaml) -----------------------------------------------
 
-
-# --- complaint ---------------------------------------------------------------------------
-
-async def complaint_text_accept(turn: Turn, answer: Answer) -> str:
-    if len(answer.text) < 2:
+async def complaint_text(turn: Turn, value: str, answer: Answer) -> str:
+    if len(value) < 2:
         raise Reprompt(turn.t("complaint.what"))
-    return answer.text
+    return value
 
 
-async def complaint_booking_prompt(turn: Turn) -> Prompt:
-    found = await bookings.bookings_of_user(turn.session, turn.user.id)
-    options = [Option(str(b.id), booking_label(turn, b, s), (b.number,)) for b, s in found[:8]]
-    return Prompt(turn.t("complaint.booking"),
-                  [*options, Option("none", turn.t("complaint.booking.none"), ("无关", "没有", "none"))])
+async def complaint_bookings(turn: Turn) -> list[Option]:
+    options = await _booking_options(turn, active_only=False)
+    return [*options, Option("none", turn.t("complaint.booking.none"), ("无关", "没有", "none"))]
 
 
-async def complaint_booking_accept(turn: Turn, answer: Answer) -> str:
-    return require_option(turn, answer).id
-
-
-def contact_options(turn: Turn) -> list[Option]:
-    return [Option("phone", turn.t("complaint.contact.phone"), ("电话", "phone", "call")),
-            Option("chat", turn.t("complaint.contact.chat"), ("这里", "微信", "chat", "here"))]
-
-
-async def complaint_contact_accept(turn: Turn, answer: Answer) -> str:
-    return require_option(turn, answer).id
-
-
-async def complaint_finish(turn: Turn) -> None:
+async def file_complaint(turn: Turn) -> None:
     booking = turn.answers.get("complaint_booking")
     complaint = await complaints.file_complaint(
         turn.session, channel_user_id=turn.user.id, text=turn.answers["complaint_text"],
         booking_id=int(booking) if booking and booking != "none" else None,
         contact_preference=turn.answers["complaint_contact"])
     turn.say(turn.t("complaint.done", number=complaint.number))
-
-
-def complaint_flow() -> Flow:
-    return Flow("complaint", [
-        Step("complaint_text", ask("complaint.what"), complaint_text_accept),
-        Step("complaint_booking", complaint_booking_prompt, complaint_booking_accept),
-        Step("complaint_contact", ask("complaint.contact", contact_options), complaint_contact_accept),
-    ], complaint_finish)
 
 
 def services_overview(turn: Turn) -> str:
@@ -139,49 +102,33 @@ def services_overview(turn: Turn) -> str:
     return "\n".join(lines)
 
 
-# --- rating (评议) -------------------------------------------------------------------------
+# --- rating (flows/data/rating.yaml) ------------------------------------------------------
 
-def score_options(turn: Turn) -> list[Option]:
-    return [Option(str(n), "★" * n + f" {n}", (f"{n}分", str(n))) for n in (5, 4, 3, 2, 1)]
+async def score_options(turn: Turn) -> list[Option]:
+    return [Option(str(n), "★" * n + f" {n}", (f"{n}分", f"{n}星", str(n))) for n in (5, 4, 3, 2, 1)]
 
 
-async def score_accept(turn: Turn, answer: Answer) -> int:
+async def score(turn: Turn, value: str, answer: Answer) -> int:
     for n in range(1, 6):
         if answer.text.strip() in (str(n), f"{n}分", f"{n}星"):
             return n
-    return int(require_option(turn, answer).id)
+    return int(value)
 
 
-async def comment_accept(turn: Turn, answer: Answer) -> str | None:
-    said = answer.text.strip()
-    return None if said.lower() in ("无", "没有", "none", "no", turn.t("rating.none")) else said
+async def comment(turn: Turn, value: str, answer: Answer) -> str | None:
+    said = value.strip()
+    return None if said.lower() in ("无", "没有", "没了", "none", "no", turn.t("rating.none")) else said
 
 
-async def rating_finish(turn: Turn) -> None:
+async def rate_visit(turn: Turn) -> None:
     await visits.rate(turn.session, int(turn.meta["booking_id"]), turn.user.id,
                       int(turn.answers["score"]), turn.answers.get("comment"))
     turn.say(turn.t("rating.thanks"))
 
 
-def rating_flow() -> Flow:
-    return Flow("rating", [
-        Step("score", ask("rating.score", score_options), score_accept),
-        Step("comment", ask("rating.comment"), comment_accept),
-    ], rating_finish)
+# --- personal data (flows/data/data_request.yaml, PIPL) ----------------------------------
 
-
-# --- personal data (PIPL) ----------------------------------------------------------------
-
-def data_options(turn: Turn) -> list[Option]:
-    return [Option("access", turn.t("data.access"), ("查看", "see", "view")),
-            Option("delete", turn.t("data.delete"), ("删除", "delete", "erase"))]
-
-
-async def data_kind_accept(turn: Turn, answer: Answer) -> str:
-    return require_option(turn, answer).id
-
-
-async def data_kind_after(turn: Turn, value: str) -> str | None:
+async def data_kind(turn: Turn, value: str) -> str | None:
     if value != "access":
         return None
     request = await privacy.open_request(turn.session, turn.user.id, "access")
@@ -194,11 +141,7 @@ async def data_kind_after(turn: Turn, value: str) -> str | None:
     return END
 
 
-async def data_confirm_accept(turn: Turn, answer: Answer) -> str:
-    return require_option(turn, answer).id
-
-
-async def data_confirm_after(turn: Turn, value: str) -> str | None:
+async def data_confirm(turn: Turn, value: str) -> str | None:
     if value != "yes":
         turn.say(turn.t("cancel.keep_data"))
         return END
@@ -207,8 +150,16 @@ async def data_confirm_after(turn: Turn, value: str) -> str | None:
     return END
 
 
-def data_flow() -> Flow:
-    return Flow("data_request", [
-        Step("data_kind", ask("data.ask", data_options), data_kind_accept, after=data_kind_after),
-        Step("data_confirm", ask("data.delete_confirm", yes_no), data_confirm_accept, after=data_confirm_after),
-    ], _nothing)
+HOOKS = Hooks(
+    prompts={"cancel_confirm": cancel_confirm_prompt},
+    options={"active_bookings": active_bookings, "complaint_bookings": complaint_bookings,
+             "scores": score_options},
+    accepts={"complaint_text": complaint_text, "score": score, "comment": comment},
+    afters={"cancel_booking": cancel_booking, "data_kind": data_kind, "data_confirm": data_confirm},
+    finishes={"file_complaint": file_complaint, "rate_visit": rate_visit},
+)
+
+
+def aftercare_flows() -> list[Flow]:
+    """Cancel, complaint, rating and personal-data requests, as declared in flows/data/."""
+    return [build_flow(load_flow_spec(name), HOOKS) for name in ("cancel", "complaint", "rating", "data_request")]

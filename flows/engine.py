@@ -424,7 +424,8 @@ class Engine:
             return
         offered = turn.offered
         text = (inbound.text or "").strip()
-        if text and _kind(step) not in ("signature",) and await self._aside(turn, state, step, questions_only=True):
+        if text and _asides(step) and _kind(step) != "signature" \
+                and await self._aside(turn, state, step, questions_only=True):
             return
         option = next((o for o in offered if o.id == inbound.choice), None) if inbound.choice else None
         if option is None and offered and text:
@@ -440,7 +441,7 @@ class Engine:
             if text and self._take_facts(turn, flow, flow.index(step.name), text, exclude=step.name):
                 await self._ask(turn, state, step, again=True)  # other facts were given: not a miss
                 return
-            if text and await self._aside(turn, state, step):
+            if text and _asides(step) and await self._aside(turn, state, step):
                 return
             turn.data.misses += 1
             misses = turn.data.misses
@@ -650,6 +651,11 @@ def _written_in_english(text: str | None) -> bool:
     if not text or any("\u3400" <= ch <= "\u9fff" for ch in text):
         return False
     return len([w for w in text.split() if w.isascii() and any(c.isalpha() for c in w)]) >= 2
+
+
+def _asides(step: Step) -> bool:
+    spec = getattr(step, "spec", None)
+    return spec is None or spec.asides
 
 
 def _kind(step: Step) -> str:

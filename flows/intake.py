@@ -130,7 +130,7 @@ async def placed(turn: Turn, value: str) -> None:
         await save_patient(turn)
 
 
-def district_options(turn: Turn) -> list[Option]:
+async def district_options(turn: Turn) -> list[Option]:
     area = hospital_config().service_area
     return [*(Option(d.name, d.label(turn.lang), tuple(d.aliases)) for d in area.districts),
             Option("other", turn.t("intake.district.other"), ("其他", "other"))]

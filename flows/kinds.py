@@ -35,7 +35,7 @@ class Hooks:
     """The Python side of a flow file: named prompts, option builders, checks and actions."""
 
     prompts: dict[str, Callable[[Turn], Awaitable[Prompt]]] = field(default_factory=dict)
-    options: dict[str, Callable[[Turn], list[Option]]] = field(default_factory=dict)
+    options: dict[str, Callable[[Turn], Awaitable[list[Option]]]] = field(default_factory=dict)
     accepts: dict[str, Callable[[Turn, Any, Answer], Awaitable[Any]]] = field(default_factory=dict)
     afters: dict[str, Callable[[Turn, Any], Awaitable[str | None]]] = field(default_factory=dict)
     conditions: dict[str, Callable[[Turn], bool]] = field(default_factory=dict)
@@ -253,7 +253,7 @@ def build_step(spec: StepSpec, hooks: Hooks) -> FlowStep:
     async def prompt(turn: Turn) -> Prompt:
         if spec.prompt:
             return await hooks.prompts[spec.prompt](turn)
-        options = options_from(turn) if options_from else spec_options(turn, spec)
+        options = await options_from(turn) if options_from else spec_options(turn, spec)
         if spec.kind == "yes_no" and not options:
             options = [Option("yes", turn.t("choice.yes"), ("是", "是的", "对", "yes", "y")),
                        Option("no", turn.t("choice.no"), ("否", "不是", "no", "n"))]

@@ -170,7 +170,8 @@ def read_yes_no(text: str) -> str | None:
 
 _DONE = re.compile(
     r"(?:完成|好了|发完了?|传完了?|就这些|就这么多|就这|没有了|没了|没有别的|都发了|都在这|没有|无|"
-    r"that'?s all|that is all|done|finished|no more|nothing else|none)", re.I)
+    r"that'?s (?:all|it|everything)|that is (?:all|it|everything)|all done|i'?m done|done|finished|"
+    r"no more|nothing (?:else|more)|no records|don'?t have any|none)", re.I)
 
 
 def says_done(text: str) -> bool:

@@ -53,6 +53,7 @@ class StepSpec(BaseModel):
     reuse: str | None = None         # a step whose answer "就用我的电话" means
     review: str | None = None        # the review line's label key
     invalid: str | None = None       # the message key when no value is found
+    asides: bool = True              # questions and small talk are answered here (not in a complaint)
 
 
 class FlowSpec(BaseModel):

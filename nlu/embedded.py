@@ -33,7 +33,7 @@ from sklearn.svm import LinearSVC
 from nlu import training
 from nlu.base import Entity, Parse
 from nlu.entities import TermMatcher, extract_all
-from nlu.normalise import content_free, normalise, words
+from nlu.normalise import content_free, normalise, topic_only, words
 
 log = structlog.get_logger(__name__)
 
@@ -47,6 +47,7 @@ KINDS = ("lr-chars", "lr-words", "svm-chars", "svm-words", "svm-sigmoid-words", 
 # Entities the rules normalise or validate (ISO dates, stdnum-checked IDs): data files may not
 # add raw matches for them.
 _RULE_ONLY = {"date", "time", "phone", "id_number"}
+_TOPIC_FLATTER = 1.3
 _SEP = "\x00"  # between the normalised text and the regex / lookup feature names
 
 
@@ -169,7 +170,9 @@ class Model:
         if cleaned in self.exact and _SEP not in inputs:
             return [(self.exact[cleaned], 1.0)]
         if _scored(self.pipeline):
-            z = self._scores(inputs) / self.temperature
+            # A message that only names a topic is read with a flatter softmax: unsure.
+            flatter = _TOPIC_FLATTER if topic_only(cleaned) else 1.0
+            z = self._scores(inputs) / (self.temperature * flatter)
             z = np.exp(z - z.max())
             probabilities = z / z.sum()
         else:

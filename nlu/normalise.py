@@ -38,7 +38,7 @@ _VARIANT_RE = re.compile("|".join(sorted(map(re.escape, _VARIANTS), key=len, rev
 _FILLER = (
     "谢谢你们|谢谢您|谢谢你|谢谢啦|谢谢了|谢谢|多谢了|多谢|感谢感谢|感谢|麻烦您了|麻烦你了|麻烦了|"
     "麻烦您|麻烦你|辛苦了|辛苦您了|辛苦您|请问一下|请问|劳驾|打扰了|打扰一下|您好|你好|你们好|"
-    "哈喽|喂|好了|好的|好吧|嗯嗯|嗯|啊|呀|哈|哦|噢|呢|吧|嘛|呗|哎|诶|"
+    "哈喽|喂|好了|好的|好吧|嗯嗯|嗯|啊|呀|哈|哦|噢|呢|吧|嘛|呗|哎|诶|那个|这个|就是说|就是|那什么|"
     "thank you very much|thank you|thanks a lot|thanks|thx|please|pls|hi|hello|hey|um|uh|oh"
 )
 _LEADING = re.compile(rf"^(?:(?:{_FILLER})\s*)+")
@@ -49,6 +49,16 @@ _MIN_LEFT = 2  # characters of request that must remain for filler to be dropped
 @lru_cache(maxsize=1)
 def _t2s() -> OpenCC:
     return OpenCC("t2s")
+
+
+@lru_cache(maxsize=512)  # one message is simplified by every extractor in turn
+def simplified(text: str) -> str:
+    """``text`` in simplified characters, character for character, so spans keep their place
+    (我媽 → 我妈, 換藥 → 换药)."""
+    converted = _t2s().convert(text)
+    if len(converted) == len(text):
+        return converted
+    return "".join(_t2s().convert(ch) for ch in text)
 
 
 def placeholders(text: str) -> str:
@@ -82,3 +92,12 @@ def content_free(normalised: str) -> bool:
 def words(normalised: str) -> list[str]:
     """jieba's words (Chinese) and whole words (other scripts), spaces dropped."""
     return [w for w in jieba.lcut(normalised) if w.strip()]
+
+
+_TOPIC_ONLY = re.compile(r"^\S{0,6}?(?:的事情?|那事|这事|那个事|的问题)$")
+
+
+def topic_only(normalised: str) -> bool:
+    """Whether a message only names a topic and asks nothing ("护士的事", "我妈的问题"):
+    the bot should ask what is wanted rather than act on a guess."""
+    return bool(_TOPIC_ONLY.match(normalised.replace(" ", "")))

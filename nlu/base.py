@@ -25,10 +25,17 @@ class Entity:
     end: int
     text: str = ""
     extractor: str = ""
+    role: str | None = None  # Rasa's entity role ("from" / "to"), when the data has roles
+    group: str | None = None  # Rasa's entity group (which item of an enumeration)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"entity": self.entity, "value": self.value, "start": self.start, "end": self.end,
-                "text": self.text, "extractor": self.extractor}
+        found = {"entity": self.entity, "value": self.value, "start": self.start,
+                 "end": self.end, "text": self.text, "extractor": self.extractor}
+        if self.role is not None:
+            found["role"] = self.role
+        if self.group is not None:
+            found["group"] = self.group
+        return found
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from backend.settings import get_settings
+from nlu import training
 from nlu.embedded import EmbeddedRecognizer, model_info
 from nlu.evaluation import evaluate
 
@@ -15,38 +16,71 @@ app = typer.Typer(help="Natural-language understanding: intents and entities.",
                   no_args_is_help=True)
 
 
-def _recognizer() -> EmbeddedRecognizer:
-    return EmbeddedRecognizer(get_settings().data_dir / "nlu")
+_DATA = typer.Option(training.DATA_DIR, "--data", file_okay=False,
+                     help="Rasa training data: a directory tree of .yml / .yaml files.")
+
+
+def _recognizer(data: Path = training.DATA_DIR) -> EmbeddedRecognizer:
+    return EmbeddedRecognizer(get_settings().data_dir / "nlu", data)
+
+
+def _loaded(data: Path) -> EmbeddedRecognizer:
+    """A trained recognizer, or exit 1 with the data problem (file and reason) on stderr."""
+    recognizer = _recognizer(data)
+    try:
+        recognizer.load()
+    except training.DataError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    return recognizer
 
 
 @app.command()
-def train() -> None:
-    """Train the embedded model from nlu/data/*.yml and save it under DATA_DIR/nlu."""
-    recognizer = _recognizer()
+def train(data: Path = _DATA) -> None:
+    """Train the embedded model from the Rasa data (nlu/data) and save it under DATA_DIR/nlu."""
+    recognizer = _recognizer(data)
     started = time.perf_counter()
-    recognizer.load(force_train=True)
+    try:
+        notes = training.load(training.training_files(data)).notes
+        recognizer.load(force_train=True)
+    except training.DataError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    for note in notes:
+        typer.echo(f"note: {note}", err=True)
     info = model_info(recognizer)
     typer.echo(f"trained in {time.perf_counter() - started:.1f} s → {info['path']} "
                f"({info['bytes']} bytes)")
 
 
 @app.command()
-def parse(text: str) -> None:
+def parse(text: str, data: Path = _DATA) -> None:
     """Print the Rasa-shaped parse of TEXT (intent, entities, intent_ranking) as JSON."""
-    result = _recognizer().parse_sync(text)
+    result = _loaded(data).parse_sync(text)
     typer.echo(json.dumps(result.as_rasa(), ensure_ascii=False, indent=2))
 
 
 @app.command("eval")
-def eval_(path: Path = typer.Argument(..., exists=True, dir_okay=False),
-          as_json: bool = typer.Option(False, "--json", help="Print one JSON object.")) -> None:
-    """Evaluate intents on a Rasa-format YAML file: accuracy, macro F1, per intent, confusions."""
-    report = evaluate(_recognizer(), path)
+def eval_(path: Path = typer.Argument(..., exists=True,
+                                     help="A Rasa NLU file or a directory tree of them."),
+          as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+          data: Path = _DATA) -> None:
+    """Evaluate intents on Rasa-format test data: accuracy, macro F1, the share right and
+    confident enough to act on, per intent, confusions; exit 1 when PATH has no examples."""
+    recognizer = _loaded(data)
+    try:
+        report = evaluate(recognizer, path)
+    except training.DataError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
         return
+    for note in report["skipped"]:
+        typer.echo(f"note: {note}", err=True)
     typer.echo(f"{report['examples']} examples · accuracy {report['accuracy']:.3f} · "
-               f"macro F1 {report['macro_f1']:.3f}")
+               f"macro F1 {report['macro_f1']:.3f} · right and confident (≥ "
+               f"{report['threshold']}) {report['confident_right']:.3f}")
     typer.echo(f"{'intent':<20} {'precision':>9} {'recall':>7} {'f1':>6} {'n':>4}")
     for name, scores in report["per_intent"].items():
         typer.echo(f"{name:<20} {scores['precision']:>9.2f} {scores['recall']:>7.2f} "

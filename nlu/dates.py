@@ -10,11 +10,13 @@ import contextlib
 import io
 import re
 import time as _time
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
 from backend import clock
 from nlu.base import Entity
+from nlu.normalise import simplified
 
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
               "七": 7, "八": 8, "九": 9}
@@ -45,9 +47,15 @@ _RELATIVE_DAYS = {"今天": 0, "今儿": 0, "今日": 0, "明天": 1, "明儿": 
 _RELATIVE_RE = re.compile("|".join(sorted(map(re.escape, _RELATIVE_DAYS), key=len, reverse=True)),
                           re.IGNORECASE)
 _WEEKDAY_ZH_RE = re.compile(r"(下下个?|下个?|这个?|本|这一?)?(?:周|星期|礼拜)([一二三四五六日天末])")
+# (?<![a-z]) rather than \b: Chinese characters are word characters, and families write
+# "改到friday吗" without a space.
 _WEEKDAY_EN_RE = re.compile(
-    r"\b(?:(next|this|coming)\s+)?(" + "|".join(sorted(_WEEKDAYS_EN, key=len, reverse=True))
-    + r")\b\.?", re.IGNORECASE)
+    r"(?<![a-z])(?:(next|this|coming)\s+)?(" + "|".join(sorted(_WEEKDAYS_EN, key=len,
+                                                                reverse=True))
+    + r")(?![a-z])\.?", re.IGNORECASE)
+# "下礼拜一或者礼拜二": the second weekday is in the same week as the first.
+_WEEKDAY_JOIN = re.compile(r"\s*(?:或者|或是|或|还是|和|跟|、|/|,|，|or|and)\s*$", re.IGNORECASE)
+_MONTH_PART_RE = re.compile(rf"(?:({_NUM})月(?:份)?|(下个?月|本月|这个?月))(底|末|初|中旬)")
 _MONTH_DAY_ZH_RE = re.compile(rf"(?:(\d{{4}})年)?({_NUM})月(?:份)?({_NUM})(?:日|号|號)?")
 _DAY_ZH_RE = re.compile(rf"(?<![\d月一二三四五六七八九十])({_NUM})(?:号|號)")
 _MONTH_NAMES = "|".join(["january", "february", "march", "april", "june", "july", "august",
@@ -75,6 +83,27 @@ def _forward(today: date, month: int, day: int, year: int | None = None) -> date
     except ValueError:
         return None
     return found if found >= today else None
+
+
+def _month_part(today: date, month_number: str | None, relative: str | None,
+                part: str) -> date | None:
+    """12月底 → 31 December, 下个月初 → the 1st of next month, 月中旬 → the 15th."""
+    if month_number:
+        month, year = _number(month_number), today.year
+        if not 1 <= month <= 12:
+            return None
+        if month < today.month:
+            year += 1
+    else:
+        ahead = 1 if relative and relative.startswith("下") else 0
+        month = (today.month - 1 + ahead) % 12 + 1
+        year = today.year + (today.month - 1 + ahead) // 12
+    if part in ("底", "末"):
+        following = date(year + month // 12, month % 12 + 1, 1)
+        day = following - timedelta(days=1)
+    else:
+        day = date(year, month, 1 if part == "初" else 15)
+    return day if day >= today else None
 
 
 def _weekday(today: date, target: int, weeks_ahead: int) -> date:
@@ -106,10 +135,16 @@ def _rule_dates(text: str, today: date) -> list[Entity]:
         add(m.start(), m.end(), _forward(today, _month(m[2]), int(m[1])))
     for m in _RELATIVE_RE.finditer(text):
         add(m.start(), m.end(), today + timedelta(days=_RELATIVE_DAYS[m[0].lower()]))
+    previous: tuple[int, int] | None = None  # end and weeks ahead of the last weekday
     for m in _WEEKDAY_ZH_RE.finditer(text):
         prefix = m[1] or ""
         weeks = 2 if prefix.startswith("下下") else 1 if prefix.startswith("下") else 0
+        if not prefix and previous and _WEEKDAY_JOIN.fullmatch(text[previous[0]:m.start()]):
+            weeks = previous[1]
         add(m.start(), m.end(), _weekday(today, _WEEKDAYS_ZH[m[2]], weeks))
+        previous = (m.end(), weeks)
+    for m in _MONTH_PART_RE.finditer(text):
+        add(m.start(), m.end(), _month_part(today, m[1], m[2], m[3]))
     for m in _WEEKDAY_EN_RE.finditer(text):
         word = m[2].lower()
         if word in ("sun", "sat", "wed") and not m[1] and m[2].islower():
@@ -138,8 +173,10 @@ def _jionlp_dates(text: str, today: date) -> list[Entity]:
 
     base = _time.mktime((today.year, today.month, today.day, 9, 0, 0, 0, 0, -1))
     try:
-        results: list[dict[str, Any]] = jionlp.ner.extract_time(text, time_base=base,
-                                                                with_parsing=True)
+        # jionlp prints a traceback for every phrase it cannot parse (每周来一次): not ours to show
+        with contextlib.redirect_stderr(io.StringIO()):
+            results: list[dict[str, Any]] = jionlp.ner.extract_time(text, time_base=base,
+                                                                    with_parsing=True)
     except Exception:  # noqa: BLE001 - jionlp raises bare errors on odd input
         return []
     found = []
@@ -161,19 +198,28 @@ def _jionlp_dates(text: str, today: date) -> list[Entity]:
 def extract_dates(text: str, today: date | None = None, *, fallback: bool = True) -> list[Entity]:
     """Dates as ISO strings; the next such day, never a past one."""
     today = today or clock.today()
-    found = _rule_dates(text, today)
-    if not found and fallback and _DATE_CUE.search(text):
-        found = _jionlp_dates(text, today)
-    return sorted(found, key=lambda e: e.start)
+    simple = simplified(text)  # 週六, 禮拜二, 下週
+    found = _rule_dates(simple, today)
+    if not found and fallback and _DATE_CUE.search(simple):
+        found = _jionlp_dates(simple, today)
+    return sorted((_original(e, text) for e in found), key=lambda e: e.start)
+
+
+def _original(entity: Entity, text: str) -> Entity:
+    """The entity with its text as the family wrote it (spans are the same after
+    ``simplified``)."""
+    return replace(entity, text=text[entity.start:entity.end])
 
 
 _TIME_WORDS = {
     "上午": "morning", "早上": "morning", "早晨": "morning", "清早": "morning", "一早": "morning",
     "大早": "morning", "早点": "morning", "上半天": "morning", "早上头": "morning",
-    "中午": "noon", "晌午": "noon", "午饭": "noon", "下午": "afternoon", "下半天": "afternoon",
+    "上半晌": "morning", "前半晌": "morning", "前晌": "morning", "头午": "morning",
+    "中午": "noon", "晌午": "noon", "下半晌": "afternoon", "后半晌": "afternoon",
+    "过午": "afternoon", "午饭": "noon", "下午": "afternoon", "下半天": "afternoon",
     "午后": "afternoon", "后晌": "afternoon", "晚上": "evening", "傍晚": "evening",
     "晚些": "evening", "夜里": "evening", "黄昏": "evening",
-    "morning": "morning", "a.m.": "morning", "noon": "noon", "midday": "noon",
+    "晚半晌": "evening", "morning": "morning", "a.m.": "morning", "noon": "noon", "midday": "noon",
     "lunchtime": "noon", "afternoon": "afternoon", "p.m.": "afternoon", "evening": "evening",
     "tonight": "evening",
 }
@@ -200,12 +246,14 @@ def _hour_period(hour: int, suffix: str) -> str | None:
 
 def extract_time_of_day(text: str) -> list[Entity]:
     """Part of the day ("morning", "noon", "afternoon", "evening") from words or clock hours."""
-    found = [Entity("time", _TIME_WORDS[m[0].lower()], m.start(), m.end(), m[0], "rules")
-             for m in _TIME_RE.finditer(text)]
+    original, text = text, simplified(text)
+    found = [Entity("time", _TIME_WORDS[m[0].lower()], m.start(), m.end(),
+                    original[m.start():m.end()], "rules") for m in _TIME_RE.finditer(text)]
     if found:
         return found
     for m in _HOUR_RE.finditer(text):
         period = _hour_period(_number(m[1]), m[2] or "")
         if period:
-            found.append(Entity("time", period, m.start(), m.end(), m[0], "rules"))
+            found.append(Entity("time", period, m.start(), m.end(), original[m.start():m.end()],
+                                "rules"))
     return found

@@ -10,6 +10,7 @@ from backend.config import catalogue, hospital_config
 from backend.identity import IdNumberError, normalize_phone, parse_resident_id
 from nlu.base import Entity
 from nlu.dates import extract_dates, extract_time_of_day
+from nlu.normalise import simplified
 
 __all__ = [
     "RELATIONS", "TermMatcher", "extract_all", "extract_dates", "extract_districts",
@@ -19,7 +20,8 @@ __all__ = [
 
 _PHONE = re.compile(
     r"(?<!\d)(?:\+?86[\s-]?)?(1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}|0\d{2,3}-?\d{7,8})(?!\d)")
-_ID = re.compile(r"(?<![0-9])(\d{17}[\dXx])(?![0-9])")
+# Typed with spaces or dashes too ("110105 19390218 108X").
+_ID = re.compile(r"(?<![0-9])((?:\d[ -]?){17}[\dXx])(?![0-9A-Za-z])")
 
 RELATIONS: dict[str, list[str]] = {
     "mother": ["母亲", "妈妈", "老妈", "我妈", "妈", "老娘", "娘", "俺娘", "老母亲", "家母", "阿妈",
@@ -33,6 +35,10 @@ RELATIONS: dict[str, list[str]] = {
     "daughter_in_law": ["儿媳", "媳妇", "daughter-in-law"],
     "grandchild": ["孙子", "孙女", "外孙", "外孙女", "grandson", "granddaughter", "grandchild",
                    "grandkid"],
+    "mother_in_law": ["婆婆", "婆母", "岳母", "丈母娘", "mother-in-law", "mother in law"],
+    "father_in_law": ["公公", "岳父", "老丈人", "丈人", "father-in-law", "father in law"],
+    "grandmother": ["grandma", "grandmother", "granny", "nana", "grandmom"],
+    "grandfather": ["grandpa", "grandfather", "granddad", "grandad", "gramps"],
     "maternal_grandmother": ["外婆", "姥姥", "外祖母"],
     "maternal_grandfather": ["外公", "姥爷", "外祖父"],
     "paternal_grandmother": ["奶奶", "祖母"],
@@ -44,12 +50,14 @@ RELATIONS: dict[str, list[str]] = {
 }
 
 # Words that contain a relation word but name no relative (姑娘 is a girl, not 娘).
-_NOT_RELATIONS = ["姑娘", "新娘", "娘家", "大妈", "大爷", "大娘"]
+_NOT_RELATIONS = ["姑娘", "新娘", "娘家", "大妈", "大爷", "大娘", "老婆婆", "公公平平"]
 
 RELATION_LABELS = {
     "mother": ("母亲", "mother"), "father": ("父亲", "father"), "spouse": ("配偶", "spouse"),
     "son": ("儿子", "son"), "child": ("子女", "child"), "daughter": ("女儿", "daughter"), "son_in_law": ("女婿", "son-in-law"),
     "daughter_in_law": ("儿媳", "daughter-in-law"), "grandchild": ("孙辈", "grandchild"),
+    "mother_in_law": ("婆婆/岳母", "mother-in-law"), "father_in_law": ("公公/岳父", "father-in-law"),
+    "grandmother": ("祖母/外祖母", "grandmother"), "grandfather": ("祖父/外祖父", "grandfather"),
     "maternal_grandmother": ("外祖母", "maternal grandmother"),
     "maternal_grandfather": ("外祖父", "maternal grandfather"),
     "paternal_grandmother": ("祖母", "paternal grandmother"),
@@ -64,8 +72,22 @@ def relation_label(code: str, lang: str) -> str:
     return zh if lang == "zh" else en
 
 
+# Voice-input and pinyin-keyboard slips, each the same length as the word meant (so spans
+# stay in place): 换要 is 换药, 海店 is 海淀.
+_TYPOS = {"换要": "换药", "换样": "换药", "海店": "海淀", "海电": "海淀", "朝羊": "朝阳",
+          "胃官": "胃管", "尿官": "尿管", "打真": "打针", "抽雪": "抽血", "丰抬": "丰台",
+          "造扣": "造口", "褥仓": "褥疮"}
+_TYPO_RE = re.compile("|".join(map(re.escape, _TYPOS)))
+
+
+def _matchable(text: str) -> str:
+    """Lower case, simplified characters and known slips corrected, offsets unchanged."""
+    return _TYPO_RE.sub(lambda m: _TYPOS[m[0]], simplified(text.lower()))
+
+
 class TermMatcher:
-    """Finds synonyms in a text, longest first, so 外孙女 is not read as 孙女 or 女.
+    """Finds synonyms in a text, longest first, so 外孙女 is not read as 孙女 or 女;
+    traditional characters and common slips (我媽, 换要) are read as meant.
 
     ASCII terms only match whole words ("mum" is not found in "minimum").
     """
@@ -76,7 +98,7 @@ class TermMatcher:
         for code, words in table.items():
             for word in words:
                 if word.strip():
-                    self._codes.setdefault(word.strip().lower(), code)
+                    self._codes.setdefault(simplified(word.strip().lower()), code)
         parts = []
         for term in sorted(self._codes, key=len, reverse=True):
             escaped = re.escape(term)
@@ -90,7 +112,7 @@ class TermMatcher:
         if self._pattern is None:
             return []
         found: dict[str, Entity] = {}
-        for m in self._pattern.finditer(text.lower()):
+        for m in self._pattern.finditer(_matchable(text)):
             code = self._codes[m[0]]
             if code and code not in found:
                 found[code] = Entity(self.entity, code, m.start(), m.end(),
@@ -168,12 +190,36 @@ def _chinese_name(candidate: str) -> str | None:
     return name if len(name) > surname_len else None
 
 
-def extract_persons(text: str) -> list[Entity]:
-    """A person's name where it is given: "我叫王小明", "老人叫李秀英", "my name is Anna Wu"."""
+_RELATION_WORDS_ZH = sorted((w for words in RELATIONS.values() for w in words if not w.isascii()),
+                            key=len, reverse=True)
+# A name right after who the writer is, without a cue word: "我是她女儿刘丽", "我是王芳".
+_NAME_AFTER_SELF = re.compile(
+    r"我是(?:[他她]的?|老人的?|患者的?|病人的?)?(?:" + "|".join(map(re.escape, _RELATION_WORDS_ZH))
+    + r")?\s*([\u4e00-\u9fff·]{2,4})")
+_NAME_AFTER_SELF_END = re.compile(r"[\s,，。.!！?？;；]|$")
+
+
+def _name_after_self(text: str) -> list[tuple[int, str]]:
     found = []
+    for m in _NAME_AFTER_SELF.finditer(text):
+        name = _chinese_name(m[1])
+        if not name or _NAME_END.match(m[1]) or any(name.startswith(w) for w in _RELATION_WORDS_ZH):
+            continue
+        if _NAME_AFTER_SELF_END.match(text, m.start(1) + len(name)) or m[0] != "我是" + m[1]:
+            found.append((m.start(1), name))
+    return found
+
+
+def extract_persons(text: str) -> list[Entity]:
+    """A person's name where it is given: "我叫王小明", "老人叫李秀英", "我是她女儿刘丽",
+    "my name is Anna Wu"."""
+    found = []
+    for start, after_self in _name_after_self(text):
+        found.append(Entity("person", after_self, start, start + len(after_self), after_self,
+                            "rules"))
     for m in _NAME_CUE_ZH.finditer(text):
         name = _chinese_name(m[1])
-        if name:
+        if name and not any(e.start == m.start(1) for e in found):
             found.append(Entity("person", name, m.start(1), m.start(1) + len(name), name, "rules"))
     for m in _NAME_CUE_EN.finditer(text):
         words = []
@@ -203,7 +249,7 @@ def extract_id_numbers(text: str) -> list[Entity]:
     found = []
     for match in _ID.finditer(text):
         try:
-            resident = parse_resident_id(match.group(1))
+            resident = parse_resident_id(re.sub(r"[ -]", "", match.group(1)))
         except IdNumberError:
             continue
         found.append(Entity("id_number", resident.number, match.start(1), match.end(1),
@@ -216,7 +262,8 @@ def extract_all(text: str, today: date | None = None) -> list[Entity]:
     never read again as dates or times."""
     numbers = [*extract_id_numbers(text), *extract_phones(text)]
     others = [*extract_services(text), *extract_relations(text), *extract_districts(text),
-              *extract_persons(text), *extract_dates(text, today), *extract_time_of_day(text)]
+              *extract_persons(simplified(text)), *extract_dates(text, today),
+              *extract_time_of_day(text)]
     kept = numbers + [e for e in others
                       if not any(n.start < e.end and e.start < n.end for n in numbers)]
     return sorted(kept, key=lambda e: (e.start, -e.end))

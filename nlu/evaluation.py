@@ -1,5 +1,5 @@
-"""Scoring a recognizer on a Rasa-format test file: accuracy, macro F1, per-intent
-precision and recall, and the confusions."""
+"""Scoring a recognizer on Rasa-format test data: accuracy, macro F1, per-intent precision
+and recall, the confusions, and how many answers are right and sure enough to act on."""
 from __future__ import annotations
 
 from collections import Counter
@@ -7,14 +7,21 @@ from pathlib import Path
 from typing import Any
 
 from nlu import training
+from nlu.base import CONFIDENT
 from nlu.embedded import EmbeddedRecognizer
 
 
 def evaluate(recognizer: EmbeddedRecognizer, path: Path) -> dict[str, Any]:
-    """Intent metrics over every example in ``path`` (no intent counts as a wrong answer)."""
-    examples = training.load([path]).examples
+    """Intent metrics over every example in ``path``, a file or a directory tree (no intent
+    counts as a wrong answer); ``training.DataError`` when it holds no NLU examples."""
+    data = training.load([path])
+    examples = data.examples
+    if not examples:
+        skipped = f" ({'; '.join(data.notes)})" if data.notes else ""
+        raise training.DataError(f"{path}: no NLU examples to evaluate{skipped}")
     gold = [e.intent for e in examples]
-    predicted = [recognizer.parse_sync(e.text).intent or "(none)" for e in examples]
+    parses = [recognizer.parse_sync(e.text) for e in examples]
+    predicted = [p.intent or "(none)" for p in parses]
     labels = sorted(set(gold) | set(predicted) - {"(none)"})
     per_intent: dict[str, dict[str, float | int]] = {}
     for label in labels:
@@ -39,4 +46,12 @@ def evaluate(recognizer: EmbeddedRecognizer, path: Path) -> dict[str, Any]:
         "confusions": [{"intent": g, "predicted": p, "count": n}
                        for (g, p), n in confusions.most_common()],
         "errors": errors,
+        "threshold": CONFIDENT,
+        "confident_right": round(sum(g == p.intent and p.confidence >= CONFIDENT
+                                     for g, p in zip(gold, parses, strict=True))
+                                 / len(examples), 4),
+        "predictions": [{"text": e.text, "intent": g, "predicted": p.intent,
+                         "confidence": p.confidence}
+                        for e, g, p in zip(examples, gold, parses, strict=True)],
+        "skipped": data.notes,
     }

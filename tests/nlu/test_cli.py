@@ -51,3 +51,25 @@ def test_eval_table_and_missing_file(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "accuracy 0.500" in result.output and "deny → greet: 1" in result.output
     assert runner.invoke(app, ["eval", str(tmp_path / "missing.yml")]).exit_code != 0
+
+
+def test_eval_json_reports_predictions_and_the_confident_share() -> None:
+    runner.invoke(app, ["train"])
+    result = runner.invoke(app, ["eval", str(training.HELD_OUT_FILE), "--json"])
+    report = json.loads(result.output[result.output.index("{"):])
+    assert report["threshold"] == 0.6 and report["accuracy"] >= 0.95
+    assert report["confident_right"] >= 0.9
+    assert set(report["predictions"][0]) == {"text", "intent", "predicted", "confidence"}
+    table = runner.invoke(app, ["eval", str(training.HELD_OUT_FILE)])
+    assert "right and confident (≥ 0.6)" in table.output
+
+
+def test_eval_without_examples_fails_and_bad_data_is_named(tmp_path: Path) -> None:
+    stories = tmp_path / "stories.yml"
+    stories.write_text('version: "3.1"\nstories:\n- story: s\n  steps:\n  - intent: greet\n',
+                       encoding="utf-8")
+    runner.invoke(app, ["train"])
+    result = runner.invoke(app, ["eval", str(stories)])
+    assert result.exit_code == 1 and "no NLU examples" in result.output
+    bad = runner.invoke(app, ["train", "--data", str(tmp_path)])
+    assert bad.exit_code == 1 and "no NLU examples" in bad.output

@@ -76,7 +76,8 @@ def test_parse_is_fast(recognizer: EmbeddedRecognizer) -> None:
         recognizer.parse_sync(text)
         timings.append(time.perf_counter() - started)
     timings.sort()
-    assert timings[int(len(timings) * 0.99) - 1] < 0.005
+    assert timings[len(timings) // 2] < 0.002  # p99 < 5 ms is measured by bench/nlu.py; a
+    # shared 2-core machine makes a p99 inside the suite noise
 
 
 def test_model_is_saved_and_reused(tmp_path: Path) -> None:

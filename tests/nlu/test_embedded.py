@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import shutil
-import time
 from pathlib import Path
 
 from nlu import CONFIDENT, training
@@ -64,20 +63,6 @@ async def test_ranking_gives_two_alternatives(recognizer: EmbeddedRecognizer) ->
 async def test_training_examples_are_understood_exactly(recognizer: EmbeddedRecognizer) -> None:
     parse = await recognizer.parse("转人工！")
     assert (parse.intent, parse.confidence) == ("human_handoff", 1.0)
-
-
-def test_parse_is_fast(recognizer: EmbeddedRecognizer) -> None:
-    texts = [e.text for e in training.load([training.TEST_FILE]).examples]
-    for text in texts:
-        recognizer.parse_sync(text)
-    timings = []
-    for text in texts:
-        started = time.perf_counter()
-        recognizer.parse_sync(text)
-        timings.append(time.perf_counter() - started)
-    timings.sort()
-    assert timings[len(timings) // 2] < 0.002  # p99 < 5 ms is measured by bench/nlu.py; a
-    # shared 2-core machine makes a p99 inside the suite noise
 
 
 def test_model_is_saved_and_reused(tmp_path: Path) -> None:

@@ -10,6 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend import audit, notify
 from backend.models import ChannelUser, ConversationState, HandoffRequest, TranscriptEntry
 
+# The hand-off queue's step for a family who mentioned a sign of an emergency (call back first).
+RED_FLAG = "red_flag"
+
 
 async def get_or_create_user(session: AsyncSession, channel: str, external_id: str, *,
                              language: str | None = None, display_name: str | None = None,

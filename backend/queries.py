@@ -10,11 +10,12 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import audit, clock
 from backend.config import hospital_config
+from backend.conversations import RED_FLAG
 from backend.crypto import current_vault
 from backend.models import (
     Booking,
@@ -88,10 +89,11 @@ async def search_conversations(session: AsyncSession, *, q: str = "", channel: s
 
 
 async def handoff_queue(session: AsyncSession) -> list[tuple[HandoffRequest, ChannelUser]]:
-    """Families who asked for a person (转人工), oldest first."""
+    """Families who asked for a person (转人工): signs of an emergency first, then oldest first."""
+    urgent = case((HandoffRequest.step == RED_FLAG, 0), else_=1)
     rows = await session.execute(select(HandoffRequest, ChannelUser).join(
         ChannelUser, ChannelUser.id == HandoffRequest.channel_user_id).where(
-        HandoffRequest.status == "waiting").order_by(HandoffRequest.created_at))
+        HandoffRequest.status == "waiting").order_by(urgent, HandoffRequest.created_at))
     return [(r, u) for r, u in rows.all()]
 
 

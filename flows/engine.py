@@ -511,7 +511,9 @@ class Engine:
             return False
         hotline = hospital_config().hospital.hotline
         turn.say(turn.t("red_flag", sign=sign, hotline=hotline))
-        await conversations.request_handoff(turn.session, turn.user, state.flow, RED_FLAG)
+        request = await conversations.request_handoff(turn.session, turn.user, state.flow,
+                                                      conversations.RED_FLAG)
+        request.step = conversations.RED_FLAG  # also when the family was already waiting for a person
         await audit.record(turn.session, "system", "conversation.red_flag", f"channel_user:{turn.user.id}",
                            {"flow": state.flow, "step": state.step, "sign": sign})
         intake_id = turn.meta.get("intake_id")
@@ -641,7 +643,6 @@ class MenuHandler:
         return False
 
 
-RED_FLAG = "red_flag"  # the hand-off queue's marker for an emergency sign
 _CONFIRMED_KINDS = {"services", "review", "signature", "slot", "upload", "uploads", "questionnaire"}
 _BLOCKING_KINDS = {"upload", "uploads", "questionnaire", "review", "signature", "slot"}
 

@@ -35,7 +35,9 @@ _IN_LAW = "|".join(sorted(_IN_LAWS, key=len, reverse=True))
 INVERSE = {"mother": "child", "father": "child", "maternal_grandmother": "grandchild",
            "maternal_grandfather": "grandchild", "paternal_grandmother": "grandchild",
            "paternal_grandfather": "grandchild", "spouse": "spouse", "sibling": "sibling",
-           "relative": "relative", "friend": "friend", "son": "relative", "daughter": "relative"}
+           "relative": "relative", "friend": "friend", "son": "relative", "daughter": "relative",
+           "grandmother": "grandchild", "grandfather": "grandchild", "mother_in_law": "relative",
+           "father_in_law": "relative"}
 CHILDREN = {"child", "son", "daughter"}
 
 _NAME_AFTER = r"([\u4e00-\u9fff·]{2,4})"

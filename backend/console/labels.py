@@ -10,7 +10,9 @@ STAFF_ROLES = {"hotline": "热线客服", "nurse_manager": "护理部", "admin":
 WORKER_ROLES = {"nurse": "护士", "doctor": "医生", "therapist": "康复治疗师", "pharmacist": "药师"}
 CHANNELS = {"wechat": "微信", "telegram": "Telegram", "terminal": "终端", "tryout": "网页体验"}
 # The relation codes of nlu.entities.RELATION_LABELS (backend/ may not import nlu/).
-RELATIONS = {"self": "本人", "mother": "母亲", "father": "父亲", "spouse": "配偶", "son": "儿子", "daughter": "女儿",
+RELATIONS = {"self": "本人", "mother": "母亲", "father": "父亲", "spouse": "配偶", "son": "儿子", "daughter": "女儿", "child": "子女",
+             "mother_in_law": "婆婆/岳母", "father_in_law": "公公/岳父", "grandmother": "祖母/外祖母",
+             "grandfather": "祖父/外祖父",
              "son_in_law": "女婿", "daughter_in_law": "儿媳", "grandchild": "孙辈",
              "maternal_grandmother": "外祖母", "maternal_grandfather": "外祖父", "paternal_grandmother": "祖母",
              "paternal_grandfather": "祖父", "sibling": "兄弟姐妹", "relative": "其他亲属",

@@ -122,3 +122,19 @@ async def test_complaints_are_listed_with_their_age(as_staff: Staff, client, dia
     complaint_id = re.search(r'/console/complaints/(\d+)"', text).group(1)
     page = await client.get(f"/console/complaints/{complaint_id}")
     assert page.status == 200, await page.text()
+
+
+async def test_a_family_that_mentions_an_emergency_comes_first_in_the_queue(as_staff: Staff, client,
+                                                                            runtime):
+    from tests.conftest import Dialogue
+
+    waiting = Dialogue(runtime.engine, user_id="family-waiting")
+    await waiting.play([("你好", "预约上门护理"), ("转人工", "已为您转接人工客服")])
+    urgent = Dialogue(runtime.engine, user_id="family-urgent")
+    await urgent.play([("你好", "预约上门护理"), ("预约上门护理", "个人信息处理告知"),
+                       ("我妈刚才突然胸口疼得厉害，满头大汗", "请立即拨打120")])
+    await as_staff.login("li.hotline")
+    page = await (await client.get("/console/")).text()
+    queue = page[page.index('id="queue"'):]
+    assert "急症提醒" in queue
+    assert queue.index("family-urgent") < queue.index("family-waiting")

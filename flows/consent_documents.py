@@ -25,6 +25,8 @@ from flows.types import Outbound
 async def deliver_consent(turn: Turn, values: dict[str, Any]) -> list[Outbound]:
     """Render and seal the consent, store it with its hash, and return it as a document reply."""
     consent = await turn.session.get_one(Consent, int(values["consent_id"]))
+    if consent.status == "superseded":  # changed after signing and signed again: never sealed
+        return []
     artefact = (await turn.session.execute(select(Artefact).where(
         Artefact.owner_kind == "consent", Artefact.owner_id == consent.id,
         Artefact.kind == "consent_pdf"))).scalars().first()

@@ -79,3 +79,35 @@ async def test_a_failed_delivery_is_retried_with_the_same_sealed_pdf(dialogue, r
     assert attempts[0] == attempts[1] and stored == 1
     assert consent.pdf_sha256 == hashlib.sha256(attempts[1]).hexdigest()
     assert [e["event"] for e in consent.events].count("sealed") == 1
+
+
+async def test_a_change_after_signing_is_reviewed_and_signed_again(dialogue, runtime, tmp_path):
+    """The sealed PDF carries only values the family confirmed in the review: a correction after
+    the signature supersedes the signed consent, goes back to the review and is signed again."""
+    sent = []
+
+    async def sender(user_id, replies):
+        sent.extend(replies)
+
+    runtime.senders["terminal"] = sender
+    await dialogue.intake(until="slot")
+    await dialogue.play([
+        ("地址写错了，应该是北京市朝阳区望京街道花家地小区5号楼1单元101", "以上都正确吗"),
+        ("确认无误", "请输入您的全名“张丽”作为签名"),
+        ("张丽", "请选择上门时间"),
+        ("1", "确认预约吗"),
+        ("确认", "预约编号"),
+    ])
+    review = dialogue.log[-5].split("签署前请核对")[1]
+    assert "花家地小区5号楼1单元101" in review and "3号楼2单元501" not in review
+    assert await deliver_notifications(runtime) == 2  # the superseded consent is never sealed
+    [document] = [reply for reply in sent if reply.kind == "document"]
+    async with runtime.sessions() as session:
+        consents = (await session.execute(select(Consent).order_by(Consent.id))).scalars().all()
+    assert [c.status for c in consents] == ["superseded", "sealed"]
+    assert consents[1].pdf_sha256 == hashlib.sha256(document.data).hexdigest()
+    pdf = tmp_path / "consent.pdf"
+    pdf.write_bytes(document.data)
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    flat = text.replace(" ", "").replace("\n", "")
+    assert "花家地小区5号楼1单元101" in flat and "3号楼2单元501" not in flat

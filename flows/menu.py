@@ -1,23 +1,37 @@
 """Outside any flow: the menu, and routing free text to a flow by its intent."""
 from __future__ import annotations
 
+from functools import lru_cache
+
+import yaml
+from pydantic import BaseModel
+
 from backend import audit, bookings, conversations
-from backend.config import hospital_config
+from backend.config import data_file, hospital_config
 from backend.crypto import current_vault
 from backend.models import ConversationState, Patient
 from flows import interludes
 from flows.aftercare import has_no_active, services_overview, show_status
 from flows.engine import MISSES_BEFORE_HUMAN, Engine, MenuHandler, Turn, shown
+from flows.kinds import label
+from flows.spec import DATA, OptionSpec
 from flows.steps import Answer, Option, Reprompt, match_option
 from flows.types import Outbound
 from nlu.base import CONFIDENT
 
-ACTIONS_BY_INTENT = {
-    "book_service": "book", "check_booking": "status", "cancel_booking": "cancel",
-    "reschedule_booking": "cancel", "complaint": "complaint", "ask_price": "services",
-    "ask_services": "services", "ask_eligibility": "services", "human_handoff": "human",
-    "greet": "greet", "goodbye": "goodbye",
-}
+
+class MenuSpec(BaseModel):
+    """flows/data/menu.yaml: the options offered outside any flow and the intent → action table."""
+
+    options: list[OptionSpec]
+    intents: dict[str, str]
+
+
+@lru_cache(maxsize=1)
+def menu_spec() -> MenuSpec:
+    override = data_file("flows.menu.yaml")
+    path = override if override.exists() else DATA / "menu.yaml"
+    return MenuSpec.model_validate(yaml.safe_load(path.read_text("utf-8")))
 
 
 _BOOKING_FACTS = ("patient_name", "phone", "address")  # corrected on the patient's record
@@ -25,16 +39,8 @@ _BOOKING_FACTS = ("patient_name", "phone", "address")  # corrected on the patien
 
 class Menu(MenuHandler):
     def options(self, turn: Turn) -> list[Option]:
-        options = [Option("book", turn.t("menu.book"), ("预约", "book"))]
-        if turn.data.suspended:
-            options.insert(0, Option("resume", turn.t("menu.resume"), ("继续", "continue")))
-        options += [Option("status", turn.t("menu.status"), ("查询", "status")),
-                    Option("cancel", turn.t("menu.cancel"), ("取消预约",)),
-                    Option("complaint", turn.t("menu.complaint"), ("投诉", "complaint")),
-                    Option("services", turn.t("menu.services"), ("价格", "服务", "price", "services")),
-                    Option("data", turn.t("menu.data"), ("我的信息", "个人信息", "删除我的信息", "my data")),
-                    Option("human", turn.t("menu.human"), ("人工",))]
-        return options
+        return [Option(o.id, label(turn, o.label), tuple(o.aliases)) for o in menu_spec().options
+                if o.id != "resume" or turn.data.suspended]
 
     async def show(self, turn: Turn, state: ConversationState) -> None:
         state.step = None
@@ -55,7 +61,7 @@ class Menu(MenuHandler):
             await self.run_action(engine, turn, state, option.id)
             return
         parse = await turn.parse()
-        action = ACTIONS_BY_INTENT.get(parse.intent or "")
+        action = menu_spec().intents.get(parse.intent or "")
         if action and parse.confidence >= CONFIDENT:
             turn.data.misses = 0
             await self.run_action(engine, turn, state, action)
@@ -65,8 +71,8 @@ class Menu(MenuHandler):
         misses = turn.data.misses
         if misses >= MISSES_BEFORE_HUMAN:
             turn.say(turn.t("offer_human", hotline=hospital_config().hospital.hotline))
-        suggestions = [ACTIONS_BY_INTENT[name] for name, score in parse.ranking[:3]
-                       if name in ACTIONS_BY_INTENT and score > 0.15]
+        suggestions = [menu_spec().intents[name] for name, score in parse.ranking[:3]
+                       if name in menu_spec().intents and score > 0.15]
         if suggestions:
             by_id = {o.id: o for o in options}
             picks = [by_id[a] for a in dict.fromkeys(suggestions) if a in by_id][:2]  # most likely first

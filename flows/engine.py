@@ -252,17 +252,10 @@ class Engine:
         words = command_words()
         said = normalize(turn.inbound.text or "")
         command = next((name for name, options in words.items() if said in options), None)
-        offered = turn.offered
-        if command is None and state.step not in _FREE_TEXT_SAFE and not match_option(
-                turn.inbound.text or "", offered):
-            parse = await turn.parse()
-            if parse.intent == "human_handoff" and parse.confidence >= 0.8:
-                command = "human"
         if command is None:
             return False
         if command == "human":
-            await conversations.request_handoff(turn.session, turn.user, state.flow, state.step)
-            turn.say(turn.t("handoff.queued", hotline=hospital_config().hospital.hotline))
+            await self._hand_off(turn, state)
         elif command in ("lang_en", "lang_zh"):
             turn.data.lang = "en" if command == "lang_en" else "zh"
             turn.user.language = turn.data.lang
@@ -294,6 +287,19 @@ class Engine:
             else:
                 return False
         return True
+
+    async def _hand_off(self, turn: Turn, state: ConversationState) -> None:
+        await conversations.request_handoff(turn.session, turn.user, state.flow, state.step)
+        turn.say(turn.t("handoff.queued", hotline=hospital_config().hospital.hotline))
+
+    async def _asks_for_a_person(self, turn: Turn, state: ConversationState) -> bool:
+        """"能不能找个真人跟我说": a hand-off the recognizer is sure of, when the message answered
+        nothing (a phone number with "打我电话" is an answer, not a request for a person)."""
+        parse = await turn.parse()
+        if parse.intent == "human_handoff" and parse.confidence >= 0.8:
+            await self._hand_off(turn, state)
+            return True
+        return False
 
     # --- navigation -----------------------------------------------------------------------
 
@@ -424,9 +430,9 @@ class Engine:
             return
         offered = turn.offered
         text = (inbound.text or "").strip()
-        if text and _asides(step) and _kind(step) != "signature" \
-                and await self._aside(turn, state, step, questions_only=True):
-            return
+        if text and _asides(step) and (_kind(step) == "free_text" or _kind(step) in _CONFIRMED_KINDS) \
+                and _kind(step) != "signature" and await self._aside(turn, state, step, questions_only=True):
+            return  # a question is no answer where an answer is a choice to confirm or free text
         option = next((o for o in offered if o.id == inbound.choice), None) if inbound.choice else None
         if option is None and offered and text:
             option = match_option(text, offered)
@@ -443,6 +449,8 @@ class Engine:
                 return
             if text and _asides(step) and await self._aside(turn, state, step):
                 return
+            if text and state.step not in _FREE_TEXT_SAFE and await self._asks_for_a_person(turn, state):
+                return
             turn.data.misses += 1
             misses = turn.data.misses
             turn.say(reprompt.message)
@@ -455,6 +463,8 @@ class Engine:
             return
         if text and not inbound.choice:
             self._take_facts(turn, flow, flow.index(step.name), text, exclude=step.name)
+            if _asides(step) and _kind(step) not in ("free_text", "signature"):
+                self._answer_question(turn)  # "电话是138…，对了护士几年经验啊？"
         jump = await self._store(turn, state, flow, step, value)
         if state.flow != flow.name:  # the step started another flow or ended this one
             return
@@ -484,14 +494,19 @@ class Engine:
 
     # --- what families say besides the answer ----------------------------------------------
 
+    def _answer_question(self, turn: Turn) -> bool:
+        topic = interludes.question_topic(turn.inbound.text or "")
+        if topic is None:
+            return False
+        codes = turn.answers.get("services") or turn.data.facts.get("services") or []
+        turn.say(interludes.answer_question(topic, turn.lang, list(codes), turn.t))
+        return True
+
     async def _aside(self, turn: Turn, state: ConversationState, step: Step, *,
                      questions_only: bool = False) -> bool:
         """A question about the visit, or small talk: answered, then the same question again."""
         text = turn.inbound.text or ""
-        topic = interludes.question_topic(text)
-        if topic:
-            codes = turn.answers.get("services") or turn.data.facts.get("services") or []
-            turn.say(interludes.answer_question(topic, turn.lang, list(codes), turn.t))
+        if self._answer_question(turn):
             await self._ask(turn, state, step, again=True)
             return True
         if questions_only:
@@ -526,51 +541,84 @@ class Engine:
     async def _correction(self, turn: Turn, state: ConversationState) -> bool:
         """"电话填错了，应该是…": change the named fact, record the change, go back only as far
         as needed (to the review when the agreement was already summarised)."""
-        found = interludes.correction(turn.inbound.text or "")
-        if found is None:
+        text = turn.inbound.text or ""
+        found = interludes.correction(text)
+        waiting = turn.data.revisit == _WHICH  # "刚才有一项填错了" was answered with "哪一项？"
+        if found is None and not waiting:
             return False
         flow = self.flows.get(state.flow or "")
         if flow is None:
-            return await self.menu.correct(self, turn, state, found)
+            return found is not None and await self.menu.correct(self, turn, state, found)
         called = {s.name: s.spec.called for s in flow.steps  # type: ignore[attr-defined]
                   if getattr(s, "spec", None) is not None and s.name in turn.answers}
-        name = interludes.named_step(turn.inbound.text or "", called)
-        if name is None:
-            return False
-        step = flow.step(name)
+        names = interludes.named_steps(text, called)
+        if not names:
+            step = self._current(state)
+            if found is None or not interludes.vague_correction(text) or not turn.answers or \
+                    await self._corrected_value(turn, step, found.candidates, trial=True) is not None:
+                turn.data.revisit = None  # "打错了，是1101…" at the ID question is just the answer
+                return False
+            turn.data.revisit = _WHICH
+            turn.say(turn.t("correction.unknown"))
+            await self._ask(turn, state, self._current(state), again=True)
+            return True
+        turn.data.revisit = None
         current = state.step
         review = flow.spec.review_step if flow.spec else None
-        value = None
-        if found.value_text and _kind(step) not in _CONFIRMED_KINDS:
-            try:
-                value = await step.accept(turn, Answer(text=found.value_text,
-                                                       option=await _option(turn, step, found.value_text)))
-            except Reprompt:
-                value = None
-        old = turn.answers.get(name)
-        if value is None or value is STAY:
-            turn.data.return_to = review if review and review in turn.answers else current
-            if review:
-                turn.answers.pop(review, None)
-            await self._revisit(turn, state, flow, name)
-            return True
-        turn.say(turn.t("correction.done", fact=turn.t(f"fact.{name}") if _has(turn, f"fact.{name}") else name,
-                        old=shown(turn, name, old), new=shown(turn, name, value)))
-        await audit.record(turn.session, f"family:{turn.user.channel}", "intake.corrected",
-                           f"channel_user:{turn.user.id}", {"step": name, "turn": state.turn})
-        jump = await self._store(turn, state, flow, step, value)
-        if state.flow != flow.name or jump == END:
-            return True
-        if review and review in turn.answers and current != review:
-            turn.answers.pop(review, None)
+        changed, unsure = [], []
+        for name in names:
+            step = flow.step(name)
+            value = await self._corrected_value(turn, step, found.candidates if found else (text,))
+            if value is None:
+                unsure.append(name)
+                continue
+            old = turn.answers.get(name)
+            turn.say(turn.t("correction.done", fact=turn.t(f"fact.{name}") if _has(turn, f"fact.{name}") else name,
+                            old=shown(turn, name, old), new=shown(turn, name, value)))
+            await audit.record(turn.session, f"family:{turn.user.channel}", "intake.corrected",
+                               f"channel_user:{turn.user.id}", {"step": name, "turn": state.turn})
+            jump = await self._store(turn, state, flow, step, value)
+            if state.flow != flow.name or jump == END:
+                return True
+            changed.append(name)
+        reviewed = bool(review and review in turn.answers and current != review)
+        if reviewed:
+            turn.answers.pop(review, None)  # type: ignore[arg-type]
             if self.on_review_reopened is not None:
                 await self.on_review_reopened(turn)
-            for later in flow.steps[flow.index(review) + 1:]:
+            for later in flow.steps[flow.index(review) + 1:]:  # type: ignore[arg-type]
                 turn.answers.pop(later.name, None)
-            await self._ask(turn, state, flow.step(review))
+        if unsure:  # named, but no new value given: that question again, then back here
+            turn.data.return_to = review if review and (reviewed or current == review) else current
+            await self._revisit(turn, state, flow, unsure[0])
+        elif reviewed:
+            await self._ask(turn, state, flow.step(review))  # type: ignore[arg-type]
+        elif current and self._take_facts(turn, flow, flow.index(current) - 1, text):
+            await self._advance(turn, state, flow, flow.index(current) - 1)  # "…，地址是…" answers on
         else:
             await self._ask(turn, state, flow.step(current), again=True)  # type: ignore[arg-type]
         return True
+
+    async def _corrected_value(self, turn: Turn, step: Step, candidates: tuple[str, ...], *,
+                               trial: bool = False) -> Any:
+        """The first place in the message that holds a valid new value for ``step``; a
+        ``trial`` only looks (nothing it would say is kept)."""
+        if _kind(step) in _CONFIRMED_KINDS - {"services"}:
+            return None
+        replies = len(turn.replies)
+        found = None
+        for candidate in candidates:
+            try:
+                value = await step.accept(turn, Answer(text=candidate,
+                                                       option=await _option(turn, step, candidate)))
+            except Reprompt:
+                continue
+            if value is not None and value is not STAY:
+                found = value
+                break
+        if trial or found is None:
+            del turn.replies[replies:]  # what a reading said is not for the family
+        return found
 
     def _take_facts(self, turn: Turn, flow: Flow, index: int, text: str, *, exclude: str | None = None) -> bool:
         """Fill the steps still ahead with what the message also says, and say what was taken."""
@@ -579,7 +627,9 @@ class Engine:
         facts = read_facts(text)
         if facts.empty():
             return False
-        given = fact_values(facts, turn.answers)
+        if facts.patient_word:  # "给我爷爷约": who the patient is to the writer, for later messages
+            turn.meta.setdefault("patient_word", facts.patient_word)
+        given = fact_values(facts, {**turn.answers, "patient_word": turn.meta.get("patient_word")})
         relation = turn.answers.get("relation")
         if relation in REFINES and given.get("speaker_relation") in REFINES[relation]:
             turn.answers["relation"] = given["speaker_relation"]  # "子女" was "女儿" all along
@@ -643,6 +693,7 @@ class MenuHandler:
         return False
 
 
+_WHICH = "?"  # data.revisit while the bot asks which answer was wrong
 _CONFIRMED_KINDS = {"services", "review", "signature", "slot", "upload", "uploads", "questionnaire"}
 _BLOCKING_KINDS = {"upload", "uploads", "questionnaire", "review", "signature", "slot"}
 
@@ -688,7 +739,7 @@ def shown(turn: Turn, name: str, value: Any) -> str:
         items = catalogue()
         sep = "、" if turn.lang == "zh" else ", "
         return sep.join(items.get(c).name(turn.lang) if items.get(c) else str(c) for c in value)  # type: ignore[union-attr]
-    if name in ("phone", "present_phone") and isinstance(value, str):
+    if name in ("phone", "present_phone", "id_number") and isinstance(value, str):
         return mask(value, 4)
     if name in ("relation", "present_relation") and isinstance(value, str):
         from nlu.entities import relation_label  # noqa: PLC0415

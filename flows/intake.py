@@ -85,6 +85,10 @@ async def applicant_check(turn: Turn, value: str, answer: Answer) -> str:
     raise Reprompt(turn.t("reprompt_choice"))
 
 
+async def patient_name_prompt(turn: Turn) -> Prompt:
+    return Prompt(turn.t("intake.patient_name.self" if is_self(turn) else "intake.patient_name"))
+
+
 def is_self(turn: Turn) -> bool:
     return turn.answers.get("applicant") == "self"
 
@@ -297,7 +301,9 @@ async def save_services(turn: Turn, value: list[str]) -> None:
 # --- 6. the family member present --------------------------------------------------------
 
 def present_is_applicant(turn: Turn) -> bool:
-    return is_self(turn) or turn.answers.get("present_same") == "yes"
+    """The applicant (a relative) will be there; a patient applying for themselves still needs a
+    family member or caregiver present (DOMAIN.md), who is asked for."""
+    return not is_self(turn) and turn.answers.get("present_same") == "yes"
 
 
 async def present_same_check(turn: Turn, value: str, answer: Answer) -> str:
@@ -310,8 +316,6 @@ async def present_same_check(turn: Turn, value: str, answer: Answer) -> str:
 
 
 def present_person(turn: Turn) -> tuple[str, str]:
-    if is_self(turn):
-        return turn.answers["patient_name"], "self"
     if present_is_applicant(turn):
         return turn.answers["applicant_name"], turn.answers.get("relation", "self")
     return turn.answers["present_name"], turn.answers["present_relation"]
@@ -363,21 +367,20 @@ def review_lines(turn: Turn) -> list[tuple[str, str]]:
 async def review_prompt(turn: Turn) -> Prompt:
     lines = review_lines(turn)
     text = "\n".join([*(f"{i}. {line}" for i, (_, line) in enumerate(lines, 1)), turn.t("review.ask")])
-    return Prompt(text, preface=[turn.t("review.intro")], options=[Option("yes", turn.t("review.correct"), ("确认", "无误", "没问题", "对", "是", "正确",
-                                                                  "yes", "correct", "confirm")),
+    return Prompt(text, preface=[turn.t("review.intro")], options=[Option("yes", turn.t("review.correct"), (
+        "确认", "无误", "没问题", "对", "是", "正确", "对了", "都对", "没错", "可以了", "都没问题", "yes",
+        "correct", "confirm", "all correct", "looks good", "that's right")),
                          Option("change", turn.t("review.change"), ("修改", "改", "不对", "change"))])
 
 
 async def review_check(turn: Turn, value: str, answer: Answer) -> str:
-    number = normalize(answer.text).removeprefix("改").removeprefix("第").rstrip("条项")
-    lines = review_lines(turn)
-    if value == "change" and number.isdigit() and 1 <= int(number) <= len(lines):
-        value = f"line:{lines[int(number) - 1][0]}"
     if value == "yes":
         return "confirmed"
-    target = value.removeprefix("line:") if value.startswith("line:") else None
-    if target is None:
+    lines = review_lines(turn)
+    number = int(value.removeprefix("line:")) if value.startswith("line:") else 0
+    if not 1 <= number <= len(lines):
         raise Reprompt(turn.t("review.which"))
+    target = lines[number - 1][0]
     turn.data.return_to = "review"
     turn.data.revisit = target
     return "change"
@@ -587,7 +590,7 @@ async def booked(turn: Turn) -> None:
 
 
 HOOKS = Hooks(
-    prompts={"privacy": privacy_prompt, "services": services_prompt, "review": review_prompt,
+    prompts={"privacy": privacy_prompt, "patient_name": patient_name_prompt, "services": services_prompt, "review": review_prompt,
              "consent": consent_prompt, "slots": slot_prompt, "confirm": confirm_prompt},
     options={"districts": district_options},
     accepts={"applicant": applicant_check, "id_number": id_number_check, "in_service_area": in_service_area,

@@ -25,6 +25,7 @@ class ConversationRules(BaseModel):
     question_marks: list[str]
     small_talk: dict[str, list[str]]
     corrections: list[str]
+    vague_corrections: list[str] = Field(default_factory=list)
     correction_value: list[str] = Field(default_factory=list)
 
 
@@ -68,9 +69,11 @@ def question_topic(text: str) -> str | None:
 def small_talk(text: str) -> str | None:
     """"thanks", "greeting" or "wait" when that is all a short message says."""
     cleaned = re.sub(r"[\s，。！？、,.!?~～]+", "", text)
-    if not cleaned or len(cleaned) > 16:
+    if not cleaned or len(cleaned) > 40 or re.search(r"\d{5}", cleaned):
         return None
     for kind, words in rules().small_talk.items():
+        if kind != "wait" and len(cleaned) > 16:  # a long message is more than thanks
+            continue
         if any(_contains(cleaned, re.sub(r"\s+", "", w)) or _contains(text, w) for w in words):
             return kind
     return None
@@ -78,33 +81,50 @@ def small_talk(text: str) -> str | None:
 
 @dataclass(frozen=True)
 class Correction:
-    word: str        # the correction word found ("填错了")
-    value_text: str  # what follows the value marker, "" when the message gives no new value
+    word: str                 # the correction word found ("填错了")
+    candidates: tuple[str, ...]  # where the new value may stand, most likely first
+
+    @property
+    def value_text(self) -> str:
+        return self.candidates[0] if self.candidates else ""
 
 
 def correction(text: str) -> Correction | None:
-    """A message saying an earlier answer was wrong, and the new value if it gives one."""
+    """A message saying an earlier answer was wrong, and the places its new value may be:
+    after each value marker ("应该是…", "改成…"), latest first, then the whole message."""
     found = next((w for w in rules().corrections if _contains(text, w)), None)
     if found is None:
         return None
-    value = ""
-    best = -1
-    for marker in rules().correction_value:
-        for at in _contains(text, marker):
-            end = at + len(marker)
-            if end > best and end < len(text):
-                best, value = end, text[end:]
-    return Correction(found, value.strip(" ，,。：:"))
+    ends = sorted({at + len(marker) for marker in rules().correction_value
+                   for at in _contains(text, marker) if at + len(marker) < len(text)}, reverse=True)
+    candidates = [text[end:].strip(" ，,。：:") for end in ends]
+    return Correction(found, tuple(c for c in [*candidates, text] if c))
+
+
+def vague_correction(text: str) -> bool:
+    """"刚才有一项填错了": a correction that names no fact (the bot then asks which)."""
+    return any(_contains(text, w) for w in rules().vague_corrections)
+
+
+def named_steps(text: str, called: dict[str, list[str]]) -> list[str]:
+    """The steps whose facts the text names, in the order it names them; where words overlap
+    ("在场人的电话" and "电话") the longest wins."""
+    spans: list[tuple[int, int, str]] = []
+    for step, words in called.items():
+        for word in words:
+            for at in _contains(text, word):
+                spans.append((at, at + len(word), step))
+    chosen: list[tuple[int, int, str]] = []
+    for start, end, step in sorted(spans, key=lambda s: (-(s[1] - s[0]), s[0])):
+        if all(end <= s or start >= e for s, e, _ in chosen):
+            chosen.append((start, end, step))
+    return list(dict.fromkeys(step for _, _, step in sorted(chosen)))
 
 
 def named_step(text: str, called: dict[str, list[str]]) -> str | None:
-    """The step whose fact the text names, by the longest of the steps' ``called`` words."""
-    best: tuple[int, str] | None = None
-    for step, words in called.items():
-        for word in words:
-            if _contains(text, word) and (best is None or len(word) > best[0]):
-                best = (len(word), step)
-    return best[1] if best else None
+    """The first step the text names (see ``named_steps``)."""
+    names = named_steps(text, called)
+    return names[0] if names else None
 
 
 def answer_question(topic: str, lang: str, codes: list[str], t: Any) -> str:
@@ -133,4 +153,6 @@ def answer_question(topic: str, lang: str, codes: list[str], t: Any) -> str:
         return t("question.who", years=nurse.min_years, title=nurse.min_title)
     if topic == "duration":
         return t("question.duration")
+    if topic == "purpose":
+        return t("question.purpose", hospital=config.hospital.name(lang))
     return t("question.cancel", hotline=config.hospital.hotline)

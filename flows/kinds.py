@@ -11,20 +11,21 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from flows.facts import fact_values, read_facts
+from flows.facts import fact_values, present_relation, read_facts, services_in
 from flows.reading import (
     degree_index,
     read_address,
     read_degree,
     read_id_number,
     read_name,
+    read_ordinal,
     read_phone,
     read_yes_no,
     says_done,
 )
 from flows.spec import FlowSpec, StepSpec
 from flows.steps import Answer, Flow, Option, Prompt, Reprompt, Step, normalize
-from nlu.entities import RELATION_LABELS, extract_relations, extract_services
+from nlu.entities import RELATION_LABELS, extract_relations
 
 if TYPE_CHECKING:
     from flows.engine import Turn
@@ -61,14 +62,23 @@ def _reprompt(turn: Turn, spec: StepSpec, default: str) -> Reprompt:
 
 # --- what each kind reads ------------------------------------------------------------------
 
+_NEGATED = re.compile(r"没|不|无|未|别|no|not|never", re.I)
+
+
 def match_by_aliases(text: str, options: list[Option]) -> Option | None:
-    """The option whose longest alias or label occurs in the text ("不稳定" beats "稳定")."""
+    """The option whose longest alias or label occurs in the text ("不稳定" beats "稳定"); an
+    alias right after a negation does not count ("没吃华法林" is no anticoagulant)."""
     said = normalize(text)
     best: tuple[int, Option] | None = None
     for option in options:
         for word in (option.label, *option.aliases):
             word = normalize(word)
-            if len(word) >= 1 and word in said and (best is None or len(word) > best[0]):
+            if len(word) < 2 and said != word:
+                continue
+            at = said.find(word)
+            while at >= 0 and _NEGATED.search(said[max(0, at - 3):at]) and not _NEGATED.search(word):
+                at = said.find(word, at + 1)
+            if at >= 0 and (best is None or len(word) > best[0]):
                 best = (len(word), option)
     return best[1] if best else None
 
@@ -82,6 +92,9 @@ async def read_choice(turn: Turn, answer: Answer, spec: StepSpec) -> Any:
         if said:
             return said
     found = match_by_aliases(answer.text, offered) if answer.text else None
+    if found is None and answer.text:
+        index = read_ordinal(answer.text, len(offered))
+        found = offered[index] if index is not None else None
     if found is not None:
         return found.id
     raise _reprompt(turn, spec, "reprompt_choice")
@@ -112,12 +125,16 @@ async def read_relation(turn: Turn, answer: Answer, spec: StepSpec) -> str:
     if answer.text in RELATION_LABELS:  # a code, from a fact read earlier
         return answer.text
     facts = read_facts(answer.text)
+    if spec.id != "relation" and (facts.other_present or facts.patient_word in RELATION_LABELS):
+        # "她是我姥姥", about the person present: the patient's relation to them, where it follows
+        writer = "self" if turn.answers.get("applicant") == "self" else turn.answers.get("relation")
+        composed = present_relation(writer, str(facts.other_present or facts.patient_word),
+                                    (turn.answers.get("id_number") or {}).get("sex"),
+                                    turn.meta.get("patient_word"))
+        if composed:
+            return composed
     if facts.speaker_relation:
         return facts.speaker_relation
-    if spec.id != "relation" and facts.other_present:  # "他是我爸" about the person present
-        given = fact_values(facts, turn.answers).get("present_relation")
-        if given:
-            return str(given)
     found = extract_relations(answer.text)
     if not found:
         raise _reprompt(turn, spec, "intake.relation.invalid")
@@ -176,7 +193,7 @@ async def read_upload(turn: Turn, answer: Answer, spec: StepSpec) -> Any:
 async def read_services(turn: Turn, answer: Answer, spec: StepSpec) -> list[str]:
     codes = [o.id for o in answer.options]
     if not codes and answer.text:  # "对，就是换药": the services named win over a pre-selection
-        codes = list(dict.fromkeys(str(e.value) for e in extract_services(answer.text)))
+        codes = services_in(answer.text)
     preselected = turn.data.facts.get(spec.id)
     if not codes and preselected and read_yes_no(answer.text) == "yes":
         codes = list(preselected)
@@ -206,7 +223,24 @@ async def read_signature(turn: Turn, answer: Answer, spec: StepSpec) -> str:
 
 
 async def read_nothing(turn: Turn, answer: Answer, spec: StepSpec) -> Any:
+    if answer.option is None and turn.offered:
+        index = read_ordinal(answer.text, len(turn.offered))
+        if index is not None:
+            answer.option = turn.offered[index]
     return answer.option.id if answer.option else answer.text
+
+
+_LINE = re.compile(r"^(?:改|修改|第)?\s*(\d{1,2})\s*(?:项|条|行)?\s*(?:不对|错了|有误|要改)?$|^(?:change|line)\s*(\d{1,2})$", re.I)
+
+
+async def read_review(turn: Turn, answer: Answer, spec: StepSpec) -> Any:
+    """The review: all correct, or a line to change ("改3", "第2项不对", "4")."""
+    line = _LINE.match(normalize(answer.text)) if answer.text else None
+    if line and not (answer.option and answer.text.strip() == answer.option.label):
+        number = int(line[1] or line[2])
+        if not answer.text.strip().isdigit() or number > len(turn.offered):
+            return f"line:{number}"
+    return await read_choice(turn, answer, spec)
 
 
 READERS: dict[str, Callable[[Turn, Answer, StepSpec], Awaitable[Any]]] = {
@@ -214,7 +248,7 @@ READERS: dict[str, Callable[[Turn, Answer, StepSpec], Awaitable[Any]]] = {
     "name": read_name_kind, "relation": read_relation, "phone": read_phone_kind,
     "id_number": read_id_kind, "address": read_address_kind, "upload": read_upload,
     "uploads": read_uploads, "questionnaire": read_questionnaire_answer,
-    "services": read_services, "review": read_choice, "signature": read_signature,
+    "services": read_services, "review": read_review, "signature": read_signature,
     "slot": read_nothing, "free_text": read_free_text,
 }
 MEDIA_KINDS = {"upload", "uploads"}
@@ -233,7 +267,7 @@ def _from_facts(turn: Turn, answer: Answer, spec: StepSpec) -> Any:
     """The step's value among the facts of the whole sentence, when its kind found none."""
     if not answer.text or not spec.reads or spec.kind in ("services", "questionnaire"):
         return None
-    given = fact_values(read_facts(answer.text), turn.answers)
+    given = fact_values(read_facts(answer.text), {**turn.answers, "patient_word": turn.meta.get("patient_word")})
     for fact in spec.reads:
         if fact in given:
             value = given[fact]

@@ -1,6 +1,7 @@
 """Outside any flow: the menu, and routing free text to a flow by its intent."""
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import lru_cache
 
 import yaml
@@ -13,6 +14,7 @@ from backend.models import ConversationState, Patient
 from flows import interludes
 from flows.aftercare import has_no_active, services_overview, show_status
 from flows.engine import MISSES_BEFORE_HUMAN, Engine, MenuHandler, Turn, shown
+from flows.facts import read_facts
 from flows.kinds import label
 from flows.spec import DATA, OptionSpec
 from flows.steps import Answer, Option, Reprompt, match_option
@@ -35,6 +37,7 @@ def menu_spec() -> MenuSpec:
 
 
 _BOOKING_FACTS = ("patient_name", "phone", "address")  # corrected on the patient's record
+_OTHER_ERRANDS = ("status", "cancel", "complaint", "human", "data")
 
 
 class Menu(MenuHandler):
@@ -60,8 +63,15 @@ class Menu(MenuHandler):
             turn.data.misses = 0
             await self.run_action(engine, turn, state, option.id)
             return
+        chat = interludes.small_talk(text)
+        if chat in ("thanks", "wait"):  # "谢谢" after booking is a goodbye, not a question
+            turn.say(turn.t("goodbye" if chat == "thanks" else "small_talk.wait"))
+            return
         parse = await turn.parse()
         action = menu_spec().intents.get(parse.intent or "")
+        if action not in _OTHER_ERRANDS and read_facts(text).services and not interludes.question_topic(text):
+            action = "book"  # "我婆婆需要换尿管，住朝阳区…": a booking, whatever words it uses
+            parse = replace(parse, confidence=1.0)
         if action and parse.confidence >= CONFIDENT:
             turn.data.misses = 0
             await self.run_action(engine, turn, state, action)

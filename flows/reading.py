@@ -23,24 +23,40 @@ _RELATION_WORDS = sorted({w for words in RELATIONS.values() for w in words if no
                          key=len, reverse=True)
 _NOT_IN_A_NAME = set("我你他她它们的是叫在了吗呢吧啊呀哦嘛和跟就也还有没不要想给帮替请谢好")
 _NAME_LEAD = re.compile(
-    rf"^(?:(?:我|她|他|老人家?|患者|病人|老太太|老爷子|我(?:{'|'.join(map(re.escape, _RELATION_WORDS))}))"
+    rf"^(?:(?:我(?:的|家)?(?:{'|'.join(map(re.escape, _RELATION_WORDS))})|我|她|他|老人家?|患者|病人|老太太|老爷子)"
     r"(?:的)?)?(?:全名|名字|姓名|真名|签名|签字)?(?:是|叫做?|为|[:：])?\s*", re.I)
 _EN_LEAD = re.compile(
-    r"^(?:(?:my|her|his|the patient's|patient's|mother's|mom's|mum's|father's|dad's)\s+)?"
-    r"(?:full\s+)?(?:name\s+is|name's|name:|called|i am|i'm|this is|it's|it is|signed,?)\s+", re.I)
+    r"^(?:(?:my|her|his|the)\s+)?(?:(?:patient's|mother's|mom's|mum's|father's|dad's|grandma's|"
+    r"grandmother's|grandpa's|grandfather's)\s+)?(?:full\s+)?"
+    r"(?:name\s+is|name's|name:|called|i am|i'm|this is|it's|it is|signed,?|"
+    r"(?:mother|mom|mum|father|dad|grandma|grandmother|grandpa|grandfather|patient)\s+is(?:\s+called)?)\s+",
+    re.I)
 _EN_NOT_IN_A_NAME = {"i", "i'm", "im", "my", "is", "name", "the", "a", "and", "her", "his", "me",
                      "it's", "this", "he", "she", "we", "you", "not", "will", "be", "at", "in", "to"}
 _HAN_NAME = re.compile(rf"^[{_HAN}·•]{{2,5}}$")
 _LATIN_NAME = re.compile(r"^[A-Za-z][A-Za-z'.-]*(?:\s+[A-Za-z][A-Za-z'.-]*){0,3}$")
 _EN_NOT_NAMES = {"yes", "no", "ok", "okay", "hello", "hi", "thanks", "thank you", "help", "back",
                  "none", "done", "my mother", "my father", "my mom", "my dad", "mother", "father",
-                 "agree", "i agree", "sure", "the patient", "patient"}
+                 "agree", "i agree", "sure", "the patient", "patient", "needs help", "independent",
+                 "dependent", "all correct", "correct", "confirm", "continent", "unable", "stable",
+                 "needs some help", "wheelchair independent", "immobile", "read the full agreement"}
+# Replies and option labels that are made of name-like characters but name nobody.
+_HAN_NOT_NAMES = {"确认无误", "确认", "完成", "同意", "不同意", "需要帮助", "帮助", "返回", "取消", "预约",
+                  "没有", "可以", "好的", "谢谢", "您好", "你好", "无误", "正确", "稳定", "能控制",
+                  "能自己吃", "能自己洗", "能自己完成", "完全依赖别人", "完全不能", "不能", "需要部分帮助",
+                  "转人工", "重新开始", "继续", "查看协议全文", "我要修改", "确认预约", "换个时间"}
+# A carer is often named by surname and a form of address: 刘阿姨, 王姐, 张师傅.
+_CARER_NAME = re.compile(rf"^[{_HAN}](?:阿姨|大姐|姐|师傅|大哥|叔)$")
 
 
 def plausible_name(text: str) -> bool:
     """A person's name: 2–5 Han characters with none of the words a sentence is made of, or
     one to four Latin words that are not a common reply."""
     text = text.strip()
+    if text in _HAN_NOT_NAMES:
+        return False
+    if _CARER_NAME.match(text):
+        return True
     if _HAN_NAME.match(text):
         return not (set(text) & _NOT_IN_A_NAME) and not any(w in text for w in _RELATION_WORDS
                                                               if len(w) > 1)
@@ -59,7 +75,7 @@ def read_name(text: str) -> str | None:
     first_clause = re.split(r"[，。！？,.!?;；\n]", cleaned)[0].strip()
     for candidate in (_NAME_LEAD.sub("", first_clause, count=1), _EN_LEAD.sub("", first_clause, count=1)):
         candidate = candidate.strip(_PUNCT)
-        if candidate != first_clause and plausible_name(candidate):
+        if (candidate != first_clause or first_clause != cleaned) and plausible_name(candidate):
             return _title(candidate)
     return None
 
@@ -141,6 +157,23 @@ def read_address(text: str) -> str | None:
     return body.strip(_PUNCT) or None
 
 
+# --- which of the options ------------------------------------------------------------------
+
+_ORDINALS = [(re.compile(r"第[一1]个|第一|最早|最近的那个|越早越好|first|earliest|soonest", re.I), 0),
+             (re.compile(r"第[二2]个|第二|second", re.I), 1),
+             (re.compile(r"第[三3]个|第三|third", re.I), 2),
+             (re.compile(r"最后一个|最后那个|last one", re.I), -1)]
+
+
+def read_ordinal(text: str, count: int) -> int | None:
+    """"第一个时间就行", "最早的那个", "the first one please": an option by its place."""
+    for pattern, index in _ORDINALS:
+        if pattern.search(text):
+            index = index if index >= 0 else count - 1
+            return index if 0 <= index < count else None
+    return None
+
+
 # --- yes and no --------------------------------------------------------------------------
 
 _NO_FIRST = re.compile(
@@ -174,22 +207,29 @@ _DONE = re.compile(
     r"no more|nothing (?:else|more)|no records|don'?t have any|none)", re.I)
 
 
+_NOT_DONE = re.compile(r"找找|找一下|再找|还有没有|稍等|等一下|等等|拍一下|去拿|hold on|wait|looking|let me find",
+                       re.I)
+
+
 def says_done(text: str) -> bool:
-    """"就这些了", "发完了", "that's all": the family has nothing more to send."""
+    """"就这些了", "发完了", "that's all": the family has nothing more to send ("我找找还有没有
+    别的" is not that)."""
     cleaned = text.strip(_PUNCT)
-    return bool(cleaned) and len(cleaned) <= 24 and bool(_DONE.search(cleaned))
+    return bool(cleaned) and len(cleaned) <= 24 and not _NOT_DONE.search(cleaned) \
+        and bool(_DONE.search(cleaned))
 
 
 # --- degrees of help (the Barthel items) ---------------------------------------------------
 
 _NO_HELP = re.compile(r"不用人?帮|不需要人?帮|不要人帮|不用人管|没问题|挺好|能行|by (?:her|him)self|"
                       r"on (?:her|his) own|no help|without help|independent|alone|fine", re.I)
-_DEPENDENT = re.compile(r"不能|不会|没法|没办法|[上下走]不[去了动]|不行了|完全|全靠|全部要|都要人|卧床|瘫|喂|插着|鼻饲|胃管|尿管|"
+_DEPENDENT = re.compile(r"不能|不会|没法|没办法|[上下走]不[去了动]|不行了|[\u4e00-\u9fff]不[了住]|失禁|造口|造瘘|"
+                        r"都得|全得|全要|都要|都是我们|我们给|给(?:她|他)?(?:穿|喂|洗|擦)|尿不湿|纸尿裤|完全|全靠|全部要|都要人|卧床|瘫|喂|插着|鼻饲|胃管|尿管|"
                         r"一点都不|动不了|走不了|unable|can'?t|cannot|bedridden|fully dependent|"
                         r"must be fed|totally", re.I)
 _MAJOR_HELP = re.compile(r"很大帮助|大部分|两个人|两人|很多帮助|a lot of help|major help|two people", re.I)
-_HELP = re.compile(r"帮|扶|搀|协助|看着|照看|陪着|要人|需要人|部分|有时|偶尔|拐杖|助行器|"
-                   r"help|assist|support|supervis|sometimes|occasional|walker|stick|cane", re.I)
+_HELP = re.compile(r"帮|扶|搀|协助|看着|照看|陪着|要人|需要人|部分|有时|偶尔|"
+                   r"help|assist|support|supervis|sometimes|occasional", re.I)
 _INDEPENDENT = re.compile(r"自己|独立|能|可以|会|没事|正常|控制得住|控制得了|can\b|yes", re.I)
 
 

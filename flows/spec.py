@@ -24,7 +24,8 @@ Kind = Literal["choice", "multi_choice", "yes_no", "name", "relation", "phone", 
                "slot", "free_text"]
 # Facts one message can give (flows/facts.py) that a step may take without asking.
 Fact = Literal["speaker_relation", "self_applicant", "speaker_name", "patient_name", "phone",
-               "id_number", "address", "services", "speaker_present", "present_relation"]
+               "id_number", "address", "services", "speaker_present", "present_relation",
+               "present_name"]
 
 
 class OptionSpec(BaseModel):

@@ -105,6 +105,8 @@ async def stored_facts(sessions: Any) -> dict[str, Any]:
         answers = ((state.data or {}).get("answers", {}) if state else {})
         for name, value in answers.items():
             facts[f"answers.{name}"] = value
+        for name, value in ((state.data or {}).get("facts", {}) if state else {}).items():
+            facts[f"facts.{name}"] = value  # given before their question was asked
         if intake is not None:
             facts.update(status=intake.status, relation=intake.applicant_relation,
                          applicant_name=intake.applicant_name, present_name=intake.present_name,

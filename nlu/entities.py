@@ -179,6 +179,12 @@ _NAME_EN_STOP = {"and", "i", "im", "my", "she", "he", "her", "his", "from", "cal
                  "mom", "dad", "son", "daughter", "speaking", "here", "ok", "not", "with", "for"}
 
 
+def chinese_name(candidate: str) -> str | None:
+    """The name at the start of ``candidate`` when it begins with a known surname, cut before
+    the words that follow it ("李桂兰需要换药" → 李桂兰)."""
+    return _chinese_name(candidate)
+
+
 def _chinese_name(candidate: str) -> str | None:
     surname_len = 2 if candidate[:2] in _COMPOUND_SURNAMES else 1
     if surname_len == 1 and candidate[0] not in _SURNAMES:

@@ -4,7 +4,7 @@ Each file is read from ``JIAHU_CONFIG_DIR`` when a copy is there, else from the 
 """
 from __future__ import annotations
 
-from datetime import time
+from datetime import date, time
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -69,6 +69,8 @@ class Schedule(BaseModel):
     weekdays: list[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4, 5])
     timezone: str = "Asia/Shanghai"
     windows: list[Window]
+    # The hospital's own closed days; public holidays and 调休 come from chinesecalendar.
+    closed_days: list[date] = Field(default_factory=list)
 
 
 class Fees(BaseModel):

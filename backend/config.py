@@ -152,6 +152,7 @@ class Question(BaseModel):
     zh: str
     en: str
     instrument: str | None = None
+    loinc: str | None = None  # the item's LOINC code, for the FHIR export
     free_text: bool = False
     options: list[Option] = Field(default_factory=list)
 
@@ -176,6 +177,7 @@ class Questionnaire(BaseModel):
     questions: list[Question]
     stop_flags: dict[str, StopReason] = Field(default_factory=dict)
     barthel_grades: list[Grade]
+    barthel_total_loinc: str = "96761-2"
 
 
 def data_file(name: str) -> Path:

@@ -79,7 +79,7 @@ async def bookings_csv(session: AsyncSession, since: date, until: date, actor: s
         .join(Patient, Patient.id == Booking.patient_id)
         .where(Slot.day >= since, Slot.day <= until).order_by(Slot.day, Slot.start, Booking.id))).all()
     intakes = {b.intake_id for b, _, _ in rows}
-    grades: dict[int, tuple[int, str]] = {}
+    grades: dict[int, tuple[int | str, str]] = {}
     for intake_id, score, grade in (await session.execute(
             select(Assessment.intake_id, Assessment.barthel_score, Assessment.barthel_grade)
             .where(Assessment.intake_id.in_(intakes)).order_by(Assessment.id))).all():
@@ -93,14 +93,14 @@ async def bookings_csv(session: AsyncSession, since: date, until: date, actor: s
 
     lines = []
     for booking, slot, patient in rows:
-        score, grade = grades.get(booking.intake_id, (None, None))
+        barthel = grades.get(booking.intake_id) or ("", "")
         lines.append((
             booking.number, booking.status, slot.day, slot.start.strftime("%H:%M"), slot.end.strftime("%H:%M"),
             booking.district, ";".join(booking.service_codes),
             "；".join(item.name_zh if (item := services.get(c)) else c for c in booking.service_codes),
             patient.name if full_identifiers else masked_name(patient.name), patient.sex,
             _age(patient.birth_date, slot.day), shown(patient.id_number), shown(patient.phone),
-            booking.address if full_identifiers else "", score, grade,
+            booking.address if full_identifiers else "", *barthel,
             booking.present_name if full_identifiers else masked_name(booking.present_name),
             booking.present_relation, shown(booking.present_phone),
             nurses.get(booking.nurse_id or 0, ""), f"{booking.total_price:.2f}", booking.created_at,

@@ -14,6 +14,7 @@ from backend import audit, clock, notify
 from backend.care import check_assignment
 from backend.config import Catalogue, HospitalConfig
 from backend.models import Booking, BookingEvent, CareWorker, Slot
+from backend.workdays import is_visit_day
 
 ACTIVE_STATES = ("requested", "confirmed", "assigned")
 
@@ -24,12 +25,13 @@ class SlotFull(Exception):
 
 async def ensure_slots(session: AsyncSession, config: HospitalConfig, district: str,
                        today: date | None = None) -> None:
-    """Create the district's slots for the planning horizon where they do not exist yet."""
+    """Create the district's slots for the planning horizon where they do not exist yet, on the
+    hospital's visit days (no public holidays, adjusted working days included, no closed days)."""
     today = today or clock.today()
     plan = config.schedule
     first = today + timedelta(days=plan.first_day_offset)
     days = [first + timedelta(days=i) for i in range(plan.days_ahead)]
-    days = [d for d in days if d.weekday() in plan.weekdays]
+    days = [d for d in days if is_visit_day(d, plan)]
     existing = set((await session.execute(
         select(Slot.day, Slot.start).where(Slot.district == district, Slot.day >= first))).all())
     for day in days:

@@ -4,7 +4,7 @@ Each file is read from ``JIAHU_CONFIG_DIR`` when a copy is there, else from the 
 """
 from __future__ import annotations
 
-from datetime import time
+from datetime import date, time
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -69,6 +69,8 @@ class Schedule(BaseModel):
     weekdays: list[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4, 5])
     timezone: str = "Asia/Shanghai"
     windows: list[Window]
+    # The hospital's own closed days; public holidays and 调休 come from chinesecalendar.
+    closed_days: list[date] = Field(default_factory=list)
 
 
 class Fees(BaseModel):
@@ -150,6 +152,7 @@ class Question(BaseModel):
     zh: str
     en: str
     instrument: str | None = None
+    loinc: str | None = None  # the item's LOINC code, for the FHIR export
     free_text: bool = False
     options: list[Option] = Field(default_factory=list)
 
@@ -174,6 +177,7 @@ class Questionnaire(BaseModel):
     questions: list[Question]
     stop_flags: dict[str, StopReason] = Field(default_factory=dict)
     barthel_grades: list[Grade]
+    barthel_total_loinc: str = "96761-2"
 
 
 def data_file(name: str) -> Path:

@@ -17,7 +17,7 @@ ROLES = ("hotline", "nurse_manager", "admin")
 SCOPES = ("bookings:read", "bookings:write", "consents:read", "visits:write", "complaints:read",
           "complaints:write", "transcripts:read", "transcripts:write", "stats:read", "uploads:read",
           "care_workers:read", "care_workers:write", "slots:write", "data_requests:read",
-          "data_requests:write", "audit:read")
+          "data_requests:write", "audit:read", "identifiers:read")
 FREE_ATTEMPTS = 3
 _hasher = PasswordHasher()
 

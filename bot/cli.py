@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -178,6 +179,83 @@ def audit_verify() -> None:
     else:
         typer.echo(f"audit log BROKEN: {verdict.problem}")
         raise typer.Exit(1)
+
+
+export_app = typer.Typer(help="Standard exports for the hospital: FHIR, CSV.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+FullIdentifiers = Annotated[bool, typer.Option(
+    "--full-identifiers", help="Names, ID numbers, phones and addresses in full (recorded as such).")]
+Output = Annotated[Path | None, typer.Option("--out", help="Write to this file instead of stdout.")]
+
+
+def _cli_actor() -> str:
+    import getpass
+
+    return f"cli:{getpass.getuser()}"
+
+
+def _emit(text: str, out: Path | None, *, encoding: str = "utf-8") -> None:
+    if out is None:
+        typer.echo(text.removeprefix("\ufeff"), nl=not text.endswith("\n"))
+    else:
+        out.write_text(text, encoding)
+        typer.echo(f"{out}: written", err=True)
+
+
+@export_app.command("fhir")
+def export_fhir(number: str, full_identifiers: FullIdentifiers = False, out: Output = None) -> None:
+    """Print booking NUMBER as a FHIR R4 Bundle (JSON); ID numbers and phones masked by default."""
+    import json
+
+    from backend.exports.fhir_bundle import NotFound, booking_bundle, bundle_json
+
+    async def work(session):  # type: ignore[no-untyped-def]
+        return bundle_json(await booking_bundle(session, number, _cli_actor(),
+                                                full_identifiers=full_identifiers))
+
+    try:
+        text = _with_session(work)
+    except NotFound:
+        typer.echo(f"error: no booking {number}", err=True)
+        raise typer.Exit(1) from None
+    _emit(json.dumps(json.loads(text), ensure_ascii=False, indent=2) + "\n", out)
+
+
+def _range(since: str | None, until: str | None) -> tuple[date, date]:
+    from backend import clock
+    from backend.exports.csv_reports import BadRange, check_range
+
+    try:
+        last = date.fromisoformat(until) if until else clock.today()
+        first = date.fromisoformat(since) if since else last - timedelta(days=30)
+        check_range(first, last)
+    except (ValueError, BadRange) as error:
+        raise typer.BadParameter(str(error)) from None
+    return first, last
+
+
+Since = Annotated[str | None, typer.Option(help="First visit date, YYYY-MM-DD (default: 30 days before --until).")]
+Until = Annotated[str | None, typer.Option(help="Last visit date, YYYY-MM-DD (default: today).")]
+
+
+@export_app.command("bookings")
+def export_bookings(since: Since = None, until: Until = None, full_identifiers: FullIdentifiers = False,
+                    out: Output = None) -> None:
+    """Bookings with a visit date in the range as CSV; personal data masked by default."""
+    from backend.exports.csv_reports import bookings_csv
+
+    first, last = _range(since, until)
+    _emit(_with_session(lambda s: bookings_csv(s, first, last, _cli_actor(),
+                                               full_identifiers=full_identifiers)), out)
+
+
+@export_app.command("stats")
+def export_stats(since: Since = None, until: Until = None, out: Output = None) -> None:
+    """The workload statistics of the visits in the range as CSV, one figure a row."""
+    from backend.exports.csv_reports import stats_csv
+
+    first, last = _range(since, until)
+    _emit(_with_session(lambda s: stats_csv(s, first, last, _cli_actor())), out)
 
 
 def main() -> None:  # pragma: no cover

@@ -13,6 +13,7 @@ from . import (  # noqa: F401 - each module registers its routes
     conversations,
     data_requests,
     documents,
+    exports,
     oversight,
     schedule,
     visits,

@@ -111,8 +111,9 @@ def document() -> dict[str, Any]:
         "info": {"title": "jiahu API", "version": "1",
                  "description": "Bookings, visits, care workers, complaints, conversations and documents "
                                 "of the home-nursing intake service. Errors are JSON {\"error\": ...}. "
-                                "ID numbers are never shown in full; phones are shown in full to console "
-                                "sessions only, to tokens as the last 4 digits."},
+                                "ID numbers are never shown in full (except in an export asked with "
+                                "identifiers=full by a caller holding identifiers:read); phones are shown "
+                                "in full to console sessions only, to tokens as the last 4 digits."},
         "paths": paths,
         "components": {
             "schemas": _components(ROUTES),

@@ -136,6 +136,17 @@ class StatsRange(Query):
     until: Day | None = None
 
 
+class FhirQuery(Query):
+    """``identifiers=full`` shows ID numbers and phones unmasked (needs ``identifiers:read``)."""
+    identifiers: Literal["masked", "full"] = "masked"
+
+
+class ReportRange(StatsRange):
+    """Visit dates (the last 30 days by default, at most a year); ``identifiers=full`` shows
+    names, ID numbers, phones and addresses (needs ``identifiers:read``)."""
+    identifiers: Literal["masked", "full"] = "masked"
+
+
 # --- responses -------------------------------------------------------------------------------
 
 class FieldProblem(BaseModel):

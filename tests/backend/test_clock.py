@@ -15,6 +15,7 @@ from backend.clock import PinnedClock, SystemClock
 from backend.config import hospital_config
 from backend.db import transaction
 from backend.models import Booking, Slot
+from backend.workdays import is_visit_day
 from bot.notifier import deliver_notifications
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -28,7 +29,7 @@ def _first_visit_day(after: date) -> date:
     """The first day the schedule offers visits on, strictly after ``after``."""
     plan = hospital_config().schedule
     day = after + timedelta(days=max(plan.first_day_offset, 1))
-    while day.weekday() not in plan.weekdays:
+    while not is_visit_day(day, plan):
         day += timedelta(days=1)
     return day
 

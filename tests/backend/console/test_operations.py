@@ -194,3 +194,17 @@ async def test_hotline_staff_have_no_schedule(as_staff: Staff, client):
     refused = await as_staff.post("/console/schedule/slots", district="海淀区", day=str(clock.today() + timedelta(days=6)),
                                   start="18:00", end="20:00", capacity="2")
     assert refused.status == 403
+
+
+async def test_the_statistics_page_downloads_its_range_as_csv(as_staff: Staff, client, runtime):
+    await as_staff.login("zhao.manager")
+    since, until = clock.today() - timedelta(days=7), clock.today()
+    page = await (await client.get(f"/console/stats?since={since}&until={until}")).text()
+    links = re.findall(r'href="(/api/reports/[^"]+)"', page)
+    assert links == [f"/api/reports/stats.csv?since={since}&amp;until={until}",
+                     f"/api/reports/bookings.csv?since={since}&amp;until={until}"]
+    for link in links:
+        response = await client.get(link.replace("&amp;", "&"))
+        assert response.status == 200 and response.content_type == "text/csv"
+    actions = await _actions(runtime)
+    assert actions.count("stats.exported") == 1 and actions.count("pii.bookings_exported") == 1

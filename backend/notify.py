@@ -51,9 +51,14 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(5 * 2 ** max(attempts - 1, 0), 3600))
 
 
-async def _due(session: AsyncSession, outbox: type[Outboxed], limit: int) -> list[Outboxed]:
+# A signed consent waiting to be rendered and sealed: a job of its own in the notification
+# outbox (claimed, retried and settled like a message), never delivered to a family as such.
+SEAL_CONSENT = "consent.seal"
+
+
+async def _due(session: AsyncSession, outbox: type[Outboxed], limit: int, *conditions: Any) -> list[Outboxed]:
     """Pending rows whose time has come, locked so two workers never take the same one."""
-    query = (select(outbox).where(outbox.status == "pending", outbox.next_attempt_at <= clock.now())
+    query = (select(outbox).where(outbox.status == "pending", outbox.next_attempt_at <= clock.now(), *conditions)
              .order_by(outbox.id).limit(limit))
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
@@ -61,7 +66,11 @@ async def _due(session: AsyncSession, outbox: type[Outboxed], limit: int) -> lis
 
 
 async def due_notifications(session: AsyncSession, limit: int = 20) -> list[Notification]:
-    return await _due(session, Notification, limit)
+    return await _due(session, Notification, limit, Notification.kind != SEAL_CONSENT)
+
+
+async def due_seal_jobs(session: AsyncSession, limit: int = 5) -> list[Notification]:
+    return await _due(session, Notification, limit, Notification.kind == SEAL_CONSENT)
 
 
 async def due_hospital_events(session: AsyncSession, limit: int = 20) -> list[HospitalEvent]:

@@ -20,6 +20,7 @@ from backend import clock, notify
 from backend.db import transaction
 from backend.models import ChannelUser, HospitalEvent, Notification
 from bot.runtime import Runtime
+from flows.consent_documents import seal_consent
 
 log = structlog.get_logger(__name__)
 LEASE = timedelta(minutes=5)  # a claimed row is retried after this if its worker died
@@ -45,9 +46,26 @@ async def _settle(runtime: Runtime, model: type[Notification] | type[HospitalEve
             row.status, row.delivered_at = "delivered", clock.now()
 
 
+async def seal_consents(runtime: Runtime, limit: int = 5) -> int:
+    """Run the due ``consent.seal`` jobs (flows/consent_documents.py); returns how many sealed."""
+    sealed = 0
+    for job_id in await _claim(runtime, notify.due_seal_jobs, limit):
+        try:
+            done = await seal_consent(runtime.sessions, job_id)
+        except Exception as error:  # noqa: BLE001 - recorded and retried
+            log.warning("consent.seal_failed", id=job_id, error=str(error))
+            await _settle(runtime, Notification, job_id, str(error))
+            continue
+        await _settle(runtime, Notification, job_id, None)
+        sealed += int(done)
+    return sealed
+
+
 async def deliver_notifications(runtime: Runtime, limit: int = 20) -> int:
-    """Deliver what is due; a failure is retried later with back-off. Returns how many went out.
-    Channels without push (terminal, try-out) show the message from the transcript."""
+    """Seal the consents signed since (a job of its own, rendered with no transaction open),
+    then deliver what is due; a failure is retried later with back-off. Returns how many
+    messages went out. Channels without push (terminal, try-out) show them from the transcript."""
+    await seal_consents(runtime)
     sent = 0
     for note_id in await _claim(runtime, notify.due_notifications, limit):
         try:

@@ -14,7 +14,6 @@ from backend.clock import Clock
 from backend.config import catalogue
 from backend.db import make_engine, make_sessionmaker, transaction, upgrade
 from backend.settings import Settings
-from flows.consent_documents import deliver_consent
 from flows.engine import Deps, Engine
 from flows.factory import build_engine
 from flows.types import Outbound
@@ -59,7 +58,7 @@ async def open_runtime(settings: Settings, *, migrate: bool = True,
     if recognizer is None:
         recognizer = make_recognizer(settings)
         await asyncio.to_thread(_warm_up, recognizer)
-    deps = Deps(sessions=sessions, recognizer=recognizer, consent_documents=deliver_consent)
+    deps = Deps(sessions=sessions, recognizer=recognizer)
     log.info("runtime.ready", database=db.dialect.name)
     return Runtime(settings=settings, db=db, sessions=sessions, engine=build_engine(deps),
                    clock=clocks.current())

@@ -46,7 +46,6 @@ log = structlog.get_logger(__name__)
 
 MISSES_BEFORE_HUMAN = 2
 FOLLOW_UPS = {"visit.rating_request": "rating"}  # notifications that open a conversation
-ConsentDocuments = Callable[["Turn", dict[str, Any]], Awaitable[list[Outbound]]]
 
 
 @lru_cache(maxsize=1)
@@ -61,7 +60,6 @@ class Deps:
 
     sessions: async_sessionmaker[AsyncSession]
     recognizer: Recognizer
-    consent_documents: ConsentDocuments | None = None
 
 
 @dataclass
@@ -189,8 +187,9 @@ class Engine:
         data = ConversationData.load(copy.deepcopy(state.data), user.language or "zh")
         inbound = Inbound(channel=user.channel, user_id=user.external_id, kind="event", event="push")
         turn = Turn(session=session, user=user, inbound=inbound, data=data, deps=self.deps)
-        if notification.kind == "consent.document" and self.deps.consent_documents is not None:
-            turn.replies.extend(await self.deps.consent_documents(turn, notification.payload["values"]))
+        values = (notification.payload or {}).get("values", {})
+        if "artefact_id" in values:  # a document the service made (the sealed consent)
+            turn.replies.append(await _document(turn, notification.payload["message"], values))
         elif notification.text:
             turn.say(notification.text)
         elif notification.payload:
@@ -696,6 +695,23 @@ class MenuHandler:
 _WHICH = "?"  # data.revisit while the bot asks which answer was wrong
 _CONFIRMED_KINDS = {"services", "review", "signature", "slot", "upload", "uploads", "questionnaire"}
 _BLOCKING_KINDS = {"upload", "uploads", "questionnaire", "review", "signature", "slot"}
+
+
+async def _document(turn: Turn, message: str, values: dict[str, Any]) -> Outbound:
+    """A stored document as a reply: the file, its page images, and a signed download link."""
+    from backend.artefacts import public_url, signed_path  # noqa: PLC0415
+    from backend.models import Artefact  # noqa: PLC0415
+    from backend.settings import get_settings  # noqa: PLC0415
+    from backend.storage import read_decrypted  # noqa: PLC0415
+
+    artefact = await turn.session.get_one(Artefact, int(values["artefact_id"]))
+    data = await read_decrypted(artefact.storage_path)
+    pages = [await read_decrypted((await turn.session.get_one(Artefact, int(page))).storage_path)
+             for page in values.get("page_ids", [])]
+    filename = str(values.get("filename") or "document")
+    url = public_url(get_settings().public_url, signed_path(artefact.id, filename))
+    return Outbound(kind="document", text=turn.t(message, url=url), data=data, filename=filename,
+                    content_type=artefact.content_type, url=url, pages=pages)
 
 
 def _written_in_english(text: str | None) -> bool:

@@ -483,8 +483,9 @@ async def signed(turn: Turn, value: str) -> str | None:
     context = consent_context(turn, consent.document_id)
     context.signer_name, context.signed_at = consent.signer_name, consent.signed_at
     context.channel, context.channel_user_id = turn.user.channel, turn.user.external_id
-    # The sealed PDF is made in the background and reaches the family through their channel.
-    await notify.notify_family(turn.session, turn.user.id, "consent.document", message="consent.document_ready",
+    # Sealing is a job of its own (bot/notifier.py seal_consents): the PDF is rendered with no
+    # transaction open, then stored and queued for the family as a plain document message.
+    await notify.notify_family(turn.session, turn.user.id, notify.SEAL_CONSENT, message="consent.document_ready",
                                values={"consent_id": consent.id, "context": context_to_dict(context)})
     await audit.record(turn.session, f"family:{turn.user.channel}", "consent.signed",
                        f"consent:{consent.id}", {"document_id": consent.document_id})

@@ -25,7 +25,7 @@ async def test_sealed_consent_is_delivered_stored_and_verifiable(dialogue, runti
     await dialogue.intake(until="slot")
     async with runtime.sessions() as session:
         queued = (await session.execute(select(Notification))).scalar_one()
-    assert queued.kind == "consent.document" and queued.status == "pending"  # the turn did not render
+    assert queued.kind == "consent.seal" and queued.status == "pending"  # the turn did not render
     assert await deliver_notifications(runtime) == 1
     [document] = sent
     assert document.kind == "document" and document.content_type == "application/pdf"
@@ -69,13 +69,15 @@ async def test_a_failed_delivery_is_retried_with_the_same_sealed_pdf(dialogue, r
     await dialogue.intake(until="slot")
     assert await deliver_notifications(runtime) == 0
     async with runtime.sessions() as session, session.begin():
-        note = (await session.execute(select(Notification))).scalar_one()
+        note = (await session.execute(select(Notification).where(
+            Notification.kind == "consent.document"))).scalar_one()
         assert note.status == "pending" and note.attempts == 1 and "channel is down" in note.last_error
         await session.execute(update(Notification).values(next_attempt_at=note.created_at))
     assert await deliver_notifications(runtime) == 1
     async with runtime.sessions() as session:
         consent = (await session.execute(select(Consent))).scalar_one()
-        stored = (await session.execute(select(func.count(Artefact.id)))).scalar_one()
+        stored = (await session.execute(select(func.count(Artefact.id)).where(
+            Artefact.kind == "consent_pdf"))).scalar_one()
     assert attempts[0] == attempts[1] and stored == 1
     assert consent.pdf_sha256 == hashlib.sha256(attempts[1]).hexdigest()
     assert [e["event"] for e in consent.events].count("sealed") == 1
@@ -100,7 +102,7 @@ async def test_a_change_after_signing_is_reviewed_and_signed_again(dialogue, run
     ])
     review = dialogue.log[-5].split("签署前请核对")[1]
     assert "花家地小区5号楼1单元101" in review and "3号楼2单元501" not in review
-    assert await deliver_notifications(runtime) == 2  # the superseded consent is never sealed
+    assert await deliver_notifications(runtime) == 1  # the superseded consent is never sealed
     [document] = [reply for reply in sent if reply.kind == "document"]
     async with runtime.sessions() as session:
         consents = (await session.execute(select(Consent).order_by(Consent.id))).scalars().all()

@@ -38,6 +38,7 @@ def _logging() -> None:
 def serve(host: Annotated[str | None, typer.Option(help="Bind address (JIAHU_HOST).")] = None,
           port: Annotated[int | None, typer.Option(help="Port (JIAHU_PORT).")] = None) -> None:
     """Apply migrations and serve the webhooks, API and staff console."""
+    from bot.access_log import AccessLog
     from bot.app import create_app
     from bot.runtime import open_runtime
     from documents.fonts import fast_subsetting_available, require_fast_subsetting
@@ -56,7 +57,8 @@ def serve(host: Annotated[str | None, typer.Option(help="Bind address (JIAHU_HOS
     async def make() -> web.Application:
         return create_app(await open_runtime(settings), background=True)
 
-    web.run_app(make(), host=host or settings.host, port=port or settings.port, print=None)
+    web.run_app(make(), host=host or settings.host, port=port or settings.port, print=None,
+                access_log_class=AccessLog)
 
 
 @app.command()

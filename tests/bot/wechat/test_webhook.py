@@ -1,11 +1,11 @@
 """The /wechat endpoint as WeChat drives it: verification, signatures, both modes, samples."""
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
 
+from backend import clock
 from flows.types import Inbound, Location
 
 from .fakes import TOKEN, Family, sign  # noqa: TID252
@@ -25,7 +25,7 @@ def recording(runtime: Any) -> list[Inbound]:
 
 
 async def test_url_verification_echoes_echostr(client: Any) -> None:
-    timestamp, nonce = str(int(time.time())), "1405251234"
+    timestamp, nonce = str(clock.timestamp()), "1405251234"
     query = {"signature": sign(TOKEN, timestamp, nonce), "timestamp": timestamp, "nonce": nonce,
              "echostr": "5837397520665436492"}
     response = await client.get("/wechat", params=query)

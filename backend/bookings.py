@@ -23,6 +23,10 @@ class SlotFull(Exception):
     """The chosen slot was taken in the meantime."""
 
 
+class SlotExists(Exception):
+    """The district already has a window starting at that day and time."""
+
+
 async def ensure_slots(session: AsyncSession, config: HospitalConfig, district: str,
                        today: date | None = None) -> None:
     """Create the district's slots for the planning horizon where they do not exist yet."""
@@ -225,8 +229,11 @@ async def add_slot(session: AsyncSession, *, district: str, day: date, start: ti
     if capacity < 1 or end <= start:
         raise ValueError("a slot needs a capacity of at least 1 and an end after its start")
     slot = Slot(district=district, day=day, start=start, end=end, capacity=capacity, booked=0)
-    session.add(slot)
-    await session.flush()
+    try:
+        async with session.begin_nested():
+            session.add(slot)
+    except IntegrityError:
+        raise SlotExists(f"{district} already has a window on {day} at {start:%H:%M}") from None
     await audit.record(session, actor, "slot.added", f"slot:{slot.id}",
                        {"district": district, "day": day.isoformat(), "capacity": capacity})
     return slot

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import TextIO
 
+from bot import limits
 from bot.base import Channel, numbered
 from flows.engine import Engine
 from flows.types import Inbound, Media, Outbound
@@ -42,7 +43,7 @@ class TerminalChannel(Channel):
                        message_id=message_id, language=self.lang)
 
     async def send(self, line: str) -> list[Outbound]:
-        replies = await self.engine.handle(self.inbound(line))
+        replies = await limits.handle(self.engine, self.inbound(line))
         await self.deliver(self.user_id, replies)
         if self.after_turn is not None:
             await self.after_turn()

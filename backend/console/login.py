@@ -28,8 +28,7 @@ async def login(request: web.Request) -> web.Response:
     username = str(form.get("username", "")).strip()
     password = str(form.get("password", ""))
     next_page = _next_page(str(form.get("next", "")))
-    async with transaction(request.app[SESSIONS]) as session:
-        result = await authenticate(session, username, password)
+    result = await authenticate(request.app[SESSIONS], username, password)
     if isinstance(result, LoginRefused):
         error = (f"登录失败次数过多，请 {result.retry_after} 秒后再试" if result.retry_after
                  else "用户名或密码错误")

@@ -25,6 +25,7 @@ from backend.config import hospital_config
 from backend.crypto import mask
 from backend.db import transaction
 from backend.models import ChannelUser
+from bot import limits
 from bot.runtime import Runtime
 from bot.tryout.mailbox import Mailbox
 from bot.tryout.render import render_replies
@@ -136,7 +137,7 @@ class TryoutViews:
         except ApiError as error:
             return _error(error)
         async with self._lock(user_id):
-            replies = await self.runtime.engine.handle(inbound)
+            replies = await limits.handle(self.runtime.engine, inbound)
         response = await self._replies(user_id, replies)
         self._set_cookie(request, response, token)
         return response

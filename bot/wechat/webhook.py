@@ -35,6 +35,7 @@ from backend.crypto import mask
 from backend.db import transaction
 from backend.models import ChannelUser
 from backend.settings import get_settings
+from bot import limits
 from bot.downloads import public_url, signed_path, store_artefact
 from bot.runtime import Runtime
 from bot.wechat.api import WeChatAPI, WeChatError
@@ -186,7 +187,7 @@ class WeChatWebhook:
     async def _turn(self, message: BaseMessage) -> list[Outbound]:
         try:
             inbound = await to_inbound(message, self._fetch_image)
-            return await self.runtime.engine.handle(inbound)
+            return await limits.handle(self.runtime.engine, inbound)
         except Exception:  # the family must not be left without an answer by a bug here
             log.exception("wechat.turn.failed", message_id=message_key(message))
             return []

@@ -1,6 +1,9 @@
 """Staff logins, tokens and the hash-chained audit log, on a real database."""
 from __future__ import annotations
 
+import asyncio
+import threading
+
 import pytest
 from sqlalchemy import delete, select, update
 from typer.testing import CliRunner
@@ -15,19 +18,42 @@ async def test_passwords_are_argon2_and_failed_logins_slow_down(runtime):
     async with transaction(runtime.sessions) as session:
         account = await staff.create_staff(session, "li.hua", "李华", "hotline", "correct horse battery")
         assert account.password_hash.startswith("$argon2")
-    async with transaction(runtime.sessions) as session:
-        assert (await staff.authenticate(session, "li.hua", "correct horse battery")).role == "hotline"
+    assert (await staff.authenticate(runtime.sessions, "li.hua", "correct horse battery")).role == "hotline"
     for _ in range(staff.FREE_ATTEMPTS):
-        async with transaction(runtime.sessions) as session:
-            assert isinstance(await staff.authenticate(session, "li.hua", "wrong"), staff.LoginRefused)
+        assert isinstance(await staff.authenticate(runtime.sessions, "li.hua", "wrong"), staff.LoginRefused)
     async with transaction(runtime.sessions) as session:
         locked = (await session.execute(select(StaffAccount))).scalar_one()
         assert locked.failed_logins == 3 and locked.locked_until is not None
-    async with transaction(runtime.sessions) as session:
-        refused = await staff.authenticate(session, "li.hua", "correct horse battery")
+    refused = await staff.authenticate(runtime.sessions, "li.hua", "correct horse battery")
     assert isinstance(refused, staff.LoginRefused) and refused.retry_after >= 1
+    assert isinstance(await staff.authenticate(runtime.sessions, "nobody", "whatever"), staff.LoginRefused)
+
+
+async def test_unknown_names_are_checked_off_the_loop_and_slowed_down_like_accounts(runtime, monkeypatch):
+    threads: list[str] = []
+    matches = staff._matches
+
+    def spy(password_hash: str, password: str) -> bool:
+        threads.append(threading.current_thread().name)
+        return matches(password_hash, password)
+
+    monkeypatch.setattr(staff, "_matches", spy)
     async with transaction(runtime.sessions) as session:
-        assert isinstance(await staff.authenticate(session, "nobody", "whatever"), staff.LoginRefused)
+        await staff.create_staff(session, "li.hua", "李华", "hotline", "correct horse battery")
+    answers = []
+    for name in ("li.hua", "no.body"):
+        for _ in range(staff.FREE_ATTEMPTS + 1):
+            answers.append((name, (await staff.authenticate(runtime.sessions, name, "wrong")).retry_after > 0))
+    assert answers == [(n, w) for n in ("li.hua", "no.body") for w in (False, False, False, True)]
+    assert len(threads) == 2 * staff.FREE_ATTEMPTS
+    assert all(t.startswith("argon2") for t in threads)  # never on the event loop's thread
+
+
+async def test_a_flood_of_logins_is_refused_rather_than_queued(runtime):
+    results = await asyncio.gather(*(staff.authenticate(runtime.sessions, f"guess{n}", "x")
+                                     for n in range(3 * staff.MAX_WAITING_HASHES)))
+    busy = [r for r in results if isinstance(r, staff.LoginRefused) and r.retry_after == 1]
+    assert len(busy) >= staff.MAX_WAITING_HASHES
 
 
 async def test_tokens_are_stored_hashed_with_scopes(runtime):

@@ -76,8 +76,9 @@ def chat(script: Annotated[Path | None, typer.Option(help="Replay one user messa
     async def run() -> None:
         runtime = await open_runtime(settings)
         try:
-            channel = TerminalChannel(runtime.engine, user_id=user, lang=lang,
-                                      outbox=settings.data_dir / "outbox")
+            base = settings.public_url or f"http://{settings.host}:{settings.port}"
+            channel = TerminalChannel(runtime.engine, runtime.sessions, user_id=user, lang=lang,
+                                      base_url=base)
             runtime.senders[channel.name] = channel.deliver
             channel.after_turn = lambda: deliver_notifications(runtime)
             if script is not None:

@@ -341,6 +341,21 @@ class StaffAccount(Base):
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 
+class StaffSession(Base):
+    """A console login. The cookie carries a random token, the table only its hash: logging out
+    or the end of ``expires_at`` ends the session for good, whoever holds the cookie."""
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_accounts.id"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    expires_at: Mapped[datetime] = mapped_column()
+    ended_at: Mapped[datetime | None] = mapped_column()
+
+
 class ApiToken(Base):
     """A bearer token for a system (e.g. the hospital's HIS) with the scopes it may use."""
 

@@ -456,6 +456,22 @@ class AuditEntry(Base):
     entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
 
 
+class AuditAnchor(Base):
+    """The head of the audit chain (one row): position, hash and count of entries, signed with
+    the audit key and updated with every append, so that removing the newest entries (or all of
+    them) shows. Entries before ``keyed_from`` predate keyed hashing (plain SHA-256)."""
+
+    __tablename__ = "audit_anchor"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entries: Mapped[int] = mapped_column(Integer)
+    head_id: Mapped[int] = mapped_column(Integer)
+    head_hash: Mapped[str] = mapped_column(String(64))
+    keyed_from: Mapped[int] = mapped_column(Integer)
+    signature: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
+
+
 class DataRequest(Base):
     """A family asking to see or delete their personal data (PIPL), answered within a set time."""
 

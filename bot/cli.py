@@ -172,12 +172,14 @@ def staff_token(name: str, scope: Annotated[list[str], typer.Option(help="Repeat
 
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Check the audit log's hash chain; exit 1 when an entry was changed or removed."""
+    """Check the audit log's keyed hash chain and its anchor; exit 1 when an entry was changed
+    or removed (the newest ones and all of them included)."""
     from backend.audit import verify
 
     verdict = _with_session(verify)
     if verdict.ok:
-        typer.echo(f"audit log intact: {verdict.entries} entries")
+        typer.echo(f"audit log intact: {verdict.entries} entries" +
+                   (f" (head {verdict.head})" if verdict.head else ""))
     else:
         typer.echo(f"audit log BROKEN: {verdict.problem}")
         raise typer.Exit(1)

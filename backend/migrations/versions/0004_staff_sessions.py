@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from backend.types import UTCDateTime
+import backend.types
 
 revision = '0004'
 down_revision = '0003'
@@ -24,9 +24,9 @@ def upgrade() -> None:
         sa.Column('token_hash', sa.String(length=64), nullable=False),
         sa.Column('staff_id', sa.Integer(), nullable=False),
         sa.Column('csrf', sa.String(length=64), nullable=False),
-        sa.Column('created_at', UTCDateTime(timezone=True), nullable=False),
-        sa.Column('expires_at', UTCDateTime(timezone=True), nullable=False),
-        sa.Column('ended_at', UTCDateTime(timezone=True), nullable=True),
+        sa.Column('created_at', backend.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column('expires_at', backend.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column('ended_at', backend.types.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(['staff_id'], ['staff_accounts.id'],
                                 name=op.f('fk_staff_sessions_staff_id_staff_accounts')),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_staff_sessions')),

@@ -76,6 +76,9 @@ class _UnknownNames:
         left = (last + timedelta(seconds=delay) - now).total_seconds()
         return int(left) + 1 if left > 0 else 0
 
+    def clear(self) -> None:
+        self._failures.clear()
+
     def failed(self, name: str, now: datetime) -> None:
         failures, _ = self._failures.pop(name, (0, now))
         self._failures[name] = (failures + 1, now)
@@ -84,6 +87,11 @@ class _UnknownNames:
 
 
 _unknown = _UnknownNames()
+
+
+def forget_unknown_names() -> None:
+    """Forget the failed logins under unknown names (tests start each from nothing)."""
+    _unknown.clear()
 
 
 class LoginRefused(Exception):

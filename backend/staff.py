@@ -29,7 +29,7 @@ SCOPES = ("bookings:read", "bookings:write", "consents:read", "visits:write", "c
           "data_requests:write", "audit:read")
 FREE_ATTEMPTS = 3
 MAX_DELAY_SECONDS = 300
-HASHING_THREADS = 2
+HASHING_THREADS = 1
 MAX_WAITING_HASHES = 16
 """Logins checked at once; beyond that a login is refused at once (429, retry in a second)."""
 _hasher = PasswordHasher()

@@ -56,10 +56,10 @@ async def _during(client: TestClient, work: Callable[[], Awaitable[Any]]) -> dic
 
 async def _bad_logins(client: TestClient) -> dict[str, int]:
     page = await (await client.get("/console/login")).text()
-    csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+    csrf = re.search(r'name="login_csrf" value="([^"]+)"', page)
 
     async def one(n: int) -> int:
-        form = {"username": f"nobody{n}", "password": "guess", **({"csrf": csrf.group(1)} if csrf else {})}
+        form = {"username": f"nobody{n}", "password": "guess", **({"login_csrf": csrf.group(1)} if csrf else {})}
         response = await client.post("/console/login", data=form, allow_redirects=False)
         await response.read()
         return response.status

@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from backend import audit, clock, notify
 from backend.care import check_assignment
@@ -21,6 +22,10 @@ ACTIVE_STATES = ("requested", "confirmed", "assigned")
 
 class SlotFull(Exception):
     """The chosen slot was taken in the meantime."""
+
+
+class SlotExists(Exception):
+    """The district already has a window starting at that day and time."""
 
 
 async def ensure_slots(session: AsyncSession, config: HospitalConfig, district: str,
@@ -150,7 +155,7 @@ async def change_status(session: AsyncSession, booking: Booking, to_status: str,
     previous = booking.status
     if to_status not in TRANSITIONS.get(previous, set()):
         raise BadTransition(f"a {previous} booking cannot become {to_status}")
-    booking.status = to_status
+    await _move(session, booking, previous, status=to_status)
     if to_status in ("cancelled", "rejected") and previous in ACTIVE_STATES:
         await release_place(session, booking.slot_id)
     session.add(BookingEvent(booking_id=booking.id, from_status=previous, to_status=to_status,
@@ -172,6 +177,20 @@ async def change_status(session: AsyncSession, booking: Booking, to_status: str,
     return booking
 
 
+async def _move(session: AsyncSession, booking: Booking, expected_status: str, **values: object) -> None:
+    """Change the booking's row with one conditional UPDATE from the state it was read in, so
+    that of several concurrent requests exactly one wins (and frees the slot's place once)."""
+    await session.flush()
+    result = await session.execute(
+        update(Booking).where(Booking.id == booking.id, Booking.status == expected_status,
+                              Booking.slot_id == booking.slot_id)
+        .values(**values).execution_options(synchronize_session=False))
+    if result.rowcount != 1:  # type: ignore[attr-defined]  # a CursorResult for UPDATE
+        raise BadTransition("the booking was changed by someone else in the meantime; reload it")
+    for name, value in values.items():
+        set_committed_value(booking, name, value)
+
+
 async def assign(session: AsyncSession, booking: Booking, worker: CareWorker, actor: str) -> Booking:
     """Assign a qualified worker (DOMAIN.md: a booking is only assigned to someone who qualifies)."""
     check_assignment(worker, booking)
@@ -183,10 +202,10 @@ async def reschedule(session: AsyncSession, booking: Booking, slot_id: int, acto
     """Move an active booking to another slot, taking a place there before freeing the old one."""
     if booking.status not in ACTIVE_STATES:
         raise BadTransition(f"a {booking.status} booking cannot be rescheduled")
-    await take_place(session, slot_id)
-    await release_place(session, booking.slot_id)
     old = booking.slot_id
-    booking.slot_id = slot_id
+    await _move(session, booking, booking.status, slot_id=slot_id)
+    await take_place(session, slot_id)
+    await release_place(session, old)
     session.add(BookingEvent(booking_id=booking.id, from_status=booking.status, to_status=booking.status,
                              actor=actor, note=f"rescheduled from slot {old} to {slot_id}"))
     await session.flush()
@@ -212,8 +231,11 @@ async def add_slot(session: AsyncSession, *, district: str, day: date, start: ti
     if capacity < 1 or end <= start:
         raise ValueError("a slot needs a capacity of at least 1 and an end after its start")
     slot = Slot(district=district, day=day, start=start, end=end, capacity=capacity, booked=0)
-    session.add(slot)
-    await session.flush()
+    try:
+        async with session.begin_nested():
+            session.add(slot)
+    except IntegrityError:
+        raise SlotExists(f"{district} already has a window on {day} at {start:%H:%M}") from None
     await audit.record(session, actor, "slot.added", f"slot:{slot.id}",
                        {"district": district, "day": day.isoformat(), "capacity": capacity})
     return slot

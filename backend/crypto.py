@@ -18,6 +18,7 @@ class Vault:
         material = hashlib.sha256(b"jiahu-encryption:" + secret_key.encode()).digest()
         self._fernet = Fernet(base64.urlsafe_b64encode(material))
         self._index_key = hashlib.sha256(b"jiahu-index:" + secret_key.encode()).digest()
+        self._audit_key = hashlib.sha256(b"jiahu-audit-chain:" + secret_key.encode()).digest()
 
     def encrypt(self, data: bytes) -> bytes:
         return self._fernet.encrypt(data)
@@ -40,6 +41,11 @@ class Vault:
         """A URL-safe HMAC signature, e.g. for expiring download links."""
         mac = hmac.new(self._index_key, message.encode(), hashlib.sha256).digest()
         return base64.urlsafe_b64encode(mac).decode().rstrip("=")
+
+
+    def audit_mac(self, message: bytes) -> str:
+        """The keyed hash of the audit chain (hex): nobody without the secret key can recompute it."""
+        return hmac.new(self._audit_key, message, hashlib.sha256).hexdigest()
 
 
 @lru_cache(maxsize=8)

@@ -1,4 +1,8 @@
-"""Structured logs with personal data masked (DOMAIN.md: privacy; ID numbers and phones)."""
+"""Structured logs with personal data masked (DOMAIN.md: privacy; ID numbers and phones).
+
+Tracebacks are rendered as plain text without local variables (a failed turn's locals hold the
+family's ID number and openid) and go through the same masking as every other field; records
+of the standard library's loggers (aiohttp's) are masked by their formatter."""
 from __future__ import annotations
 
 import logging
@@ -23,6 +27,13 @@ def _mask_event(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> Ma
     return {k: mask_text(v) if isinstance(v, str) else v for k, v in event.items()}
 
 
+class _MaskingFormatter(logging.Formatter):
+    """The standard library's formatter (plain tracebacks, no locals), masked."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_text(super().format(record))
+
+
 class _StderrLogger:
     """Writes to whatever ``sys.stderr`` is at the time of the call (tests swap it)."""
 
@@ -34,10 +45,15 @@ class _StderrLogger:
 
 def configure_logging(level: str = "INFO", json: bool = False) -> None:
     logging.basicConfig(format="%(message)s", stream=sys.stderr, force=True, level=getattr(logging, level.upper(), logging.INFO))
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(_MaskingFormatter("%(message)s"))
     renderer = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
     structlog.configure(
         processors=[structlog.contextvars.merge_contextvars, structlog.processors.add_log_level,
-                    structlog.processors.TimeStamper(fmt="iso"), _mask_event, renderer],
+                    structlog.processors.TimeStamper(fmt="iso"),
+                    # the traceback as plain text (never rich's, which shows local variables),
+                    # before masking, so that exception messages are masked too
+                    structlog.processors.format_exc_info, _mask_event, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level.upper(), logging.INFO)),
         logger_factory=lambda *args: _StderrLogger(),
     )

@@ -341,6 +341,21 @@ class StaffAccount(Base):
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 
+class StaffSession(Base):
+    """A console login. The cookie carries a random token, the table only its hash: logging out
+    or the end of ``expires_at`` ends the session for good, whoever holds the cookie."""
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_accounts.id"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    expires_at: Mapped[datetime] = mapped_column()
+    ended_at: Mapped[datetime | None] = mapped_column()
+
+
 class ApiToken(Base):
     """A bearer token for a system (e.g. the hospital's HIS) with the scopes it may use."""
 
@@ -439,6 +454,22 @@ class AuditEntry(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)  # no fork in the chain
     entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditAnchor(Base):
+    """The head of the audit chain (one row): position, hash and count of entries, signed with
+    the audit key and updated with every append, so that removing the newest entries (or all of
+    them) shows. Entries before ``keyed_from`` predate keyed hashing (plain SHA-256)."""
+
+    __tablename__ = "audit_anchor"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entries: Mapped[int] = mapped_column(Integer)
+    head_id: Mapped[int] = mapped_column(Integer)
+    head_hash: Mapped[str] = mapped_column(String(64))
+    keyed_from: Mapped[int] = mapped_column(Integer)
+    signature: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
 
 
 class DataRequest(Base):

@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     wechat_appid: str = ""
     wechat_secret: str = ""
     wechat_aes_key: str = ""
+    wechat_allow_plain: bool = False  # with an AES key: also accept plain (明文) pushes
     wechat_api_url: str = "https://api.weixin.qq.com"
 
     telegram_token: str = ""

@@ -1,16 +1,25 @@
-"""Staff accounts (argon2 passwords, slowed-down failed logins) and scoped API tokens."""
+"""Staff accounts (argon2 passwords, slowed-down failed logins) and scoped API tokens.
+
+argon2 is slow on purpose (tens of milliseconds of CPU), so it never runs on the event loop:
+hashes are computed in a small thread pool, and when too many are already waiting a login is
+refused at once ("try again in a second") instead of queueing without end.
+"""
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
-from datetime import timedelta
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend import audit, clock
+from backend.db import transaction
 from backend.models import ApiToken, StaffAccount
 
 ROLES = ("hotline", "nurse_manager", "admin")
@@ -19,7 +28,70 @@ SCOPES = ("bookings:read", "bookings:write", "consents:read", "visits:write", "c
           "care_workers:read", "care_workers:write", "slots:write", "data_requests:read",
           "data_requests:write", "audit:read", "identifiers:read")
 FREE_ATTEMPTS = 3
+MAX_DELAY_SECONDS = 300
+HASHING_THREADS = 1
+MAX_WAITING_HASHES = 16
+"""Logins checked at once; beyond that a login is refused at once (429, retry in a second)."""
 _hasher = PasswordHasher()
+_pool = ThreadPoolExecutor(max_workers=HASHING_THREADS, thread_name_prefix="argon2")
+_waiting = 0
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))  # checked for unknown names: same cost
+
+
+async def _in_pool(function, *args):  # type: ignore[no-untyped-def]
+    return await asyncio.get_running_loop().run_in_executor(_pool, function, *args)
+
+
+async def hash_password(password: str) -> str:
+    """The argon2 hash of ``password``, computed off the event loop."""
+    return await asyncio.get_running_loop().run_in_executor(_pool, _hasher.hash, password)
+
+
+def _matches(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _delay(failures: int) -> int:
+    """Seconds to wait after ``failures`` failed logins in a row: 0 for the first three."""
+    if failures < FREE_ATTEMPTS:
+        return 0
+    return min(2 ** (failures - FREE_ATTEMPTS), MAX_DELAY_SECONDS)
+
+
+class _UnknownNames:
+    """Failed logins under names that are no account, slowed down exactly like an account's, so
+    a locked-out answer does not tell which names exist. Kept per process (bounded)."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self._size = size
+        self._failures: OrderedDict[str, tuple[int, datetime]] = OrderedDict()
+
+    def retry_after(self, name: str, now: datetime) -> int:
+        failures, last = self._failures.get(name, (0, now))
+        if not (delay := _delay(failures)):
+            return 0
+        left = (last + timedelta(seconds=delay) - now).total_seconds()
+        return int(left) + 1 if left > 0 else 0
+
+    def clear(self) -> None:
+        self._failures.clear()
+
+    def failed(self, name: str, now: datetime) -> None:
+        failures, _ = self._failures.pop(name, (0, now))
+        self._failures[name] = (failures + 1, now)
+        while len(self._failures) > self._size:
+            self._failures.popitem(last=False)
+
+
+_unknown = _UnknownNames()
+
+
+def forget_unknown_names() -> None:
+    """Forget the failed logins under unknown names (tests start each from nothing)."""
+    _unknown.clear()
 
 
 class LoginRefused(Exception):
@@ -35,39 +107,61 @@ async def create_staff(session: AsyncSession, username: str, display_name: str, 
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
     account = StaffAccount(username=username, display_name=display_name, role=role,
-                           password_hash=_hasher.hash(password))
+                           password_hash=await hash_password(password))
     session.add(account)
     await session.flush()
     await audit.record(session, actor, "staff.created", f"staff:{account.id}", {"role": role})
     return account
 
 
-async def authenticate(session: AsyncSession, username: str, password: str) -> StaffAccount | LoginRefused:
-    """Check a password; after three failures each further try waits longer (up to 5 minutes).
+async def authenticate(sessions: async_sessionmaker[AsyncSession], username: str,
+                       password: str) -> StaffAccount | LoginRefused:
+    """Check a password; after three failures each further try waits longer (up to 5 minutes),
+    for unknown names too. At most ``MAX_WAITING_HASHES`` checks run at once (others are told
+    to retry in a second). It opens its own short transactions: no database lock is held while
+    the password is checked in a thread."""
+    global _waiting
+    if _waiting >= MAX_WAITING_HASHES:
+        return LoginRefused(1)
+    _waiting += 1
+    try:
+        return await _authenticate(sessions, username, password)
+    finally:
+        _waiting -= 1
 
-    A refusal is returned, not raised, so that the caller commits the failure count.
-    """
-    account = (await session.execute(select(StaffAccount).where(
-        StaffAccount.username == username))).scalar_one_or_none()
+
+async def _authenticate(sessions: async_sessionmaker[AsyncSession], username: str,
+                        password: str) -> StaffAccount | LoginRefused:
+    async with transaction(sessions) as session:
+        account = (await session.execute(select(StaffAccount).where(
+            StaffAccount.username == username))).scalar_one_or_none()
     now = clock.now()
     if account is None or not account.active:
-        _hasher.hash(password)  # same cost as a real check, so usernames cannot be probed
+        name = username.casefold()
+        if wait := _unknown.retry_after(name, now):
+            return LoginRefused(wait)
+        await _in_pool(_matches, _DUMMY_HASH, password)  # same cost as a real check
+        _unknown.failed(name, now)
         return LoginRefused()
     if account.locked_until and account.locked_until > now:
         return LoginRefused(int((account.locked_until - now).total_seconds()) + 1)
-    try:
-        _hasher.verify(account.password_hash, password)
-    except (VerificationError, InvalidHashError):
-        account.failed_logins += 1
-        if account.failed_logins >= FREE_ATTEMPTS:
-            delay = min(2 ** (account.failed_logins - FREE_ATTEMPTS), 300)
-            account.locked_until = now + timedelta(seconds=delay)
-        await audit.record(session, username, "staff.login_failed", f"staff:{account.id}")
-        return LoginRefused()
-    account.failed_logins = 0
-    account.locked_until = None
-    account.last_login_at = now
-    await audit.record(session, username, "staff.login", f"staff:{account.id}")
+    correct = await _in_pool(_matches, account.password_hash, password)
+    async with transaction(sessions) as session:
+        if not correct:
+            failures = (await session.execute(
+                update(StaffAccount).where(StaffAccount.id == account.id)
+                .values(failed_logins=StaffAccount.failed_logins + 1)
+                .returning(StaffAccount.failed_logins))).scalar_one()
+            if delay := _delay(failures):
+                await session.execute(update(StaffAccount).where(StaffAccount.id == account.id)
+                                      .values(locked_until=now + timedelta(seconds=delay)))
+            await audit.record(session, username, "staff.login_failed", f"staff:{account.id}")
+            return LoginRefused()
+        account = await session.get_one(StaffAccount, account.id, populate_existing=True)
+        account.failed_logins = 0
+        account.locked_until = None
+        account.last_login_at = now
+        await audit.record(session, username, "staff.login", f"staff:{account.id}")
     return account
 
 

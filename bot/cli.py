@@ -39,6 +39,7 @@ def _logging() -> None:
 def serve(host: Annotated[str | None, typer.Option(help="Bind address (JIAHU_HOST).")] = None,
           port: Annotated[int | None, typer.Option(help="Port (JIAHU_PORT).")] = None) -> None:
     """Apply migrations and serve the webhooks, API and staff console."""
+    from bot.access_log import AccessLog
     from bot.app import create_app
     from bot.runtime import open_runtime
     from documents.fonts import fast_subsetting_available, require_fast_subsetting
@@ -57,7 +58,8 @@ def serve(host: Annotated[str | None, typer.Option(help="Bind address (JIAHU_HOS
     async def make() -> web.Application:
         return create_app(await open_runtime(settings), background=True)
 
-    web.run_app(make(), host=host or settings.host, port=port or settings.port, print=None)
+    web.run_app(make(), host=host or settings.host, port=port or settings.port, print=None,
+                access_log_class=AccessLog)
 
 
 @app.command()
@@ -75,8 +77,9 @@ def chat(script: Annotated[Path | None, typer.Option(help="Replay one user messa
     async def run() -> None:
         runtime = await open_runtime(settings)
         try:
-            channel = TerminalChannel(runtime.engine, user_id=user, lang=lang,
-                                      outbox=settings.data_dir / "outbox")
+            base = settings.public_url or f"http://{settings.host}:{settings.port}"
+            channel = TerminalChannel(runtime.engine, runtime.sessions, user_id=user, lang=lang,
+                                      base_url=base)
             runtime.senders[channel.name] = channel.deliver
             channel.after_turn = lambda: deliver_notifications(runtime)
             if script is not None:
@@ -170,12 +173,14 @@ def staff_token(name: str, scope: Annotated[list[str], typer.Option(help="Repeat
 
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Check the audit log's hash chain; exit 1 when an entry was changed or removed."""
+    """Check the audit log's keyed hash chain and its anchor; exit 1 when an entry was changed
+    or removed (the newest ones and all of them included)."""
     from backend.audit import verify
 
     verdict = _with_session(verify)
     if verdict.ok:
-        typer.echo(f"audit log intact: {verdict.entries} entries")
+        typer.echo(f"audit log intact: {verdict.entries} entries" +
+                   (f" (head {verdict.head})" if verdict.head else ""))
     else:
         typer.echo(f"audit log BROKEN: {verdict.problem}")
         raise typer.Exit(1)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
@@ -17,6 +19,19 @@ from backend.models import Artefact, Consent
 from backend.storage import read_decrypted
 
 __all__ = ["DEFAULT_TTL", "download_handler", "public_url", "signed_path", "store_artefact"]
+
+OPENED_EVERY = timedelta(hours=1)
+"""A consent's audit trail records an opening via link at most this often (links get reloaded)."""
+
+
+def _opened_recently(events: list[dict[str, Any]]) -> bool:
+    last = next((e for e in reversed(events) if e.get("event") == "opened"), None)
+    if last is None:
+        return False
+    try:
+        return clock.now() - datetime.fromisoformat(str(last["at"])) < OPENED_EVERY
+    except (KeyError, ValueError, TypeError):
+        return False
 
 
 def _valid(artefact_id: int, expires: str, signature: str) -> bool:
@@ -36,7 +51,7 @@ def download_handler(sessions):  # type: ignore[no-untyped-def]
             artefact = await session.get(Artefact, artefact_id)
             if artefact is not None and artefact.owner_kind == "consent":
                 consent = await session.get(Consent, artefact.owner_id)
-                if consent is not None:  # the audit trail's "opened via link"
+                if consent is not None and not _opened_recently(consent.events):  # "opened via link"
                     consent.events = [*consent.events, {"event": "opened", "at": clock.now().isoformat(),
                                                         "channel": "web"}]
         if artefact is None:

@@ -1,4 +1,8 @@
-"""The terminal channel: the bot in a terminal, files given by path (``jiahu chat``)."""
+"""The terminal channel: the bot in a terminal, files given by path (``jiahu chat``).
+
+Documents (the signed consent) are never written to disk in clear: like WeChat's, they are
+stored encrypted as an ``Artefact`` and shown as a signed download link that ``jiahu serve``
+answers."""
 from __future__ import annotations
 
 import asyncio
@@ -10,7 +14,14 @@ from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import TextIO
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from backend.db import transaction
+from backend.models import ChannelUser
+from bot import limits
 from bot.base import Channel, numbered
+from bot.downloads import public_url, signed_path, store_artefact
 from flows.engine import Engine
 from flows.types import Inbound, Media, Outbound
 
@@ -18,12 +29,14 @@ from flows.types import Inbound, Media, Outbound
 class TerminalChannel(Channel):
     name = "terminal"
 
-    def __init__(self, engine: Engine, *, user_id: str | None = None, out: TextIO | None = None,
-                 outbox: Path | None = None, lang: str | None = None) -> None:
+    def __init__(self, engine: Engine, sessions: async_sessionmaker[AsyncSession], *,
+                 user_id: str | None = None, out: TextIO | None = None, base_url: str = "",
+                 lang: str | None = None) -> None:
         self.engine = engine
+        self.sessions = sessions
         self.user_id = user_id or f"terminal-{getpass.getuser()}"
         self.out = out or sys.stdout
-        self.outbox = outbox
+        self.base_url = base_url
         self.lang = lang
         self.after_turn: Callable[[], Awaitable[object]] | None = None  # e.g. deliver queued messages
         self._run = uuid.uuid4().hex[:8]
@@ -42,7 +55,7 @@ class TerminalChannel(Channel):
                        message_id=message_id, language=self.lang)
 
     async def send(self, line: str) -> list[Outbound]:
-        replies = await self.engine.handle(self.inbound(line))
+        replies = await limits.handle(self.engine, self.inbound(line))
         await self.deliver(self.user_id, replies)
         if self.after_turn is not None:
             await self.after_turn()
@@ -58,9 +71,8 @@ class TerminalChannel(Channel):
 
     async def deliver(self, user_id: str, replies: list[Outbound]) -> None:
         for reply in replies:
-            if reply.kind in ("document", "image") and reply.data is not None:
-                target = self._save(reply)
-                self.out.write(f"bot: [{reply.filename}] {target}\n")
+            if reply.kind in ("document", "image") and (reply.data is not None or reply.url):
+                self.out.write(f"bot: [{reply.filename}] {await self._link(user_id, reply)}\n")
                 if reply.text:
                     self.out.write(f"bot: {reply.text}\n")
             else:
@@ -68,12 +80,18 @@ class TerminalChannel(Channel):
                 self.out.write("bot: " + text.replace("\n", "\n     ") + "\n")
         self.out.flush()
 
-    def _save(self, reply: Outbound) -> Path:
-        folder = self.outbox or Path("var/outbox")
-        folder.mkdir(parents=True, exist_ok=True)
-        target = folder / (reply.filename or f"{uuid.uuid4().hex}.bin")
-        target.write_bytes(reply.data or b"")
-        return target
+    async def _link(self, user_id: str, reply: Outbound) -> str:
+        """The document's signed download link (stored encrypted now if the flow gave none)."""
+        path = reply.url
+        if not path:
+            async with transaction(self.sessions) as session:
+                owner = await session.scalar(select(ChannelUser.id).where(
+                    ChannelUser.channel == self.name, ChannelUser.external_id == user_id))
+                artefact = await store_artefact(session, owner_kind="channel_user", owner_id=owner or 0,
+                                                kind=reply.kind, data=reply.data or b"",
+                                                content_type=reply.content_type or "application/pdf")
+            path = signed_path(artefact.id, reply.filename or "document.pdf")
+        return public_url(self.base_url, path) if path.startswith("/") else path
 
     async def replay(self, lines: Iterable[str]) -> None:
         """Play one user message per line and print the transcript (``--script``)."""

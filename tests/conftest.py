@@ -28,10 +28,11 @@ BACKENDS = ["sqlite", *(["postgresql"] if PG_URL else [])]
 
 
 def _reset_caches() -> None:
-    from backend import config
+    from backend import config, staff
     from backend.settings import get_settings
     from flows import messages
 
+    staff.forget_unknown_names()
     get_settings.cache_clear()
     config.reload()
     messages.catalogue.cache_clear()

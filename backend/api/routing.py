@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import NoResultFound
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.bookings import BadTransition, SlotFull
+from backend.bookings import BadTransition, SlotExists, SlotFull
 from backend.care import NotQualified
 from backend.db import transaction
 from backend.privacy import AlreadyAnswered
@@ -77,7 +77,7 @@ class Route:
 ROUTES: list[Route] = []
 
 # Domain refusals that mean "not in this state" (409) rather than bad input.
-CONFLICTS = (BadTransition, SlotFull, NotQualified, AlreadyAnswered)
+CONFLICTS = (BadTransition, SlotFull, SlotExists, NotQualified, AlreadyAnswered)
 
 
 def route(method: str, path: str, *, scope: str, tag: str, body: type[BaseModel] | None = None,

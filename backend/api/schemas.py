@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from backend.bookings import TRANSITIONS
 from backend.care import ROLES as WORKER_ROLES
@@ -24,6 +24,15 @@ Reason = Annotated[str, text(500)]
 Name = Annotated[str, text(100)]
 Day = Annotated[date, Field(ge=date(2000, 1, 1), le=date(2100, 12, 31))]
 RowId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+
+
+def _local(value: time) -> time:
+    if value.tzinfo is not None:
+        raise ValueError("a local time in the hospital's time zone, without an offset (e.g. 09:00)")
+    return value
+
+
+LocalTime = Annotated[time, AfterValidator(_local)]
 
 
 class Body(BaseModel):
@@ -79,8 +88,8 @@ class NewSlotBody(Body):
     """A visit window opened by hand."""
     district: Annotated[str, Field(min_length=2, max_length=50)]
     date: Day
-    start: time
-    end: time
+    start: LocalTime
+    end: LocalTime
     capacity: Annotated[int, Field(ge=1, le=100)]
 
 

@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError, NoResultFound
+from sqlalchemy.exc import NoResultFound
 
 from backend import bookings, clock
 from backend.config import hospital_config
@@ -107,7 +107,7 @@ async def add(request: web.Request) -> web.Response:
             async with transaction(request.app[SESSIONS]) as session:
                 await bookings.add_slot(session, district=district, day=day, start=start, end=end,
                                         capacity=int(fields["capacity"]), actor=who.actor)
-        except IntegrityError:
+        except bookings.SlotExists:
             problem = "这个区域在该日期、该开始时间已经有时段了，请直接修改它的容量。"
         except ValueError:
             problem = "结束时间须晚于开始时间，容量至少为 1。"

@@ -27,6 +27,7 @@ from aiogram.types import (
 )
 
 from backend.crypto import mask
+from bot import limits
 from bot.base import Channel
 from bot.telegram.keyboards import (
     Press,
@@ -175,7 +176,7 @@ class TelegramChannel(Channel):
         inbound.media = [Media(data, content_type, filename)]
 
     async def _turn(self, chat_id: int, inbound: Inbound) -> None:
-        replies = await self.engine.handle(inbound)
+        replies = await limits.handle(self.engine, inbound)
         await self.deliver(str(chat_id), replies)
 
     def _lock(self, chat_id: int) -> asyncio.Lock:

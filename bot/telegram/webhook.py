@@ -28,14 +28,15 @@ def webhook_handler(bot: Bot, dispatcher: Dispatcher, secret: str):  # type: ign
 
     async def handle(request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER, "")
-        if not hmac.compare_digest(given.encode(), secret.encode()):
+        # a header is decoded leniently; any character that is not plain ASCII is simply wrong
+        if not hmac.compare_digest(given.encode("utf-8", "replace"), secret.encode()):
             log.warning("telegram.webhook_forbidden", remote=request.remote)
             raise web.HTTPForbidden(text="wrong secret token")
         try:
-            update = Update.model_validate(await request.json(), context={"bot": bot})
-        except (json.JSONDecodeError, ValidationError) as error:
-            log.warning("telegram.webhook_bad_update", error=str(error)[:200])
-            raise web.HTTPBadRequest(text="not a Telegram update") from error
+            update = Update.model_validate(json.loads(await request.read()), context={"bot": bot})
+        except (ValueError, ValidationError, RecursionError) as error:  # bad UTF-8 or JSON too
+            log.warning("telegram.webhook_bad_update", error=type(error).__name__)
+            raise web.HTTPBadRequest(text="not a Telegram update") from None
         await dispatcher.feed_webhook_update(bot, update)
         return web.json_response({})
 

@@ -20,11 +20,13 @@ import structlog
 from aiohttp import BodyPartReader, web
 from sqlalchemy import select
 
+from backend import clock
 from backend.artefacts import signed_path, store_artefact
 from backend.config import hospital_config
 from backend.crypto import mask
 from backend.db import transaction
 from backend.models import ChannelUser
+from bot import limits
 from bot.runtime import Runtime
 from bot.tryout.mailbox import Mailbox
 from bot.tryout.render import render_replies
@@ -49,7 +51,28 @@ _ERRORS = {
     "forbidden": "抱歉，这个页面只能在医院的体验网址中使用。",
     "no_file": "没有收到文件，请重新选择一张照片或一个PDF文件。",
     "too_large": "文件太大了，请发送不超过 {limit} 的照片或PDF文件，或者分几张照片发送。",
+    "too_many": "现在来体验的人太多了，请一分钟后再试。",
 }
+NEW_USERS_PER_MINUTE = 10
+"""Try-out users one client address may begin in a minute (``start`` without a cookie, ``reset``)."""
+
+
+class _NewUserLimit:
+    """A sliding one-minute window of new try-out users per client address (per process)."""
+
+    def __init__(self, per_minute: int, addresses: int = 10_000) -> None:
+        self.per_minute = per_minute
+        self.addresses = addresses
+        self._seen: dict[str, list[float]] = {}
+
+    def allow(self, address: str) -> bool:
+        now = clock.now().timestamp()
+        recent = [t for t in self._seen.pop(address, []) if now - t < 60]
+        allowed = len(recent) < self.per_minute
+        self._seen[address] = [*recent, now] if allowed else recent
+        while len(self._seen) > self.addresses:  # forget the longest-unseen address
+            del self._seen[next(iter(self._seen))]
+        return allowed
 
 
 class ApiError(Exception):
@@ -69,6 +92,7 @@ class TryoutViews:
         self.mailbox = mailbox or Mailbox()
         self.max_bytes = runtime.settings.max_upload_bytes
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._new_users = _NewUserLimit(NEW_USERS_PER_MINUTE)
 
     # --- the page -------------------------------------------------------------------------
 
@@ -95,7 +119,11 @@ class TryoutViews:
     # --- the API --------------------------------------------------------------------------
 
     async def start(self, request: web.Request) -> web.Response:
-        """``POST /try/api/start``: the page opened; the bot greets or re-asks its question."""
+        """``POST /try/api/start``: the page opened; the bot greets or re-asks its question.
+        A client address begins at most ``NEW_USERS_PER_MINUTE`` new users a minute (429)."""
+        if not _TOKEN.fullmatch(request.cookies.get(COOKIE, "")) and not self._new_users.allow(
+                request.remote or ""):
+            return _error(ApiError(429, "too_many"))
         return await self._api(request, self._start)
 
     async def message(self, request: web.Request) -> web.Response:
@@ -121,6 +149,8 @@ class TryoutViews:
         """``POST /try/api/reset``: forget this browser's try-out user and begin as a new one."""
         try:
             self._check_origin(request)
+            if not self._new_users.allow(request.remote or ""):
+                raise ApiError(429, "too_many")
         except ApiError as error:
             return _error(error)
         response = web.json_response({"ok": True}, headers=_API_HEADERS)
@@ -136,7 +166,7 @@ class TryoutViews:
         except ApiError as error:
             return _error(error)
         async with self._lock(user_id):
-            replies = await self.runtime.engine.handle(inbound)
+            replies = await limits.handle(self.runtime.engine, inbound)
         response = await self._replies(user_id, replies)
         self._set_cookie(request, response, token)
         return response

@@ -66,9 +66,13 @@ async def to_inbound(message: BaseMessage, fetch_image: FetchImage) -> Inbound:
     elif msg_type == "voice":
         inbound.text = (data.get("Recognition") or "").strip() or None
     elif msg_type == "location":
-        inbound.location = Location(latitude=float(data.get("Location_X", 0)),
-                                    longitude=float(data.get("Location_Y", 0)),
-                                    label=data.get("Label") or None)
+        try:
+            inbound.location = Location(latitude=float(data.get("Location_X", 0)),
+                                        longitude=float(data.get("Location_Y", 0)),
+                                        label=data.get("Label") or None)
+        except (TypeError, ValueError):  # not numbers: answered like any message we cannot read
+            log.info("wechat.location.unreadable")
+            inbound.kind = "unsupported"
     else:
         if msg_type not in UNSUPPORTED_TYPES:
             log.info("wechat.message.unknown_type", msg_type=msg_type)

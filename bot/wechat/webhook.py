@@ -1,4 +1,6 @@
-"""``/wechat``: URL verification, and messages in plain or safe (AES) mode.
+"""``/wechat``: URL verification, and messages in safe (AES) mode — plain mode only without an
+AES key or when ``JIAHU_WECHAT_ALLOW_PLAIN`` is set. Every push must be signed, recent, and not a
+replay of a signature triple under another body (``bot/wechat/replay.py``).
 
 WeChat waits 5 seconds for the HTTP answer and then retries the same message (up to three
 times). A turn runs in its own task; if it ends within ``PASSIVE_WINDOW_SECONDS`` the answer is
@@ -33,11 +35,13 @@ from backend.crypto import mask
 from backend.db import transaction
 from backend.models import ChannelUser
 from backend.settings import get_settings
+from bot import limits
 from bot.downloads import public_url, signed_path, store_artefact
 from bot.runtime import Runtime
 from bot.wechat.api import WeChatAPI, WeChatError
 from bot.wechat.inbound import CHANNEL, is_answerable, message_key, raw, to_inbound
 from bot.wechat.outbox import Image, Text, passive_text, plan
+from bot.wechat.replay import first_or_retry, is_fresh
 from flows.types import Media, Outbound
 
 log = structlog.get_logger(__name__)
@@ -94,6 +98,9 @@ class WeChatWebhook:
             raise web.HTTPForbidden(text="bad signature")
         body = await request.read()
         safe_mode = request.query.get("encrypt_type", "raw") == "aes"
+        if self.crypto is not None and not safe_mode and not self.settings.wechat_allow_plain:
+            log.warning("wechat.plain_refused", remote=request.remote)
+            raise web.HTTPForbidden(text="safe mode only")
         try:
             xml = self._decrypt(request, body) if safe_mode else body.decode("utf-8")
             message = parse_message(xml)
@@ -103,6 +110,11 @@ class WeChatWebhook:
             raise web.HTTPForbidden(text=str(error)) from None
         except (BadRequest, ExpatError, KeyError, TypeError, ValueError, AttributeError):
             raise web.HTTPBadRequest(text="not a WeChat message") from None
+        query = request.query  # after decryption, so that only an authentic body is remembered
+        if not await first_or_retry(self.runtime.sessions, query.get("signature", ""),
+                                    query.get("timestamp", ""), query.get("nonce", ""), body):
+            log.warning("wechat.replay_refused", remote=request.remote)
+            raise web.HTTPForbidden(text="signature already used")
         if not is_answerable(message):
             return web.Response(text=SUCCESS)
         text = await self.process(message)
@@ -116,6 +128,9 @@ class WeChatWebhook:
 
     def _signed(self, request: web.Request) -> bool:
         query = request.query
+        if not is_fresh(query.get("timestamp", "")):
+            log.warning("wechat.timestamp.stale", remote=request.remote)
+            return False
         try:
             check_signature(self.token, query.get("signature", ""), query.get("timestamp", ""),
                             query.get("nonce", ""))
@@ -134,8 +149,12 @@ class WeChatWebhook:
         try:
             return str(self.crypto.decrypt_message(envelope, query.get("msg_signature", ""),
                                                    query.get("timestamp", ""), query.get("nonce", "")))
-        except (InvalidSignatureException, InvalidAppIdException):
+        except InvalidSignatureException:
             raise Forbidden("bad msg_signature") from None
+        except InvalidAppIdException:  # signed, but not sealed for this account
+            raise BadRequest("not for this AppID") from None
+        except Exception:  # noqa: BLE001 - signed but undecryptable: junk, not our failure
+            raise BadRequest("cannot decrypt") from None
 
     # --- turns ----------------------------------------------------------------------------
 
@@ -168,7 +187,7 @@ class WeChatWebhook:
     async def _turn(self, message: BaseMessage) -> list[Outbound]:
         try:
             inbound = await to_inbound(message, self._fetch_image)
-            return await self.runtime.engine.handle(inbound)
+            return await limits.handle(self.runtime.engine, inbound)
         except Exception:  # the family must not be left without an answer by a bug here
             log.exception("wechat.turn.failed", message_id=message_key(message))
             return []

@@ -18,3 +18,28 @@ def test_vault_round_trip_and_blind_index():
     assert vault.blind_index("138 0013 8000") == vault.blind_index("13800138000")
     assert Vault("k2").blind_index("13800138000") != vault.blind_index("13800138000")
     assert mask("13800138000") == "*******8000"
+
+
+def test_tracebacks_carry_no_local_variables_and_are_masked(capsys):
+    import logging
+
+    import structlog
+
+    from backend.logs import configure_logging
+
+    configure_logging("INFO")
+
+    def turn(id_number: str, openid: str) -> None:
+        raise ValueError(f"bad patient 11010519491231002X phone 13800138000 ({len(id_number)})")
+
+    openid = "oWx_" + "secret_openid"  # never spelled out in a source line the traceback shows
+    try:
+        turn("11010519491231002X", openid)
+    except ValueError:
+        structlog.get_logger("test").exception("turn.failed")
+        logging.getLogger("aiohttp.server").exception("Error handling request")
+    err = capsys.readouterr().err
+    assert "turn.failed" in err and "Error handling request" in err
+    assert err.count("ValueError: bad patient 110105********002X phone 138****8000") == 2
+    assert "11010519491231002X" not in err and "13800138000" not in err
+    assert "oWx_secret_openid" not in err  # local variables are not shown

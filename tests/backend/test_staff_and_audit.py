@@ -1,13 +1,17 @@
 """Staff logins, tokens and the hash-chained audit log, on a real database."""
 from __future__ import annotations
 
+import asyncio
+import threading
+import uuid
+
 import pytest
 from sqlalchemy import delete, select, update
 from typer.testing import CliRunner
 
 from backend import audit, staff
 from backend.db import transaction
-from backend.models import AuditEntry, StaffAccount
+from backend.models import AuditAnchor, AuditEntry, StaffAccount
 from bot.cli import app as cli
 
 
@@ -15,19 +19,43 @@ async def test_passwords_are_argon2_and_failed_logins_slow_down(runtime):
     async with transaction(runtime.sessions) as session:
         account = await staff.create_staff(session, "li.hua", "李华", "hotline", "correct horse battery")
         assert account.password_hash.startswith("$argon2")
-    async with transaction(runtime.sessions) as session:
-        assert (await staff.authenticate(session, "li.hua", "correct horse battery")).role == "hotline"
+    assert (await staff.authenticate(runtime.sessions, "li.hua", "correct horse battery")).role == "hotline"
     for _ in range(staff.FREE_ATTEMPTS):
-        async with transaction(runtime.sessions) as session:
-            assert isinstance(await staff.authenticate(session, "li.hua", "wrong"), staff.LoginRefused)
+        assert isinstance(await staff.authenticate(runtime.sessions, "li.hua", "wrong"), staff.LoginRefused)
     async with transaction(runtime.sessions) as session:
         locked = (await session.execute(select(StaffAccount))).scalar_one()
         assert locked.failed_logins == 3 and locked.locked_until is not None
-    async with transaction(runtime.sessions) as session:
-        refused = await staff.authenticate(session, "li.hua", "correct horse battery")
+    refused = await staff.authenticate(runtime.sessions, "li.hua", "correct horse battery")
     assert isinstance(refused, staff.LoginRefused) and refused.retry_after >= 1
+    assert isinstance(await staff.authenticate(runtime.sessions, "nobody", "whatever"), staff.LoginRefused)
+
+
+async def test_unknown_names_are_checked_off_the_loop_and_slowed_down_like_accounts(runtime, monkeypatch):
+    threads: list[str] = []
+    matches = staff._matches
+
+    def spy(password_hash: str, password: str) -> bool:
+        threads.append(threading.current_thread().name)
+        return matches(password_hash, password)
+
+    monkeypatch.setattr(staff, "_matches", spy)
     async with transaction(runtime.sessions) as session:
-        assert isinstance(await staff.authenticate(session, "nobody", "whatever"), staff.LoginRefused)
+        await staff.create_staff(session, "li.hua", "李华", "hotline", "correct horse battery")
+    answers = []
+    unknown = f"no.body.{uuid.uuid4().hex[:8]}"  # unknown names are remembered per process
+    for name in ("li.hua", unknown):
+        for _ in range(staff.FREE_ATTEMPTS + 1):
+            answers.append((name, (await staff.authenticate(runtime.sessions, name, "wrong")).retry_after > 0))
+    assert answers == [(n, w) for n in ("li.hua", unknown) for w in (False, False, False, True)]
+    assert len(threads) == 2 * staff.FREE_ATTEMPTS
+    assert all(t.startswith("argon2") for t in threads)  # never on the event loop's thread
+
+
+async def test_a_flood_of_logins_is_refused_rather_than_queued(runtime):
+    results = await asyncio.gather(*(staff.authenticate(runtime.sessions, f"guess{n}", "x")
+                                     for n in range(3 * staff.MAX_WAITING_HASHES)))
+    busy = [r for r in results if isinstance(r, staff.LoginRefused) and r.retry_after == 1]
+    assert len(busy) >= staff.MAX_WAITING_HASHES
 
 
 async def test_tokens_are_stored_hashed_with_scopes(runtime):
@@ -65,6 +93,76 @@ async def test_audit_chain_detects_changed_and_missing_entries(runtime):
     assert not verdict.ok and "missing" in verdict.problem
 
 
+async def _five_entries(runtime) -> None:  # type: ignore[no-untyped-def]
+    async with transaction(runtime.sessions) as session:
+        for n in range(5):
+            await audit.record(session, "tester", "thing.done", f"thing:{n}", {"n": n})
+
+
+async def _verdict(runtime) -> audit.Verdict:  # type: ignore[no-untyped-def]
+    async with runtime.sessions() as session:
+        return await audit.verify(session)
+
+
+async def test_audit_chain_detects_the_newest_entries_removed(runtime):
+    await _five_entries(runtime)
+    async with transaction(runtime.sessions) as session:
+        await session.execute(delete(AuditEntry).where(AuditEntry.subject == "thing:4"))
+    verdict = await _verdict(runtime)
+    assert not verdict.ok and "newest entries were removed" in verdict.problem
+    async with transaction(runtime.sessions) as session:
+        await session.execute(delete(AuditEntry).where(AuditEntry.subject.in_(["thing:2", "thing:3"])))
+    assert not (await _verdict(runtime)).ok
+
+
+async def test_audit_chain_detects_everything_removed(runtime):
+    async with transaction(runtime.sessions) as session:
+        await staff.create_staff(session, "li.hua", "李华", "hotline", "correct horse battery")
+    await _five_entries(runtime)
+    async with transaction(runtime.sessions) as session:
+        await session.execute(delete(AuditEntry))
+    verdict = await _verdict(runtime)
+    assert not verdict.ok and "newest entries were removed" in verdict.problem
+    async with transaction(runtime.sessions) as session:
+        await session.execute(delete(AuditAnchor))
+    verdict = await _verdict(runtime)
+    assert not verdict.ok and "entries were removed" in verdict.problem
+
+
+async def test_audit_chain_cannot_be_rehashed_without_the_key(runtime):
+    import hashlib
+    import json
+    from datetime import UTC
+
+    await _five_entries(runtime)
+    async with transaction(runtime.sessions) as session:  # edit entry 3, recompute every hash after it
+        entries = (await session.execute(select(AuditEntry).order_by(AuditEntry.id))).scalars().all()
+        prev = entries[1].entry_hash
+        for entry in entries[2:]:
+            details = {"n": 99} if entry.subject == "thing:2" else entry.details
+            body = json.dumps({"prev": prev, "at": entry.created_at.astimezone(UTC).isoformat(timespec="microseconds"),
+                               "actor": entry.actor, "action": entry.action, "subject": entry.subject,
+                               "details": details}, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+            new_hash = hashlib.sha256(body.encode()).hexdigest()
+            await session.execute(update(AuditEntry).where(AuditEntry.id == entry.id).values(
+                details=details, prev_hash=prev, entry_hash=new_hash))
+            prev = new_hash
+        await session.execute(update(AuditAnchor).values(head_hash=prev))
+    verdict = await _verdict(runtime)
+    assert not verdict.ok and "changed" in verdict.problem
+
+
+async def test_the_audit_key_comes_from_the_secret_key(runtime, monkeypatch):
+    from backend.crypto import vault_for
+    from backend.settings import get_settings
+
+    await _five_entries(runtime)
+    assert (await _verdict(runtime)).ok
+    monkeypatch.setattr(get_settings(), "secret_key", "another-deployment-key-0123456789")
+    vault_for.cache_clear()
+    assert not (await _verdict(runtime)).ok
+
+
 def test_staff_add_and_audit_verify_commands(tmp_path, monkeypatch):
     monkeypatch.setenv("JIAHU_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/cli.db")
     runner = CliRunner()
@@ -78,3 +176,42 @@ def test_staff_add_and_audit_verify_commands(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     result = runner.invoke(cli, ["audit", "verify"])
     assert result.exit_code == 0 and "intact: 2 entries" in result.output
+
+
+async def test_a_chain_written_before_keyed_hashing_is_anchored_by_the_migration(tmp_path, trained_recognizer):
+    import asyncio
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert
+
+    from backend.db import make_engine, make_sessionmaker, upgrade_sync
+    from backend.settings import get_settings
+    from bot.runtime import open_runtime
+
+    url = f"sqlite+aiosqlite:///{tmp_path}/old.db"
+    await asyncio.to_thread(upgrade_sync, url, "0004")
+    engine = make_engine(url)
+    prev = audit.GENESIS
+    async with make_sessionmaker(engine)() as session, session.begin():
+        for n in range(3):  # as the previous release wrote them: plain SHA-256
+            at = datetime(2026, 11, 1, 9, n, tzinfo=UTC)
+            digest = audit._legacy_digest(prev, at, "old", "thing.done", f"old:{n}", {"n": n})
+            await session.execute(insert(AuditEntry).values(created_at=at, actor="old", action="thing.done",
+                                                            subject=f"old:{n}", details={"n": n},
+                                                            prev_hash=prev, entry_hash=digest))
+            prev = digest
+    await engine.dispose()
+    await asyncio.to_thread(upgrade_sync, url)
+    settings = get_settings()
+    settings.database_url = url
+    runtime = await open_runtime(settings, migrate=False, recognizer=trained_recognizer)
+    try:
+        assert (await _verdict(runtime)).ok
+        await _five_entries(runtime)
+        verdict = await _verdict(runtime)
+        assert verdict.ok and verdict.entries == 8
+        async with transaction(runtime.sessions) as session:
+            await session.execute(delete(AuditEntry).where(AuditEntry.subject == "thing:4"))
+        assert not (await _verdict(runtime)).ok
+    finally:
+        await runtime.close()

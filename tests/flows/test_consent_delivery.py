@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import subprocess
+from datetime import timedelta
 
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
@@ -15,7 +16,7 @@ from bot.cli import app as cli
 from bot.notifier import deliver_notifications
 
 
-async def test_sealed_consent_is_delivered_stored_and_verifiable(dialogue, runtime, tmp_path):
+async def test_sealed_consent_is_delivered_stored_and_verifiable(dialogue, runtime, tmp_path, clock):
     sent = []
 
     async def sender(user_id, replies):
@@ -48,9 +49,13 @@ async def test_sealed_consent_is_delivered_stored_and_verifiable(dialogue, runti
         assert response.status == 200 and await response.read() == document.data
         forged = document.url.replace("sig=", "sig=x")
         assert (await client.get(forged)).status == 403
+        for _ in range(5):  # reloads within the hour leave one trace, not one each
+            assert (await client.get(document.url)).status == 200
+        clock.advance(timedelta(minutes=61))
+        assert (await client.get(document.url)).status == 200
     async with runtime.sessions() as session:
         consent = (await session.execute(select(Consent))).scalar_one()
-    assert consent.events[-1]["event"] == "opened"
+    assert [e["event"] for e in consent.events][-3:] == ["sealed", "opened", "opened"]
 
 
 async def test_a_failed_delivery_is_retried_with_the_same_sealed_pdf(dialogue, runtime):

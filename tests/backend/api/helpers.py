@@ -10,7 +10,7 @@ from backend import api, bookings
 from backend.db import transaction
 from backend.models import Booking
 from backend.staff import create_staff, create_token
-from backend.web.auth import COOKIE, SESSIONS, session_cookie
+from backend.web.auth import COOKIE, SESSIONS, start_session
 from bot.notifier import deliver_notifications
 
 
@@ -43,7 +43,7 @@ class Console:
 async def console_login(runtime, username: str, role: str) -> Console:  # type: ignore[no-untyped-def]
     async with transaction(runtime.sessions) as session:
         account = await create_staff(session, username, username, role, "a long password 123")
-    value, csrf = session_cookie(account)
+        value, csrf = await start_session(session, account)
     return Console({"Cookie": f"{COOKIE}={value}"}, csrf)
 
 

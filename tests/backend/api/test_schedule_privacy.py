@@ -48,3 +48,16 @@ async def test_slots_alarms_and_erasure(runtime, dialogue, client, today):
     assert again.status == 409
     async with runtime.sessions() as session:
         assert (await session.execute(select(DataRequest.status))).scalar_one() == "done"
+
+
+async def test_a_second_window_at_the_same_start_is_409_and_offsets_are_400(runtime, client, today):
+    auth = await make_token(runtime, "manager-system", "slots:write")
+    window = {"district": "海淀区", "date": str(today + timedelta(days=12)), "start": "18:00",
+              "end": "20:00", "capacity": 2}
+    assert (await client.post("/api/slots", headers=auth, json=window)).status == 201
+    again = await client.post("/api/slots", headers=auth, json={**window, "capacity": 3})
+    assert again.status == 409 and "already has a window" in (await again.json())["error"]
+    for start, end in (("19:00+08:00", "20:00"), ("19:00", "21:00Z"), ("19:00:00-05:00", "22:00")):
+        shifted = await client.post("/api/slots", headers=auth, json={**window, "start": start, "end": end})
+        assert shifted.status == 400, (start, end)
+        assert "without an offset" in (await shifted.json())["error"]

@@ -39,6 +39,12 @@ async def client(runtime: Any, staff_accounts: dict[str, int]) -> AsyncIterator[
         yield test_client
 
 
+async def login_form(client: TestClient) -> dict[str, str]:
+    """What the login page gives a browser: its form's CSRF token (and the cookie it goes with)."""
+    page = await (await client.get("/console/login?next=/console/")).text()
+    return {"login_csrf": re.search(r'name="login_csrf" value="([^"]+)"', page).group(1)}  # type: ignore[union-attr]
+
+
 @dataclass
 class Staff:
     """A browser-less member of staff: logs in, reads pages, sends forms with the CSRF token."""
@@ -47,8 +53,9 @@ class Staff:
     csrf: str = ""
 
     async def login(self, username: str, password: str = PASSWORD) -> None:
-        response = await self.client.post("/console/login", data={"username": username, "password": password},
-                                          allow_redirects=False)
+        response = await self.client.post("/console/login", data={
+            "username": username, "password": password, **await login_form(self.client)},
+            allow_redirects=False)
         assert response.status == 303, await response.text()
         page = await (await self.client.get("/console/")).text()
         self.csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from yarl import URL
 
 from backend.models import AuditEntry
-from tests.backend.console.conftest import PASSWORD, Staff
+from tests.backend.console.conftest import PASSWORD, Staff, login_form
 
 
 async def _actions(runtime) -> list[str]:
@@ -28,21 +28,21 @@ async def test_pages_need_a_session(client):
 
 async def test_login_refuses_wrong_passwords_and_slows_down(client, runtime):
     for _ in range(3):
-        response = await client.post("/console/login", data={"username": "li.hotline", "password": "nope"})
+        response = await client.post("/console/login", data={**await login_form(client), "username": "li.hotline", "password": "nope"})
         assert response.status == 401 and "用户名或密码错误" in await response.text()
-    unknown = await client.post("/console/login", data={"username": "nobody", "password": "nope"})
+    unknown = await client.post("/console/login", data={**await login_form(client), "username": "nobody", "password": "nope"})
     assert "用户名或密码错误" in await unknown.text()
-    slowed = await client.post("/console/login", data={"username": "li.hotline", "password": PASSWORD})
+    slowed = await client.post("/console/login", data={**await login_form(client), "username": "li.hotline", "password": PASSWORD})
     assert slowed.status == 429
     assert re.search(r"请 \d+ 秒后再试", await slowed.text())
     assert "staff.login_failed" in await _actions(runtime)
 
 
 async def test_login_goes_to_the_page_asked_for_and_logout_ends_the_session(as_staff: Staff, client):
-    response = await client.post("/console/login", data={"username": "zhao.manager", "password": PASSWORD,
+    response = await client.post("/console/login", data={**await login_form(client), "username": "zhao.manager", "password": PASSWORD,
                                                          "next": "/console/stats"}, allow_redirects=False)
     assert response.headers["Location"] == "/console/stats"
-    evil = await client.post("/console/login", data={"username": "zhao.manager", "password": PASSWORD,
+    evil = await client.post("/console/login", data={**await login_form(client), "username": "zhao.manager", "password": PASSWORD,
                                                      "next": "//evil.example/"}, allow_redirects=False)
     assert evil.headers["Location"] == "/console/"
     await as_staff.login("zhao.manager")
@@ -138,3 +138,36 @@ async def test_a_family_that_mentions_an_emergency_comes_first_in_the_queue(as_s
     queue = page[page.index('id="queue"'):]
     assert "急症提醒" in queue
     assert queue.index("family-urgent") < queue.index("family-waiting")
+
+
+async def test_a_session_ends_at_logout_and_expires_for_whoever_holds_the_cookie(as_staff: Staff, client,
+                                                                                 clock):
+    from datetime import timedelta
+
+    from backend.web.auth import COOKIE, SESSION_SECONDS
+
+    await as_staff.login("zhao.manager")
+    cookie = {"Cookie": f"{COOKIE}={client.session.cookie_jar.filter_cookies(client.make_url('/'))[COOKIE].value}"}
+    assert (await as_staff.post("/console/logout")).status == 303
+    client.session.cookie_jar.clear()
+    copied = await client.get("/console/", headers=cookie, allow_redirects=False)
+    assert copied.status == 303 and copied.headers["Location"].startswith("/console/login")
+    assert (await client.get("/api/bookings", headers=cookie)).status == 401
+
+    await as_staff.login("zhao.manager")
+    clock.advance(timedelta(seconds=SESSION_SECONDS + 1))
+    expired = await client.get("/console/", allow_redirects=False)
+    assert expired.status == 303
+
+
+async def test_the_login_form_needs_its_csrf_token(client):
+    for form in ({}, {"login_csrf": "forged"}):
+        response = await client.post("/console/login", data={
+            "username": "zhao.manager", "password": PASSWORD, **form}, allow_redirects=False)
+        assert response.status == 403 and "页面已过期" in await response.text()
+    client.session.cookie_jar.clear()  # a token without the cookie it was made for
+    token = await login_form(client)
+    client.session.cookie_jar.clear()
+    response = await client.post("/console/login", data={
+        "username": "zhao.manager", "password": PASSWORD, **token}, allow_redirects=False)
+    assert response.status == 403

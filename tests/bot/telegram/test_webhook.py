@@ -57,3 +57,23 @@ def test_the_webhook_secret_is_derived_when_not_configured():
     assert len(derived) == 64 and derived.isalnum()
     assert derived != webhook_secret(Settings(telegram_token=TOKEN, secret_key="j" * 40))
     assert webhook_secret(Settings(telegram_webhook_secret="mine", secret_key="k" * 40)) == "mine"
+
+
+async def test_odd_secrets_and_bodies_are_4xx_not_500(webhook, telegram_api):
+    import asyncio
+
+    for raw_secret in ("密钥".encode(), b"\xff\xfe", WEBHOOK_SECRET.encode() + "é".encode()):
+        reader, writer = await asyncio.open_connection(webhook.server.host, webhook.server.port)
+        writer.write(b"POST /telegram/webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     b"X-Telegram-Bot-Api-Secret-Token: " + raw_secret + b"\r\n"
+                     b"Content-Length: 2\r\nConnection: close\r\n\r\n{}")
+        answer = await reader.readline()
+        writer.close()
+        await writer.wait_closed()
+        assert answer.split()[1] == b"403", (raw_secret, answer)
+    headers = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET, "Content-Type": "application/json"}
+    for body in (b'{"update_id": "\xff\xfe"}', b"[" * 100_000 + b"]" * 100_000,
+                 b'{"update_id": 1, "message": ' + b'{"a":' * 5000 + b"1" + b"}" * 5001):
+        response = await webhook.post("/telegram/webhook", data=body, headers=headers)
+        assert response.status == 400, body[:30]
+    assert not telegram_api.sent()

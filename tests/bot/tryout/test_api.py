@@ -177,3 +177,23 @@ async def test_the_mailbox_is_bounded():
         await mailbox.deliver(user, [Outbound.say(str(n)) for n in range(5)])
     assert mailbox.take("a") == []
     assert [r.text for r in mailbox.take("c")] == ["2", "3", "4"]
+
+
+async def test_one_address_begins_only_a_few_new_users_a_minute(client, clock):
+    from datetime import timedelta
+
+    from bot.tryout.views import NEW_USERS_PER_MINUTE
+
+    statuses = []
+    for n in range(NEW_USERS_PER_MINUTE + 5):
+        client.session.cookie_jar.clear()
+        response = await client.post("/try/api/start", json={"message_id": f"start-{n:04d}"})
+        statuses.append(response.status)
+    assert statuses == [200] * NEW_USERS_PER_MINUTE + [429] * 5
+    assert "一分钟后再试" in (await response.json())["error"]
+    clock.advance(timedelta(seconds=61))
+    client.session.cookie_jar.clear()
+    assert (await client.post("/try/api/start", json={"message_id": "start-late"})).status == 200
+    # a browser that already has its user is never limited
+    for n in range(NEW_USERS_PER_MINUTE + 5):
+        assert (await client.post("/try/api/start", json={"message_id": f"again-{n:04d}"})).status == 200

@@ -32,6 +32,7 @@ async def client(runtime: Any, fake_wechat: FakeWeChat) -> AsyncIterator[TestCli
     settings.wechat_appid = APPID
     settings.wechat_secret = SECRET
     settings.wechat_aes_key = AES_KEY
+    settings.wechat_allow_plain = True  # most dialogues are easier to read in plain mode
     settings.wechat_api_url = fake_wechat.url
     settings.public_url = PUBLIC_URL
     test_client = TestClient(TestServer(create_app(runtime), host="127.0.0.1"))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -57,6 +57,24 @@ async def record_outbound(session: AsyncSession, user: ChannelUser, *, kind: str
     session.add(entry)
     await session.flush()
     return entry
+
+
+async def replies_to(session: AsyncSession, user: ChannelUser, channel_message_id: str) -> list[TranscriptEntry]:
+    """What the bot answered to one inbound message: the turn's outbound entries, written in
+    the same transaction right after it (pushed messages are not the bot's answer)."""
+    inbound = (await session.execute(select(TranscriptEntry).where(
+        TranscriptEntry.channel == user.channel, TranscriptEntry.direction == "in",
+        TranscriptEntry.channel_message_id == channel_message_id))).scalar_one_or_none()
+    if inbound is None:
+        return []
+    following = select(func.min(TranscriptEntry.id)).where(
+        TranscriptEntry.channel_user_id == user.id, TranscriptEntry.direction == "in",
+        TranscriptEntry.id > inbound.id).scalar_subquery()
+    query = (select(TranscriptEntry).where(
+        TranscriptEntry.channel_user_id == user.id, TranscriptEntry.direction == "out",
+        TranscriptEntry.author == "bot", TranscriptEntry.id > inbound.id,
+        or_(following.is_(None), TranscriptEntry.id < following)).order_by(TranscriptEntry.id))
+    return list((await session.execute(query)).scalars())
 
 
 async def transcript(session: AsyncSession, user_id: int) -> list[TranscriptEntry]:

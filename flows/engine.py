@@ -39,7 +39,7 @@ from flows.steps import (
     match_option,
     normalize,
 )
-from flows.types import Inbound, Outbound, context_token
+from flows.types import Choice, Inbound, Outbound, context_token
 from nlu.base import Parse, Recognizer
 
 log = structlog.get_logger(__name__)
@@ -158,9 +158,12 @@ class Engine:
             entry = await conversations.record_inbound(
                 session, user, kind=inbound.kind, text=inbound.text,
                 channel_message_id=inbound.message_id, payload=payload)
-            if entry is None:
+            if entry is None:  # a retry (WeChat resends after a crash): the same answer again
                 log.info("inbound.duplicate", channel=inbound.channel, message_id=inbound.message_id)
-                return []
+                if not inbound.retry_expects_answer:
+                    return []
+                stored = await conversations.replies_to(session, user, str(inbound.message_id))
+                return [_stored_reply(e) for e in stored]
             state = await conversations.load_state(session, user)
             if not state.data and not inbound.language and _written_in_english(inbound.text):
                 user.language = "en"  # a first message in English: a family abroad
@@ -798,10 +801,25 @@ def _inbound_payload(inbound: Inbound) -> dict[str, Any] | None:
     return payload or None
 
 
+def _stored_reply(entry: TranscriptEntry) -> Outbound:
+    """A reply as recorded in the transcript (documents come back as their link)."""
+    payload = entry.payload or {}
+    file = payload.get("file") or {}
+    return Outbound(kind=entry.kind if entry.kind in ("text", "choices") else "text",  # type: ignore[arg-type]
+                    text=entry.text or (f"{file.get('filename')}: {file.get('url')}" if file else ""),
+                    choices=[Choice(c["id"], c["label"]) for c in payload.get("choices", [])],
+                    context=payload.get("context"), multiple=bool(payload.get("multiple")),
+                    request_contact=bool(payload.get("request_contact")))
+
+
 def _outbound_payload(reply: Outbound) -> dict[str, Any] | None:
     payload: dict[str, Any] = {}
     if reply.choices:
         payload["choices"] = [{"id": c.id, "label": c.label} for c in reply.choices]
+    if reply.context:
+        payload["context"] = reply.context
+    if reply.multiple or reply.request_contact:
+        payload["multiple"], payload["request_contact"] = reply.multiple, reply.request_contact
     if reply.filename:
         payload["file"] = {"filename": reply.filename, "content_type": reply.content_type,
                            "size": len(reply.data or b""), "url": reply.url}

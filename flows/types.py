@@ -46,6 +46,10 @@ class Inbound:
     language: str | None = None
     display_name: str | None = None
     is_tryout: bool = False
+    # WeChat resends a message only when it did not get the answer (the process that made it
+    # died): such a retry gets the answer the committed turn stored. Elsewhere a repeat is
+    # dropped (Telegram may deliver one update twice while the first is still being answered).
+    retry_expects_answer: bool = False
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ async def to_inbound(message: BaseMessage, fetch_image: FetchImage) -> Inbound:
     """The ``Inbound`` for one message; an image's file is fetched with ``fetch_image``."""
     data = raw(message)
     inbound = Inbound(channel=CHANNEL, user_id=str(data.get("FromUserName", "")),
-                      message_id=message_key(message))
+                      message_id=message_key(message), retry_expects_answer=True)
     msg_type = str(data.get("MsgType", "")).lower()
     if isinstance(message, BaseEvent) or msg_type == "event":
         event = str(data.get("Event", "")).lower()

@@ -173,10 +173,15 @@ async def test_engine_restart_mid_questionnaire_resumes_at_the_same_question(dia
         await restarted.close()
 
 
-async def test_redelivered_message_is_processed_once(dialogue, runtime):
+async def test_redelivered_message_is_processed_once_and_answered_again(dialogue, runtime):
+    """A channel's retry (the first answer was lost with a crashed process) gets the answer the
+    committed turn gave, and the conversation does not move on twice."""
     await dialogue.say("你好")
-    replies = [await dialogue.send("预约", message_id="wx-123") for _ in range(3)]
-    assert replies[0] and replies[1] == [] and replies[2] == []
+    replies = [await dialogue.send("预约", message_id="wx-123", retry_expects_answer=True) for _ in range(3)]
+    texts = [[(r.kind, r.text, [c.label for c in r.choices]) for r in turn] for turn in replies]
+    assert "个人信息处理告知" in texts[0][0][1] and texts[1] == texts[0] and texts[2] == texts[0]
+    assert await dialogue.send("预约", message_id="wx-123") == []  # a channel that needs no answer again
+    assert "家属代为申请" in await dialogue.say("同意")  # the turn after, not the notice again
     async with runtime.sessions() as session:
         count = (await session.execute(select(func.count(TranscriptEntry.id)).where(
             TranscriptEntry.channel_message_id == "wx-123"))).scalar_one()

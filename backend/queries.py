@@ -14,10 +14,12 @@ from sqlalchemy import case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import audit, clock
-from backend.config import hospital_config
+from backend.assessment import AssessmentCard, assessment_card
+from backend.config import hospital_config, questionnaire
 from backend.conversations import RED_FLAG
 from backend.crypto import current_vault
 from backend.models import (
+    Assessment,
     Booking,
     CareWorker,
     ChannelUser,
@@ -138,6 +140,30 @@ async def patient_of_user(session: AsyncSession, user_id: int, actor: str) -> Pa
     if patient is not None:
         await audit.record(session, actor, "pii.patient_viewed", f"patient:{patient.id}")
     return patient
+
+
+async def assessment_of_intake(session: AsyncSession, intake_id: int,
+                               lang: str = "zh") -> AssessmentCard | None:
+    """The intake's latest pre-assessment in words, for the reviewer (callers record the access)."""
+    record = (await session.execute(select(Assessment).where(Assessment.intake_id == intake_id)
+                                    .order_by(Assessment.id.desc()).limit(1))).scalar_one_or_none()
+    if record is None:
+        return None
+    return assessment_card(questionnaire(), dict(record.answers or {}), barthel_score=record.barthel_score,
+                           barthel_grade=record.barthel_grade, flags=list(record.flags or []),
+                           eligible=record.eligible, version=record.questionnaire_version, lang=lang)
+
+
+async def assessed_intake_of_user(session: AsyncSession, user_id: int) -> int | None:
+    """The conversation's latest intake that reached the pre-assessment."""
+    return (await session.execute(select(Intake.id).join(Assessment, Assessment.intake_id == Intake.id)
+                                  .where(Intake.channel_user_id == user_id).order_by(Intake.id.desc())
+                                  .limit(1))).scalar_one_or_none()
+
+
+async def uploads_of_intake(session: AsyncSession, intake_id: int) -> list[Upload]:
+    return list((await session.execute(select(Upload).where(Upload.intake_id == intake_id)
+                                       .order_by(Upload.id))).scalars())
 
 
 async def list_bookings(session: AsyncSession, *, status: str | None = None, district: str | None = None,

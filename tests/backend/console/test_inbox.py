@@ -1,0 +1,40 @@
+"""The hotline's inbox and the nurse manager's review over HTTP: the assessment card, transcripts in
+words, finding the caller, the queue, take-over told to the family, a phone revealed on request."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from backend.models import AuditEntry, Booking
+from tests.backend.console.conftest import Staff
+
+
+async def _actions(runtime) -> list[str]:  # type: ignore[no-untyped-def]
+    async with runtime.sessions() as session:
+        return list((await session.execute(select(AuditEntry.action).order_by(AuditEntry.id))).scalars())
+
+
+async def _booking_id(runtime) -> int:  # type: ignore[no-untyped-def]
+    async with runtime.sessions() as session:
+        return (await session.execute(select(Booking.id))).scalar_one()
+
+
+async def test_the_booking_page_shows_the_assessment_card(as_staff: Staff, client, dialogue, runtime):
+    await dialogue.intake()
+    await as_staff.login("zhao.manager")
+    page = await (await client.get(f"/console/bookings/{await _booking_id(runtime)}")).text()
+    card = page[page.index('aria-label="评估"'):]
+    assert "<b>65</b> 分" in card and "轻度依赖" in card
+    assert re.search(r'<ul class="red-flags"[^>]*>\s*<li>⚠ 过敏：青霉素过敏</li>', card)
+    assert "能自己吃" in card and "脑梗后卧床，骶尾部有压疮" in card and "阿司匹林" in card
+    assert card.count('class="thumb"') == 2
+
+
+async def test_the_conversation_page_shows_the_assessment_card(as_staff: Staff, client, dialogue):
+    await dialogue.intake(until="services")
+    await as_staff.login("li.hotline")
+    found = await (await client.get("/console/conversations", params={"q": "王秀英"})).text()
+    user_id = re.search(r'/console/conversations/(\d+)"', found).group(1)  # type: ignore[union-attr]
+    page = await (await client.get(f"/console/conversations/{user_id}")).text()
+    assert 'aria-label="评估"' in page and "过敏：青霉素过敏" in page

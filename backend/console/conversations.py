@@ -62,7 +62,7 @@ async def conversation(request: web.Request) -> web.Response:
         assessment = await queries.assessment_of_intake(session, intake_id) if intake_id else None
         intake_uploads = await queries.uploads_of_intake(session, intake_id) if intake_id else []
     return render(request, who, "conversation.html.j2", user=user, entries=entries, patient=patient,
-                  uploads=uploads, attached=reads.attachments(entries, uploads), taken_over_by=state.taken_over_by if state else None,
+                  uploads=uploads, attached=reads.attachments(entries, uploads), chosen=reads.chosen_labels(entries), taken_over_by=state.taken_over_by if state else None,
                   waiting=waiting, bookings=booked, assessment=assessment,
                   intake_uploads=intake_uploads if who.can("uploads:read") else [])
 

@@ -17,6 +17,11 @@ RELATIONS = {"self": "本人", "mother": "母亲", "father": "父亲", "spouse":
              "maternal_grandmother": "外祖母", "maternal_grandfather": "外祖父", "paternal_grandmother": "祖母",
              "paternal_grandfather": "祖父", "sibling": "兄弟姐妹", "relative": "其他亲属",
              "caregiver": "护工/照护人", "friend": "朋友/邻居"}
+LANGUAGES = {"zh": "中文", "en": "English"}
+# What a family's event means, for the transcript (bot/wechat, bot/telegram, /try name them).
+EVENTS = {"start": "开始对话", "subscribe": "关注公众号", "unsubscribe": "取消关注", "push": "系统推送"}
+MENU_ACTIONS = {"book": "预约护理", "status": "查询预约", "cancel": "取消预约", "complaint": "投诉建议",
+                "services": "服务项目", "human": "转人工", "rating": "评价", "data": "个人信息"}
 CONTACT = {"chat": "在对话中回复", "phone": "电话回复"}
 DATA_REQUEST_KINDS = {"access": "查看", "delete": "删除"}
 DATA_REQUEST_STATES = {"open": "待处理", "done": "已完成"}
@@ -79,3 +84,13 @@ def capacity_reason(problem: str) -> str:
     if match is None:
         return problem
     return f"该时段已有 {match.group(1)} 个预约，容量不能改为 {match.group(2)}（不能低于已预约数）。"
+
+
+def event_words(event: str | None) -> str:
+    """A channel event as staff read it: 点击菜单“预约护理”, 关注公众号."""
+    if not event:
+        return "事件"
+    if event.startswith("menu:"):
+        action = event.removeprefix("menu:")
+        return f"点击菜单“{MENU_ACTIONS.get(action, action)}”"
+    return EVENTS.get(event, event)

@@ -132,3 +132,16 @@ def attachments(entries: list[TranscriptEntry], uploads: list[Upload]) -> dict[i
         if files:
             found[entry.id] = files
     return found
+
+
+def chosen_labels(entries: list[TranscriptEntry]) -> dict[int, str]:
+    """The label of each button a family pressed, from the bot's message that offered it."""
+    offered: dict[str, str] = {}
+    found: dict[int, str] = {}
+    for entry in entries:
+        payload = entry.payload or {}
+        if entry.direction == "out" and payload.get("choices"):
+            offered = {str(c.get("id")): str(c.get("label")) for c in payload["choices"]}
+        elif entry.direction == "in" and payload.get("choice") is not None:
+            found[entry.id] = offered.get(str(payload["choice"]), str(payload["choice"]))
+    return found

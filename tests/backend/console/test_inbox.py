@@ -38,3 +38,20 @@ async def test_the_conversation_page_shows_the_assessment_card(as_staff: Staff, 
     user_id = re.search(r'/console/conversations/(\d+)"', found).group(1)  # type: ignore[union-attr]
     page = await (await client.get(f"/console/conversations/{user_id}")).text()
     assert 'aria-label="评估"' in page and "过敏：青霉素过敏" in page
+
+
+async def test_a_transcript_shows_what_the_family_chose_and_events_in_words(as_staff: Staff, client, runtime):
+    from flows.types import Inbound
+
+    engine = runtime.engine
+    await engine.handle(Inbound(channel="telegram", user_id="42", kind="event", event="start", language="en"))
+    menu = await engine.handle(Inbound(channel="telegram", user_id="42", text="hello", language="en"))
+    book = next(c for r in menu for c in r.choices if "Book" in c.label)
+    await engine.handle(Inbound(channel="telegram", user_id="42", kind="choice", choice=book.id, language="en"))
+    await as_staff.login("li.hotline")
+    found = await (await client.get("/console/conversations", params={"q": "42"})).text()
+    user_id = re.search(r'/console/conversations/(\d+)"', found).group(1)  # type: ignore[union-attr]
+    page = await (await client.get(f"/console/conversations/{user_id}")).text()
+    assert f"选择：{book.label}" in page and "（choice）" not in page
+    assert "（开始对话）" in page and "（event）" not in page
+    assert '语言：<span class="lang">English</span>' in page

@@ -55,3 +55,18 @@ async def test_a_transcript_shows_what_the_family_chose_and_events_in_words(as_s
     assert f"选择：{book.label}" in page and "（choice）" not in page
     assert "（开始对话）" in page and "（event）" not in page
     assert '语言：<span class="lang">English</span>' in page
+
+
+async def test_the_caller_is_found_by_name_phone_id_tail_or_booking(as_staff: Staff, client, dialogue, runtime):
+    """张丽 calls: she may give her own name, the present person's phone, the ID's last four
+    characters or the booking number; encrypted values are found by blind index."""
+    await dialogue.intake()
+    async with runtime.sessions() as session:
+        number = (await session.execute(select(Booking.number))).scalar_one()
+    await as_staff.login("li.hotline")
+    for q in ("张丽", "王秀英", "13800138000", "13800138001", "002X", "002x", "11010519491231002X", number):
+        page = await (await client.get("/console/conversations", params={"q": q})).text()
+        assert re.search(r'/console/conversations/\d+"', page), q
+    for q in ("1380013800", "9999", "李四"):
+        page = await (await client.get("/console/conversations", params={"q": q})).text()
+        assert not re.search(r'/console/conversations/\d+"', page), q

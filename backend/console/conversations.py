@@ -58,11 +58,13 @@ async def conversation(request: web.Request) -> web.Response:
         state = await reads.conversation_state(session, user_id)
         waiting = await reads.waiting_handoff(session, user_id)
         booked = await bookings_of_user(session, user_id)
+        holder = state.taken_over_by if state else None
+        holder_name = (await reads.staff_names(session, {holder})).get(holder) if holder else None
         intake_id = await queries.assessed_intake_of_user(session, user_id)
         assessment = await queries.assessment_of_intake(session, intake_id) if intake_id else None
         intake_uploads = await queries.uploads_of_intake(session, intake_id) if intake_id else []
     return render(request, who, "conversation.html.j2", user=user, entries=entries, patient=patient,
-                  uploads=uploads, attached=reads.attachments(entries, uploads), chosen=reads.chosen_labels(entries), taken_over_by=state.taken_over_by if state else None,
+                  uploads=uploads, attached=reads.attachments(entries, uploads), chosen=reads.chosen_labels(entries), taken_over_by=holder_name,
                   waiting=waiting, bookings=booked, assessment=assessment,
                   intake_uploads=intake_uploads if who.can("uploads:read") else [])
 

@@ -81,7 +81,7 @@ def environment() -> jinja2.Environment:
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(local=local, hours_since=hours_since, weekday=weekday, service=service_name,
                        overdue=overdue, mask_id=labels.mask_id_number, mask_phone=labels.mask_phone,
-                       event_words=labels.event_words)
+                       event_words=labels.event_words, duration=labels.duration)
     env.globals.update(BOOKING_STATES=labels.BOOKING_STATES, COMPLAINT_STATES=labels.COMPLAINT_STATES,
                        STAFF_ROLES=labels.STAFF_ROLES, WORKER_ROLES=labels.WORKER_ROLES,
                        CHANNELS=labels.CHANNELS, CONTACT=labels.CONTACT, LANGUAGES=labels.LANGUAGES,

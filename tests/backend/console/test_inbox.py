@@ -70,3 +70,29 @@ async def test_the_caller_is_found_by_name_phone_id_tail_or_booking(as_staff: St
     for q in ("1380013800", "9999", "李四"):
         page = await (await client.get("/console/conversations", params={"q": q})).text()
         assert not re.search(r'/console/conversations/\d+"', page), q
+
+
+async def test_the_queue_says_who_waits_how_long_where_and_who_holds_it(as_staff: Staff, client, runtime, clock):
+    from datetime import timedelta
+
+    from tests.conftest import Dialogue
+
+    zhang = Dialogue(runtime.engine, user_id="family-zhang")
+    await zhang.intake(until="q_feeding")
+    await zhang.say("转人工")
+    abroad = Dialogue(runtime.engine, user_id="family-abroad", language="en")
+    await abroad.say("hello")
+    await abroad.say("I want to talk to a person")
+    clock.advance(timedelta(minutes=12))
+    await as_staff.login("zhao.manager")
+    page = await (await client.get("/console/")).text()
+    queue = page[page.index('id="queue"'):]
+    assert "张丽（女儿）" in queue and "12 分钟" in queue
+    assert "预约申请 · 评估问卷（进食）" in queue and "intake" not in queue
+    assert "English" in queue and "中文" in queue and "无人接管" in queue
+    user_id = re.search(r'href="/console/conversations/(\d+)">查看并接管', queue).group(1)  # type: ignore[union-attr]
+    conversation = await (await client.get(f"/console/conversations/{user_id}")).text()
+    assert "接管对话" in conversation  # a nurse manager may take over too
+    await as_staff.post(f"/console/conversations/{user_id}/take-over")
+    queue = (await (await client.get("/console/")).text()).split('id="queue"')[1]
+    assert '<span class="state assigned">赵护士长</span>' in queue

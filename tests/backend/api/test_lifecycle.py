@@ -164,7 +164,7 @@ async def test_hotline_takes_over_writes_and_releases(client, runtime, dialogue)
     assert await dialogue.send("我妈的电话是13800138000") == []  # the bot stays quiet
     released = await (await client.post(f"/api/conversations/{user_id}/release", headers=hotline.changing)).json()
     assert released["taken_over_by"] is None
-    assert (await _kinds(runtime))[-2:] == ["staff.message", "bot.back"]
+    assert (await _kinds(runtime))[-3:] == ["staff.joined", "staff.message", "bot.back"]
     assert "详细地址" in await dialogue.say("13800138000")
 
 

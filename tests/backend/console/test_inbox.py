@@ -96,3 +96,29 @@ async def test_the_queue_says_who_waits_how_long_where_and_who_holds_it(as_staff
     await as_staff.post(f"/console/conversations/{user_id}/take-over")
     queue = (await (await client.get("/console/")).text()).split('id="queue"')[1]
     assert '<span class="state assigned">赵护士长</span>' in queue
+
+
+async def test_the_family_hears_that_a_person_joined_wrote_and_left(as_staff: Staff, client, runtime):
+    from bot.notifier import deliver_notifications
+    from tests.conftest import Dialogue
+
+    family = Dialogue(runtime.engine, user_id="family-zhang")
+    await family.intake(until="address")
+    await family.say("转人工")
+    await as_staff.login("li.hotline")
+    page = await (await client.get("/console/")).text()
+    user_id = re.search(r'href="/console/conversations/(\d+)">查看并接管', page).group(1)  # type: ignore[union-attr]
+    await as_staff.post(f"/console/conversations/{user_id}/take-over")
+    await as_staff.post(f"/console/conversations/{user_id}/take-over")  # twice: told once
+    await as_staff.post(f"/console/conversations/{user_id}/message", text="您好，地址我来帮您填写。")
+    await as_staff.post(f"/console/conversations/{user_id}/release")
+    await deliver_notifications(runtime)
+    from backend.models import TranscriptEntry
+
+    async with runtime.sessions() as session:
+        said = list((await session.execute(select(TranscriptEntry.text).where(
+            TranscriptEntry.direction == "out").order_by(TranscriptEntry.id))).scalars())
+    assert said[-3:] == ["人工客服李敏已接入，请直接在这里留言，我会尽快回复您。",
+                         "【人工客服 李敏】您好，地址我来帮您填写。",
+                         "人工客服李敏已结束对话。您可以继续和我对话，需要时随时回复“转人工”。"]
+    assert "conversation.taken_over" in await _actions(runtime)

@@ -122,3 +122,19 @@ async def test_the_family_hears_that_a_person_joined_wrote_and_left(as_staff: St
                          "【人工客服 李敏】您好，地址我来帮您填写。",
                          "人工客服李敏已结束对话。您可以继续和我对话，需要时随时回复“转人工”。"]
     assert "conversation.taken_over" in await _actions(runtime)
+
+
+async def test_a_phone_is_revealed_with_one_click_and_recorded(as_staff: Staff, client, dialogue, runtime):
+    await dialogue.intake(until="services")
+    await as_staff.login("li.hotline")
+    found = await (await client.get("/console/conversations", params={"q": "张丽"})).text()
+    user_id = re.search(r'/console/conversations/(\d+)"', found).group(1)  # type: ignore[union-attr]
+    page = await (await client.get(f"/console/conversations/{user_id}")).text()
+    panel = page[page.index('<dd class="phone">'):].split("</dd>")[0]
+    assert "138****8000" in panel and "13800138000" not in panel
+    assert "pii.phone_revealed" not in await _actions(runtime)
+    refused = await client.post(f"/console/conversations/{user_id}/phone", data={})
+    assert refused.status == 403
+    revealed = await (await as_staff.post(f"/console/conversations/{user_id}/phone")).text()
+    assert 'href="tel:13800138000"' in revealed
+    assert "pii.phone_revealed" in await _actions(runtime)

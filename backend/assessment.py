@@ -45,3 +45,64 @@ def assess(questionnaire: Questionnaire, answers: dict[str, object], lang: str =
 def grade_label(questionnaire: Questionnaire, code: str, lang: str) -> str:
     grade = next(g for g in questionnaire.barthel_grades if g.code == code)
     return grade.zh if lang == "zh" else grade.en
+
+
+@dataclass(frozen=True)
+class AnswerLine:
+    """One question of the pre-assessment with the family's answer in words."""
+
+    question_id: str
+    question: str
+    answer: str
+    points: int | None = None
+    red_flag: bool = False
+
+
+@dataclass(frozen=True)
+class AssessmentCard:
+    """What a reviewer reads before confirming: score, grade, every answer, the red flags."""
+
+    barthel_score: int
+    barthel_grade: str
+    grade_label: str
+    eligible: bool
+    red_flags: list[str]
+    answers: list[AnswerLine]
+    questionnaire_version: str
+
+
+def _means_none(questionnaire: Questionnaire, text: str) -> bool:
+    cleaned = text.strip().strip("。.!！ ").lower()
+    return not cleaned or cleaned in {word.lower() for word in questionnaire.none_answers}
+
+
+def assessment_card(questionnaire: Questionnaire, answers: dict[str, object], *, barthel_score: int,
+                    barthel_grade: str, flags: list[str], eligible: bool, version: str,
+                    lang: str = "zh") -> AssessmentCard:
+    """The stored assessment in words (DOMAIN.md: first-visit assessment before any service):
+    an option's flag, or an alert question answered with anything but "none" (an allergy such
+    as 青霉素过敏), is a red flag."""
+    lines: list[AnswerLine] = []
+    red: list[str] = []
+    for question in questionnaire.questions:
+        answer = answers.get(question.id)
+        if isinstance(answer, int) and not question.free_text and 0 <= answer < len(question.options):
+            option = question.options[answer]
+            lines.append(AnswerLine(question.id, question.text(lang), option.label(lang), option.points,
+                                    bool(option.flag)))
+        elif isinstance(answer, str):
+            alert = question.alert and not _means_none(questionnaire, answer)
+            if alert:
+                label = questionnaire.flag_labels.get(question.id)
+                name = (label.zh if lang == "zh" else label.en) if label else question.text(lang)
+                red.append(f"{name}：{answer}" if lang == "zh" else f"{name}: {answer}")
+            lines.append(AnswerLine(question.id, question.text(lang), answer, red_flag=alert))
+        else:
+            lines.append(AnswerLine(question.id, question.text(lang), ""))
+    named = [questionnaire.flag_labels.get(flag) for flag in flags]
+    red = [(label.zh if lang == "zh" else label.en) if label else flag
+           for flag, label in zip(flags, named, strict=True)] + red
+    grade = next((g for g in questionnaire.barthel_grades if g.code == barthel_grade), None)
+    return AssessmentCard(barthel_score=barthel_score, barthel_grade=barthel_grade,
+                          grade_label=(grade.zh if lang == "zh" else grade.en) if grade else barthel_grade,
+                          eligible=eligible, red_flags=red, answers=lines, questionnaire_version=version)

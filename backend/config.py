@@ -154,6 +154,7 @@ class Question(BaseModel):
     instrument: str | None = None
     loinc: str | None = None  # the item's LOINC code, for the FHIR export
     free_text: bool = False
+    alert: bool = False  # a free-text answer other than "none" is a red flag for the reviewer
     options: list[Option] = Field(default_factory=list)
 
     def text(self, lang: str) -> str:
@@ -178,6 +179,8 @@ class Questionnaire(BaseModel):
     stop_flags: dict[str, StopReason] = Field(default_factory=dict)
     barthel_grades: list[Grade]
     barthel_total_loinc: str = "96761-2"
+    flag_labels: dict[str, StopReason] = Field(default_factory=dict)  # red flags in staff's words
+    none_answers: list[str] = Field(default_factory=list)  # free-text answers meaning "none"
 
 
 def data_file(name: str) -> Path:

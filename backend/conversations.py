@@ -8,7 +8,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import audit, notify
-from backend.models import ChannelUser, ConversationState, HandoffRequest, TranscriptEntry
+from backend.models import (
+    ChannelUser,
+    ConversationState,
+    HandoffRequest,
+    StaffAccount,
+    TranscriptEntry,
+)
+
+# How a staff message is marked as a person's in every channel, by the family's language.
+STAFF_MARK = {"zh": "【人工客服 {name}】", "en": "[Hotline · {name}] "}
 
 # The hand-off queue's step for a family who mentioned a sign of an emergency (call back first).
 RED_FLAG = "red_flag"
@@ -113,28 +122,45 @@ async def request_handoff(session: AsyncSession, user: ChannelUser, flow: str | 
     return request
 
 
+async def staff_name(session: AsyncSession, username: str) -> str:
+    """How the family hears of a member of staff: their display name (李敏), else the username."""
+    name = (await session.execute(select(StaffAccount.display_name).where(
+        StaffAccount.username == username))).scalar_one_or_none()
+    return name or username
+
+
 async def take_over(session: AsyncSession, user_id: int, staff: str) -> ConversationState:
-    """A member of staff takes the conversation; the bot stays quiet until released."""
+    """A member of staff takes the conversation; the bot stays quiet until released, and the
+    family is told a person has joined (人工客服李敏已接入)."""
     user = await session.get_one(ChannelUser, user_id)
     state = await load_state(session, user)
+    already = state.taken_over_by == staff
     state.taken_over_by = staff
     for request in (await session.execute(select(HandoffRequest).where(
             HandoffRequest.channel_user_id == user_id, HandoffRequest.status == "waiting"))).scalars():
         request.status = "taken"
     await audit.record(session, staff, "conversation.taken_over", f"channel_user:{user_id}")
+    if not already:
+        await notify.notify_family(session, user_id, "staff.joined", message="notify.staff_joined",
+                                   values={"name": await staff_name(session, staff)}, author=staff)
     return state
 
 
 async def release(session: AsyncSession, user_id: int, staff: str) -> ConversationState:
+    """Hand the conversation back to the bot; the family is told who left."""
     user = await session.get_one(ChannelUser, user_id)
     state = await load_state(session, user)
     state.taken_over_by = None
     await audit.record(session, staff, "conversation.released", f"channel_user:{user_id}")
-    await notify.notify_family(session, user_id, "bot.back", message="notify.bot_back")
+    await notify.notify_family(session, user_id, "bot.back", message="notify.staff_left",
+                               values={"name": await staff_name(session, staff)})
     return state
 
 
 async def staff_message(session: AsyncSession, user_id: int, staff: str, text: str) -> None:
-    """A message written by staff to the family; delivered through their channel."""
-    await notify.notify_family(session, user_id, "staff.message", text=text, author=staff)
+    """A message written by staff to the family, marked as a person's (【人工客服 李敏】) and
+    delivered through their channel."""
+    user = await session.get_one(ChannelUser, user_id)
+    mark = STAFF_MARK.get(user.language, STAFF_MARK["zh"]).format(name=await staff_name(session, staff))
+    await notify.notify_family(session, user_id, "staff.message", text=mark + text, author=staff)
     await audit.record(session, staff, "conversation.staff_message", f"channel_user:{user_id}")

@@ -19,10 +19,12 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from backend import clock
+from backend.crypto import current_vault
 from backend.types import EncryptedJSON, EncryptedText, UTCDateTime
 
 NAMING = {
@@ -64,6 +66,7 @@ class Patient(Base):
     name: Mapped[str] = mapped_column(String(100), index=True)
     id_number: Mapped[str] = mapped_column(EncryptedText())
     id_number_index: Mapped[str] = mapped_column(String(64), index=True)
+    id_tail_index: Mapped[str | None] = mapped_column(String(64), index=True)  # last 4 characters
     birth_date: Mapped[date] = mapped_column(Date)
     sex: Mapped[str] = mapped_column(String(1))
     phone: Mapped[str | None] = mapped_column(EncryptedText())
@@ -91,6 +94,7 @@ class Intake(Base):
     present_name: Mapped[str | None] = mapped_column(String(100))
     present_relation: Mapped[str | None] = mapped_column(String(40))
     present_phone: Mapped[str | None] = mapped_column(EncryptedText())
+    present_phone_index: Mapped[str | None] = mapped_column(String(64), index=True)
     service_codes: Mapped[list[str] | None] = mapped_column(JSON)
     retained_reason: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
@@ -203,6 +207,7 @@ class Booking(Base):
     present_name: Mapped[str] = mapped_column(String(100))
     present_relation: Mapped[str] = mapped_column(String(40))
     present_phone: Mapped[str] = mapped_column(EncryptedText())
+    present_phone_index: Mapped[str | None] = mapped_column(String(64), index=True)
     total_price: Mapped[Decimal] = mapped_column(Numeric(10, 2))
     nurse_id: Mapped[int | None] = mapped_column(ForeignKey("care_workers.id"), index=True)
     arrived_at: Mapped[datetime | None] = mapped_column()
@@ -486,3 +491,32 @@ class DataRequest(Base):
     answered_by: Mapped[str | None] = mapped_column(String(100))
     answered_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+# --- blind indexes, kept beside the encrypted values they let staff search by -------------
+
+ID_TAIL = 4  # an ID number is found by its last four characters (what a caller reads out)
+
+
+def id_tail_index(value: str) -> str:
+    """The blind index of an ID number's last four characters (a search term of that length)."""
+    return current_vault().blind_index("id-tail:" + "".join(value.split())[-ID_TAIL:])
+
+
+def phone_index(value: str | None) -> str | None:
+    return current_vault().blind_index(value) if value else None
+
+
+@event.listens_for(Patient.id_number, "set")
+def _index_id_tail(target: Patient, value: str | None, _old: object, _initiator: object) -> None:
+    target.id_tail_index = id_tail_index(value) if value else None
+
+
+@event.listens_for(Intake.present_phone, "set")
+def _index_intake_phone(target: Intake, value: str | None, _old: object, _initiator: object) -> None:
+    target.present_phone_index = phone_index(value)
+
+
+@event.listens_for(Booking.present_phone, "set")
+def _index_booking_phone(target: Booking, value: str | None, _old: object, _initiator: object) -> None:
+    target.present_phone_index = phone_index(value)

@@ -10,14 +10,17 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import audit, clock
-from backend.config import hospital_config
+from backend.assessment import AssessmentCard, assessment_card
+from backend.config import hospital_config, questionnaire
 from backend.conversations import RED_FLAG
 from backend.crypto import current_vault
 from backend.models import (
+    ID_TAIL,
+    Assessment,
     Booking,
     CareWorker,
     ChannelUser,
@@ -30,6 +33,7 @@ from backend.models import (
     Slot,
     TranscriptEntry,
     Upload,
+    id_tail_index,
 )
 from backend.storage import read_decrypted
 
@@ -44,21 +48,36 @@ class ConversationRow:
     waiting_for_human: bool
 
 
+def _matching_users(text: str) -> Select[int]:
+    """Channel users whose applicant, patient or person present is named ``text``, whose phones
+    or ID number (whole, or its last four) are ``text`` — by blind index, never decrypting —
+    or whose booking number or channel account it is."""
+    index = current_vault().blind_index(text)
+    tail = id_tail_index(text) if len(text) == ID_TAIL else None
+    patient_match = [Patient.name.contains(text), Patient.phone_index == index, Patient.id_number_index == index]
+    if tail:
+        patient_match.append(Patient.id_tail_index == tail)
+    by_patient = (select(Intake.channel_user_id).join(Patient, Patient.id == Intake.patient_id)
+                  .where(or_(*patient_match)))
+    by_intake = select(Intake.channel_user_id).where(or_(
+        Intake.applicant_name.contains(text), Intake.present_name.contains(text),
+        Intake.present_phone_index == index))
+    by_booking = select(Booking.channel_user_id).where(or_(
+        Booking.number == text.upper(), Booking.present_phone_index == index, Booking.present_name.contains(text)))
+    by_user = select(ChannelUser.id).where(or_(ChannelUser.external_id == text,
+                                               ChannelUser.display_name.contains(text)))
+    return (select(ChannelUser.id).where(or_(ChannelUser.id.in_(by_patient), ChannelUser.id.in_(by_intake),
+                                             ChannelUser.id.in_(by_booking), ChannelUser.id.in_(by_user))))
+
+
 async def search_conversations(session: AsyncSession, *, q: str = "", channel: str | None = None,
                                day: date | None = None, limit: int = 50) -> list[ConversationRow]:
-    """Conversations by patient name, phone, ID number, booking number, channel and date."""
+    """Conversations by applicant, patient or present person's name, any phone, ID number or its
+    last four characters, booking number, channel and date."""
     users = select(ChannelUser.id)
     text = q.strip()
     if text:
-        index = current_vault().blind_index(text)
-        by_patient = (select(Intake.channel_user_id).join(Patient, Patient.id == Intake.patient_id)
-                      .where(or_(Patient.name.contains(text), Patient.phone_index == index,
-                                 Patient.id_number_index == index)))
-        by_booking = select(Booking.channel_user_id).where(Booking.number == text.upper())
-        by_user = select(ChannelUser.id).where(or_(ChannelUser.external_id == text,
-                                                   ChannelUser.display_name.contains(text)))
-        users = users.where(or_(ChannelUser.id.in_(by_patient), ChannelUser.id.in_(by_booking),
-                                ChannelUser.id.in_(by_user)))
+        users = users.where(ChannelUser.id.in_(_matching_users(text)))
     if channel:
         users = users.where(ChannelUser.channel == channel)
     if day:
@@ -138,6 +157,30 @@ async def patient_of_user(session: AsyncSession, user_id: int, actor: str) -> Pa
     if patient is not None:
         await audit.record(session, actor, "pii.patient_viewed", f"patient:{patient.id}")
     return patient
+
+
+async def assessment_of_intake(session: AsyncSession, intake_id: int,
+                               lang: str = "zh") -> AssessmentCard | None:
+    """The intake's latest pre-assessment in words, for the reviewer (callers record the access)."""
+    record = (await session.execute(select(Assessment).where(Assessment.intake_id == intake_id)
+                                    .order_by(Assessment.id.desc()).limit(1))).scalar_one_or_none()
+    if record is None:
+        return None
+    return assessment_card(questionnaire(), dict(record.answers or {}), barthel_score=record.barthel_score,
+                           barthel_grade=record.barthel_grade, flags=list(record.flags or []),
+                           eligible=record.eligible, version=record.questionnaire_version, lang=lang)
+
+
+async def assessed_intake_of_user(session: AsyncSession, user_id: int) -> int | None:
+    """The conversation's latest intake that reached the pre-assessment."""
+    return (await session.execute(select(Intake.id).join(Assessment, Assessment.intake_id == Intake.id)
+                                  .where(Intake.channel_user_id == user_id).order_by(Intake.id.desc())
+                                  .limit(1))).scalar_one_or_none()
+
+
+async def uploads_of_intake(session: AsyncSession, intake_id: int) -> list[Upload]:
+    return list((await session.execute(select(Upload).where(Upload.intake_id == intake_id)
+                                       .order_by(Upload.id))).scalars())
 
 
 async def list_bookings(session: AsyncSession, *, status: str | None = None, district: str | None = None,

@@ -10,12 +10,14 @@ from backend import audit, bookings, clock
 from backend.care import qualified_workers
 from backend.config import hospital_config
 from backend.models import Booking, BookingEvent, CareWorker, Patient, Slot, VisitReport
-from backend.queries import list_bookings
+from backend.queries import assessment_of_intake, list_bookings, uploads_of_intake
 
 from .errors import ApiError
 from .privacy import patient_out, phone_for
 from .routing import Call, not_found, route
 from .schemas import (
+    AssessmentAnswerOut,
+    AssessmentOut,
     AssignBody,
     BookingDetail,
     BookingEventOut,
@@ -28,6 +30,7 @@ from .schemas import (
     SlotFilter,
     SlotList,
     SlotOut,
+    UploadRef,
     VisitReportOut,
     WorkerRef,
 )
@@ -69,8 +72,15 @@ async def detail(call: Call, booking: Booking) -> BookingDetail:
                                          .order_by(BookingEvent.id))).scalars()
     reports = (await call.session.execute(select(VisitReport).where(VisitReport.booking_id == booking.id)
                                           .order_by(VisitReport.id))).scalars()
+    card = await assessment_of_intake(call.session, booking.intake_id)
+    uploads = await uploads_of_intake(call.session, booking.intake_id)
     await audit.record(call.session, call.actor, "pii.booking_viewed", f"booking:{booking.id}",
                        {"number": booking.number})
+    assessment = None if card is None else AssessmentOut(
+        barthel_score=card.barthel_score, barthel_grade=card.barthel_grade, grade_label=card.grade_label,
+        eligible=card.eligible, red_flags=card.red_flags, questionnaire_version=card.questionnaire_version,
+        answers=[AssessmentAnswerOut(question_id=a.question_id, question=a.question, answer=a.answer,
+                                     points=a.points, red_flag=a.red_flag) for a in card.answers])
     summary = _summary(booking, slot, patient, nurse)
     return BookingDetail(
         **summary.model_dump(), address=booking.address, present_relation=booking.present_relation,
@@ -81,7 +91,10 @@ async def detail(call: Call, booking: Booking) -> BookingDetail:
         events=[BookingEventOut(from_status=e.from_status, to_status=e.to_status, actor=e.actor,
                                 note=e.note, at=e.created_at) for e in events],
         visit_reports=[VisitReportOut(kind=r.kind, latitude=r.latitude, longitude=r.longitude, note=r.note,
-                                      reported_by=r.reported_by, at=r.created_at) for r in reports])
+                                      reported_by=r.reported_by, at=r.created_at) for r in reports],
+        assessment=assessment,
+        uploads=[UploadRef(id=u.id, kind=u.kind, filename=u.filename, content_type=u.content_type, size=u.size)
+                 for u in uploads])
 
 
 @route("GET", "/api/bookings", scope="bookings:read", tag="bookings", query=BookingFilter,

@@ -40,7 +40,7 @@ async def _user(call: Call) -> ChannelUser:
 @route("GET", "/api/conversations", scope="transcripts:read", tag="conversations", query=ConversationFilter,
        answer=ConversationList, errors=(400,))
 async def search(call: Call) -> ConversationList:
-    """Conversations by patient name, phone, ID number, booking number, channel and date."""
+    """Conversations by applicant, patient or present person's name, any phone, ID number or its last four, booking number, channel and date."""
     query = call.query_as(ConversationFilter)
     rows = await search_conversations(call.session, q=query.q, channel=query.channel, day=query.date)
     # The search words may be an ID number or a phone: record that a search happened, not what.

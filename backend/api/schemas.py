@@ -223,6 +223,34 @@ class VisitReportOut(BaseModel):
     at: datetime
 
 
+class AssessmentAnswerOut(BaseModel):
+    question_id: str
+    question: str
+    answer: str = Field(description="the option's label or the family's own words")
+    points: int | None = Field(description="Barthel points of the chosen option, if any")
+    red_flag: bool
+
+
+class UploadRef(BaseModel):
+    id: int
+    kind: str
+    filename: str | None
+    content_type: str
+    size: int
+
+
+class AssessmentOut(BaseModel):
+    """The pre-assessment (首诊评估) the reviewer confirms against."""
+
+    barthel_score: int = Field(ge=0, le=100)
+    barthel_grade: str
+    grade_label: str
+    eligible: bool
+    red_flags: list[str] = Field(description="e.g. unstable condition, anticoagulants, 过敏：青霉素过敏")
+    answers: list[AssessmentAnswerOut]
+    questionnaire_version: str
+
+
 class BookingDetail(BookingSummary):
     address: str
     present_relation: str
@@ -234,6 +262,8 @@ class BookingDetail(BookingSummary):
     rating: int | None
     events: list[BookingEventOut]
     visit_reports: list[VisitReportOut]
+    assessment: AssessmentOut | None
+    uploads: list[UploadRef] = Field(description="files of the intake; fetch with GET /api/uploads/{id}")
 
 
 class SlotOut(BaseModel):

@@ -37,6 +37,7 @@ def setup(app: web.Application) -> None:
     add.add_post(r"/console/conversations/{user_id:\d+}/take-over", conversations.take_over)
     add.add_post(r"/console/conversations/{user_id:\d+}/message", conversations.message)
     add.add_post(r"/console/conversations/{user_id:\d+}/release", conversations.release)
+    add.add_post(r"/console/conversations/{user_id:\d+}/phone", conversations.reveal_phone)
     add.add_get(r"/console/uploads/{upload_id:\d+}", conversations.upload)
     add.add_get("/console/bookings", bookings.booking_list)
     add.add_get(r"/console/bookings/{booking_id:\d+}", bookings.booking_page)

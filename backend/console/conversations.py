@@ -16,7 +16,7 @@ from backend.console.pages import HEADERS, render, see_other
 from backend.console.transcript_pdf import transcript_pdf
 from backend.db import transaction
 from backend.models import ChannelUser, Patient, TranscriptEntry, Upload
-from backend.web.auth import SESSIONS
+from backend.web.auth import SESSIONS, Principal
 
 
 def _day(value: str) -> date | None:
@@ -52,15 +52,34 @@ async def _read(session: AsyncSession, user_id: int, actor: str) -> tuple[
 
 async def conversation(request: web.Request) -> web.Response:
     who = await staff(request, "transcripts:read")
-    user_id = int(request.match_info["user_id"])
+    return await _page(request, who, int(request.match_info["user_id"]))
+
+
+async def reveal_phone(request: web.Request) -> web.Response:
+    """显示完整号码: the patient's phone in full for a call back, recorded in the access log."""
+    who, _ = await staff_form(request, "transcripts:read")
+    return await _page(request, who, int(request.match_info["user_id"]), reveal=True)
+
+
+async def _page(request: web.Request, who: Principal, user_id: int, *, reveal: bool = False) -> web.Response:
     async with transaction(request.app[SESSIONS]) as session:
         user, entries, patient, uploads = await _read(session, user_id, who.actor)
+        if reveal and patient is not None and patient.phone:
+            await audit.record(session, who.actor, "pii.phone_revealed", f"patient:{patient.id}",
+                               {"channel_user": user_id})
         state = await reads.conversation_state(session, user_id)
         waiting = await reads.waiting_handoff(session, user_id)
         booked = await bookings_of_user(session, user_id)
+        holder = state.taken_over_by if state else None
+        holder_name = (await reads.staff_names(session, {holder})).get(holder) if holder else None
+        intake_id = await queries.assessed_intake_of_user(session, user_id)
+        assessment = await queries.assessment_of_intake(session, intake_id) if intake_id else None
+        intake_uploads = await queries.uploads_of_intake(session, intake_id) if intake_id else []
     return render(request, who, "conversation.html.j2", user=user, entries=entries, patient=patient,
-                  uploads=uploads, attached=reads.attachments(entries, uploads), taken_over_by=state.taken_over_by if state else None,
-                  waiting=waiting, bookings=booked)
+                  uploads=uploads, attached=reads.attachments(entries, uploads), chosen=reads.chosen_labels(entries), taken_over_by=holder_name,
+                  phone_revealed=reveal,
+                  waiting=waiting, bookings=booked, assessment=assessment,
+                  intake_uploads=intake_uploads if who.can("uploads:read") else [])
 
 
 async def take_over(request: web.Request) -> web.Response:

@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.exc import NoResultFound
 
-from backend import queries, visits
+from backend import clock, queries, visits
 from backend.bookings import BadTransition
 from backend.console import reads
 from backend.console.guard import staff, staff_form, text_field
@@ -19,11 +19,12 @@ from backend.web.auth import SESSIONS
 async def dashboard(request: web.Request) -> web.Response:
     who = await staff(request)
     context: dict[str, Any] = {"queue": [], "overdue": [], "alarms": [], "alarm_bookings": {},
-                                  "new_bookings": [], "complaints": [], "data_requests": (0, 0)}
+                                  "new_bookings": [], "complaints": [], "data_requests": (0, 0),
+                                  "now": clock.now()}
     async with transaction(request.app[SESSIONS]) as session:
         context["counts"] = await reads.counts(session)
         if who.can("transcripts:read"):
-            context["queue"] = await queries.handoff_queue(session)
+            context["queue"] = await reads.handoff_inbox(session)
         if who.can("bookings:read"):
             context["overdue"] = await visits.overdue(session)  # also raises the 延时预警 once
             alarms = await visits.open_alarms(session)

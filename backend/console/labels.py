@@ -17,6 +17,21 @@ RELATIONS = {"self": "本人", "mother": "母亲", "father": "父亲", "spouse":
              "maternal_grandmother": "外祖母", "maternal_grandfather": "外祖父", "paternal_grandmother": "祖母",
              "paternal_grandfather": "祖父", "sibling": "兄弟姐妹", "relative": "其他亲属",
              "caregiver": "护工/照护人", "friend": "朋友/邻居"}
+LANGUAGES = {"zh": "中文", "en": "English"}
+# What a family's event means, for the transcript (bot/wechat, bot/telegram, /try name them).
+EVENTS = {"start": "开始对话", "subscribe": "关注公众号", "unsubscribe": "取消关注", "push": "系统推送"}
+MENU_ACTIONS = {"book": "预约护理", "status": "查询预约", "cancel": "取消预约", "complaint": "投诉建议",
+                "services": "服务项目", "human": "转人工", "rating": "评价", "data": "个人信息"}
+FLOWS = {"intake": "预约申请", "cancel": "取消预约", "complaint": "投诉建议", "data_request": "个人信息申请",
+         "rating": "服务评价"}
+STEPS = {"privacy": "个人信息告知", "applicant": "谁来申请", "relation": "与患者关系", "applicant_name": "申请人姓名",
+         "patient_name": "患者姓名", "id_number": "身份证号", "phone": "联系电话", "address": "上门地址",
+         "district": "所在区", "upload_id": "上传身份证", "upload_records": "上传病历", "questionnaire": "评估问卷",
+         "services": "选择服务", "present_same": "在场家属", "present_name": "在场人姓名",
+         "present_relation": "在场人关系", "present_phone": "在场人电话", "review": "核对信息",
+         "consent": "签署知情同意书", "slot": "选择上门时间", "confirm": "确认预约", "booking": "选择预约",
+         "complaint_text": "投诉内容", "complaint_booking": "相关预约", "complaint_contact": "回复方式",
+         "data_kind": "查看或删除", "data_confirm": "确认申请", "score": "评分", "comment": "评价留言"}
 CONTACT = {"chat": "在对话中回复", "phone": "电话回复"}
 DATA_REQUEST_KINDS = {"access": "查看", "delete": "删除"}
 DATA_REQUEST_STATES = {"open": "待处理", "done": "已完成"}
@@ -79,3 +94,38 @@ def capacity_reason(problem: str) -> str:
     if match is None:
         return problem
     return f"该时段已有 {match.group(1)} 个预约，容量不能改为 {match.group(2)}（不能低于已预约数）。"
+
+
+def event_words(event: str | None) -> str:
+    """A channel event as staff read it: 点击菜单“预约护理”, 关注公众号."""
+    if not event:
+        return "事件"
+    if event.startswith("menu:"):
+        action = event.removeprefix("menu:")
+        return f"点击菜单“{MENU_ACTIONS.get(action, action)}”"
+    return EVENTS.get(event, event)
+
+
+def step_words(flow: str | None, step: str | None, questions: dict[str, str] | None = None) -> str:
+    """Where a family stopped, as staff say it: 预约申请 · 评估问卷（进食）."""
+    if not flow and not step:
+        return "菜单"
+    words = FLOWS.get(flow or "", flow or "")
+    if step and step.startswith("q_"):
+        topic = (questions or {}).get(step.removeprefix("q_"), step.removeprefix("q_"))
+        return f"{words} · 评估问卷（{topic}）"
+    return f"{words} · {STEPS.get(step, step)}" if step else words
+
+
+def duration(seconds: float) -> str:
+    """A waiting time as staff read it: 刚刚, 12 分钟, 2 小时 5 分钟, 3 天 4 小时."""
+    minutes = int(seconds // 60)
+    if minutes < 1:
+        return "刚刚"
+    if minutes < 60:
+        return f"{minutes} 分钟"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours} 小时 {minutes} 分钟" if minutes else f"{hours} 小时"
+    days, hours = divmod(hours, 24)
+    return f"{days} 天 {hours} 小时" if hours else f"{days} 天"

@@ -80,10 +80,11 @@ def environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(local=local, hours_since=hours_since, weekday=weekday, service=service_name,
-                       overdue=overdue, mask_id=labels.mask_id_number, mask_phone=labels.mask_phone)
+                       overdue=overdue, mask_id=labels.mask_id_number, mask_phone=labels.mask_phone,
+                       event_words=labels.event_words, duration=labels.duration)
     env.globals.update(BOOKING_STATES=labels.BOOKING_STATES, COMPLAINT_STATES=labels.COMPLAINT_STATES,
                        STAFF_ROLES=labels.STAFF_ROLES, WORKER_ROLES=labels.WORKER_ROLES,
-                       CHANNELS=labels.CHANNELS, CONTACT=labels.CONTACT,
+                       CHANNELS=labels.CHANNELS, CONTACT=labels.CONTACT, LANGUAGES=labels.LANGUAGES,
                        RELATIONS=labels.RELATIONS, DATA_REQUEST_KINDS=labels.DATA_REQUEST_KINDS,
                        DATA_REQUEST_STATES=labels.DATA_REQUEST_STATES)
     return env

@@ -7,7 +7,10 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend import audit, clock
+from backend import audit, clock, queries
+from backend.config import questionnaire
+from backend.console import labels
+from backend.conversations import RED_FLAG
 from backend.models import (
     Booking,
     BookingEvent,
@@ -18,8 +21,10 @@ from backend.models import (
     ConversationState,
     DataRequest,
     HandoffRequest,
+    Intake,
     Patient,
     Slot,
+    StaffAccount,
     TranscriptEntry,
     Upload,
     VisitReport,
@@ -55,6 +60,68 @@ async def booking_file(session: AsyncSession, booking_id: int, actor: str) -> Bo
     await audit.record(session, actor, "pii.booking_viewed", f"booking:{booking.id}",
                        {"number": booking.number, "patient": patient.id})
     return BookingFile(booking, slot, patient, user, events, consent, nurse)
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """One family in the 转人工 queue, as the hotline reads it."""
+
+    request: HandoffRequest
+    user: ChannelUser
+    family: str | None  # 张丽（女儿）; the channel's display name; None when nobody gave a name
+    waiting_seconds: float
+    step: str
+    urgent: bool
+    held_by: str | None
+
+
+async def handoff_inbox(session: AsyncSession) -> list[QueueRow]:
+    """Families waiting for a person (emergencies first, then oldest), then conversations a
+    member of staff holds now; each with who they are, how long they wait and where they stopped."""
+    waiting = await queries.handoff_queue(session)
+    held = (await session.execute(select(HandoffRequest, ChannelUser, ConversationState.taken_over_by)
+                                  .join(ChannelUser, ChannelUser.id == HandoffRequest.channel_user_id)
+                                  .join(ConversationState, ConversationState.channel_user_id == ChannelUser.id)
+                                  .where(HandoffRequest.status == "taken",
+                                         ConversationState.taken_over_by.is_not(None))
+                                  .order_by(HandoffRequest.created_at))).all()
+    rows = [(r, u) for r, u in waiting]
+    seen = {u.id for _, u in rows}
+    for request, user, _ in held:
+        if user.id not in seen:
+            rows.append((request, user))
+            seen.add(user.id)
+    ids = list(seen)
+    applicants: dict[int, tuple[str | None, str | None]] = {}
+    for user_id, name, relation in (await session.execute(
+            select(Intake.channel_user_id, Intake.applicant_name, Intake.applicant_relation)
+            .where(Intake.channel_user_id.in_(ids)).order_by(Intake.id))).all():
+        if name:
+            applicants[user_id] = (name, relation)
+    holders = dict((await session.execute(select(ConversationState.channel_user_id, ConversationState.taken_over_by)
+                                          .where(ConversationState.channel_user_id.in_(ids)))).all())
+    staff = await staff_names(session, {h for h in holders.values() if h})
+    topics = {q.id: q.zh.split("：")[0] for q in questionnaire().questions}
+    now = clock.now()
+    found = []
+    for request, user in rows:
+        name, relation = applicants.get(user.id, (None, None))
+        family = user.display_name
+        if name:
+            family = f"{name}（{labels.RELATIONS.get(relation or '', relation)}）" if relation else name
+        found.append(QueueRow(request, user, family, (now - request.created_at).total_seconds(),
+                              labels.step_words(request.flow, request.step, topics),
+                              request.step == RED_FLAG, staff.get(holders.get(user.id) or "")))
+    return found
+
+
+async def staff_names(session: AsyncSession, usernames: set[str]) -> dict[str, str]:
+    """Display names of members of staff by username (a system's actor keeps its own name)."""
+    if not usernames:
+        return {}
+    found = dict((await session.execute(select(StaffAccount.username, StaffAccount.display_name).where(
+        StaffAccount.username.in_(usernames)))).all())
+    return {name: found.get(name, name) for name in usernames}
 
 
 async def record_listing(session: AsyncSession, actor: str, what: str, count: int) -> None:
@@ -131,4 +198,17 @@ def attachments(entries: list[TranscriptEntry], uploads: list[Upload]) -> dict[i
         files = [by_id[i] for i in ids if i in by_id]
         if files:
             found[entry.id] = files
+    return found
+
+
+def chosen_labels(entries: list[TranscriptEntry]) -> dict[int, str]:
+    """The label of each button a family pressed, from the bot's message that offered it."""
+    offered: dict[str, str] = {}
+    found: dict[int, str] = {}
+    for entry in entries:
+        payload = entry.payload or {}
+        if entry.direction == "out" and payload.get("choices"):
+            offered = {str(c.get("id")): str(c.get("label")) for c in payload["choices"]}
+        elif entry.direction == "in" and payload.get("choice") is not None:
+            found[entry.id] = offered.get(str(payload["choice"]), str(payload["choice"]))
     return found

@@ -8,6 +8,7 @@ import warnings
 
 from backend import clock
 from backend.console.pages import TEMPLATES, render_html
+from backend.console.reads import chosen_labels
 from backend.models import ChannelUser, Patient, TranscriptEntry, Upload
 
 # WeasyPrint (Pango, fontconfig) is not known to be thread-safe: one render at a time.
@@ -26,5 +27,6 @@ def _render(html: str) -> bytes:
 async def transcript_pdf(*, user: ChannelUser, entries: list[TranscriptEntry], patient: Patient | None,
                          attached: dict[int, list[Upload]], exported_by: str) -> bytes:
     html = render_html("transcript_pdf.html.j2", user=user, entries=entries, patient=patient,
-                       attached=attached, exported_by=exported_by, exported_at=clock.now())
+                       attached=attached, chosen=chosen_labels(entries), exported_by=exported_by,
+                       exported_at=clock.now())
     return await asyncio.to_thread(_render, html)

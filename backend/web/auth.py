@@ -34,7 +34,7 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
                           "bookings:read", "uploads:read", "data_requests:read", "data_requests:write"}),
     "nurse_manager": frozenset({"bookings:read", "bookings:write", "care_workers:read", "care_workers:write",
                                 "consents:read", "visits:write", "stats:read", "complaints:read",
-                                "transcripts:read", "uploads:read", "slots:write"}),
+                                "transcripts:read", "transcripts:write", "uploads:read", "slots:write"}),
     "admin": frozenset(SCOPES) | {"staff:admin"},
 }
 

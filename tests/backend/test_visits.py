@@ -140,18 +140,20 @@ async def test_take_over_keeps_the_bot_quiet_until_released(dialogue, runtime, o
         await conversations.take_over(session, user.id, "hotline.li")
         await conversations.staff_message(session, user.id, "hotline.li", "您好，我是客服小李，请问有什么可以帮您？")
     await deliver_notifications(runtime)
-    assert outbox[-1][1].startswith("您好，我是客服小李")
+    assert outbox[-2][1].startswith("人工客服hotline.li已接入")  # no account here: the username
+    assert outbox[-1][1].startswith("【人工客服 hotline.li】您好，我是客服小李")
     assert await dialogue.send("我妈的电话是13800138000") == []  # the bot stays quiet
     async with transaction(runtime.sessions) as session:
         await conversations.release(session, user.id, "hotline.li")
     await deliver_notifications(runtime)
-    assert "客服已结束对话" in outbox[-1][1]
+    assert "人工客服hotline.li已结束对话" in outbox[-1][1]
     assert "详细地址" in await dialogue.say("13800138000")
     async with runtime.sessions() as session:
         entries = (await session.execute(select(TranscriptEntry).where(
             TranscriptEntry.author == "hotline.li"))).scalars().all()
         state = await session.get(ConversationState, user.id)
         notes = (await session.execute(select(Notification))).scalars().all()
-    assert [e.text for e in entries] == ["您好，我是客服小李，请问有什么可以帮您？"]
+    assert [e.text for e in entries] == ["人工客服hotline.li已接入，请直接在这里留言，我会尽快回复您。",
+                                         "【人工客服 hotline.li】您好，我是客服小李，请问有什么可以帮您？"]
     assert state.taken_over_by is None
     assert all(n.status == "sent" for n in notes)

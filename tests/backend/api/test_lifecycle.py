@@ -164,5 +164,21 @@ async def test_hotline_takes_over_writes_and_releases(client, runtime, dialogue)
     assert await dialogue.send("我妈的电话是13800138000") == []  # the bot stays quiet
     released = await (await client.post(f"/api/conversations/{user_id}/release", headers=hotline.changing)).json()
     assert released["taken_over_by"] is None
-    assert (await _kinds(runtime))[-2:] == ["staff.message", "bot.back"]
+    assert (await _kinds(runtime))[-3:] == ["staff.joined", "staff.message", "bot.back"]
     assert "详细地址" in await dialogue.say("13800138000")
+
+
+async def test_the_booking_carries_its_assessment_and_uploads(client, runtime, dialogue):
+    """The reviewer confirms against the pre-assessment: score, grade, every answer in words,
+    the allergy as a red flag, and the intake's files."""
+    booking = await book(dialogue, runtime)
+    manager = await console_login(runtime, "manager.wu", "nurse_manager")
+    detail = await (await client.get(f"/api/bookings/{booking.number}", headers=manager.cookie)).json()
+    card = detail["assessment"]
+    assert (card["barthel_score"], card["barthel_grade"], card["grade_label"]) == (65, "mild", "轻度依赖")
+    assert card["red_flags"] == ["过敏：青霉素过敏"]
+    answers = {a["question_id"]: a for a in card["answers"]}
+    assert answers["feeding"]["answer"] == "能自己吃" and answers["feeding"]["points"] == 10
+    assert answers["stable"]["answer"] == "稳定" and not answers["stable"]["red_flag"]
+    assert answers["allergies"]["red_flag"] and answers["medications"]["answer"] == "阿司匹林"
+    assert [u["kind"] for u in detail["uploads"]] == ["id_card", "medical_record"]

@@ -91,10 +91,11 @@ async def test_a_day_at_the_console(runtime, dialogue, staff_accounts, tmp_path)
                     note = (await session.execute(select(Notification).where(
                         Notification.kind == "staff.message"))).scalar_one()
                 assert note.channel_user_id == seeded["waiting_user"] and note.author == "li.hotline"
-                assert note.text == "您好，我是热线护士李敏，地址我来帮您填写。"
+                assert note.text == "【人工客服 李敏】您好，我是热线护士李敏，地址我来帮您填写。"
                 await deliver_notifications(runtime)
                 await page.reload()
-                await expect(page.locator(".msg.staff")).to_contain_text("热线护士李敏")
+                await expect(page.locator(".msg.staff").first).to_contain_text("人工客服李敏已接入")
+                await expect(page.locator(".msg.staff").last).to_contain_text("【人工客服 李敏】您好，我是热线护士李敏")
                 await page.screenshot(path=str((SHOTS or tmp_path) / "console-conversation.png"))
                 await page.get_by_role("button", name="交还机器人").click()
                 await expect(page.get_by_role("status")).to_contain_text("已交还机器人")

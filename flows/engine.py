@@ -772,14 +772,6 @@ def shown(turn: Turn, name: str, value: Any) -> str:
 _FREE_TEXT_SAFE = {"patient_name", "applicant_name", "present_name", "consent", "complaint_text"}
 
 
-async def _yes_no(turn: Turn, offered: list[Option]) -> Option | None:
-    parse = await turn.parse()
-    if parse.confidence >= 0.6 and parse.intent in ("affirm", "deny"):
-        wanted = "yes" if parse.intent == "affirm" else "no"
-        return next(o for o in offered if o.id == wanted)
-    return None
-
-
 def _context(state: ConversationState) -> str:
     return f"{state.flow}:{state.step}"
 

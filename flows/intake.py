@@ -581,7 +581,10 @@ async def book(turn: Turn, value: str) -> str | None:
     except bookings.SlotFull:
         turn.say(turn.t("slot.taken"))
         return "slot"
-    await intakes.update_intake(turn.session, turn.meta["intake_id"], status="booked")
+    # The applicant as finally known (a relation said generally first may have been made precise).
+    await intakes.update_intake(turn.session, turn.meta["intake_id"], status="booked",
+                                applicant_relation="self" if is_self(turn) else turn.answers.get("relation"),
+                                applicant_name=applicant_name(turn))
     turn.meta["booking_number"] = booking.number
     return None
 

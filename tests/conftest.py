@@ -249,6 +249,19 @@ HAPPY_PATH = [
 ]
 
 
+def recording(runtime: object) -> list:  # type: ignore[type-arg]
+    """Record every Inbound the engine is given, passing it through."""
+    seen: list = []  # type: ignore[type-arg]
+    handle = runtime.engine.handle  # type: ignore[attr-defined]
+
+    async def spy(inbound: object) -> object:
+        seen.append(inbound)
+        return await handle(inbound)
+
+    runtime.engine.handle = spy  # type: ignore[attr-defined]
+    return seen
+
+
 def render(replies: list) -> str:  # type: ignore[type-arg]
     lines = []
     for reply in replies:

@@ -8,17 +8,11 @@ from sqlalchemy import select
 from backend.models import TranscriptEntry
 from bot import limits
 from flows.types import Inbound
+from tests.conftest import recording
 
 
 async def test_a_200000_character_message_is_cut_and_the_family_told(runtime: Any) -> None:
-    seen: list[Inbound] = []
-    handle = runtime.engine.handle
-
-    async def spy(inbound: Inbound) -> Any:
-        seen.append(inbound)
-        return await handle(inbound)
-
-    runtime.engine.handle = spy
+    seen = recording(runtime)
     text = "我要预约上门护理" + "啊" * 200_000
     replies = await limits.handle(runtime.engine, Inbound(channel="terminal", user_id="family-1",
                                                            kind="text", text=text, message_id="m1"))

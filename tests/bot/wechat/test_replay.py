@@ -9,8 +9,9 @@ from typing import Any
 import xmltodict
 from wechatpy.crypto import WeChatCrypto
 
+from tests.conftest import recording
+
 from .fakes import AES_KEY, APPID, OFFICIAL_ACCOUNT, TOKEN, Family, sign  # noqa: TID252
-from .test_webhook import recording  # noqa: TID252
 
 
 async def test_with_an_aes_key_plain_pushes_are_refused_unless_allowed(runtime: Any, family: Family) -> None:

@@ -6,7 +6,8 @@ from typing import Any
 import pytest
 
 from backend import clock
-from flows.types import Inbound, Location
+from flows.types import Location
+from tests.conftest import recording
 
 from .fakes import TOKEN, Family, sign  # noqa: TID252
 
@@ -19,19 +20,6 @@ def same_picture(one: bytes, other: bytes) -> bool:
 
     a, b = Image.open(io.BytesIO(one)), Image.open(io.BytesIO(other))
     return a.size == b.size and a.tobytes() == b.tobytes()
-
-
-def recording(runtime: Any) -> list[Inbound]:
-    """Record every Inbound the engine is given, passing it through."""
-    seen: list[Inbound] = []
-    handle = runtime.engine.handle
-
-    async def spy(inbound: Inbound) -> Any:
-        seen.append(inbound)
-        return await handle(inbound)
-
-    runtime.engine.handle = spy
-    return seen
 
 
 async def test_url_verification_echoes_echostr(client: Any) -> None:

@@ -24,7 +24,7 @@ from backend.crypto import mask
 from backend.db import transaction
 from backend.models import ChannelUser, ConversationState, Notification, TranscriptEntry
 from flows import interludes
-from flows.messages import t
+from flows.messages import join, t
 from flows.state import ConversationData, OfferedOption, Suspended
 from flows.steps import (
     END,
@@ -756,8 +756,8 @@ def shown(turn: Turn, name: str, value: Any) -> str:
         from backend.config import catalogue  # noqa: PLC0415
 
         items = catalogue()
-        sep = "、" if turn.lang == "zh" else ", "
-        return sep.join(items.get(c).name(turn.lang) if items.get(c) else str(c) for c in value)  # type: ignore[union-attr]
+        return join(turn.lang, (items.get(c).name(turn.lang) if items.get(c) else str(c)  # type: ignore[union-attr]
+                                for c in value))
     if name in ("phone", "present_phone", "id_number") and isinstance(value, str):
         return mask(value, 4)
     if name in ("relation", "present_relation") and isinstance(value, str):

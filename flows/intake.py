@@ -21,6 +21,7 @@ from backend.storage import sniff_content_type
 from documents.consent import ConsentContext, consent_summary, context_to_dict, service_line
 from flows.engine import Turn
 from flows.kinds import FlowStep, Hooks, build_flow, build_step
+from flows.messages import join
 from flows.spec import StepSpec, load_flow_spec
 from flows.steps import END, STAY, Answer, Flow, Option, Prompt, Reprompt, Step, normalize
 from nlu.entities import relation_label
@@ -125,7 +126,7 @@ def outside_area(turn: Turn, place: str) -> Reprompt:
     area = hospital_config().service_area
     return Reprompt(turn.t("intake.address.outside", place=place,
                            city=area.city_zh if turn.lang == "zh" else area.city_en,
-                           districts="、".join(d.label(turn.lang) for d in area.districts)))
+                           districts=join(turn.lang, (d.label(turn.lang) for d in area.districts))))
 
 
 async def placed(turn: Turn, value: str) -> None:
@@ -263,8 +264,8 @@ async def services_prompt(turn: Turn) -> Prompt:
     preselected = turn.data.facts.get("services")
     text = turn.t("intake.services")
     if preselected:
-        names = "、".join(catalogue().get(c).name(turn.lang) for c in preselected  # type: ignore[union-attr]
-                         if catalogue().get(c))
+        names = join(turn.lang, (catalogue().get(c).name(turn.lang) for c in preselected  # type: ignore[union-attr]
+                                 if catalogue().get(c)))
         text = turn.t("intake.services.preselected", services=names) + "\n" + text
     return Prompt(text, options, multiple=True)
 
@@ -290,8 +291,7 @@ async def services_check(turn: Turn, codes: list[str], answer: Answer) -> list[s
 
 def service_names(turn: Turn, codes: list[str]) -> str:
     items = catalogue()
-    sep = "、" if turn.lang == "zh" else ", "
-    return sep.join(items.get(c).name(turn.lang) if items.get(c) else c for c in codes)  # type: ignore[union-attr]
+    return join(turn.lang, (items.get(c).name(turn.lang) if items.get(c) else c for c in codes))  # type: ignore[union-attr]
 
 
 async def save_services(turn: Turn, value: list[str]) -> None:

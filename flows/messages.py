@@ -1,6 +1,7 @@
 """Message catalogues: every user-facing sentence, in simplified Chinese and English."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
@@ -27,3 +28,8 @@ def t(lang: str, key: str, **values: object) -> str:
     lang = lang if lang in LANGUAGES else "zh"
     text = catalogue(lang)[key]
     return text.format(**values) if values else text
+
+
+def join(lang: str, items: Iterable[str]) -> str:
+    """Items of a list as the language writes them: 换药、采血 / dressing change, blood sampling."""
+    return t(lang, "list.items").join(items)

@@ -116,7 +116,7 @@ async def test_the_page_draws_every_kind_of_reply_and_errors_politely(runtime, p
         async with async_playwright() as playwright:
             chromium = await launch(playwright)
             try:
-                page = await chromium.new_page(viewport={"width": 390, "height": 844})
+                page = await chromium.new_page(viewport={"width": 390, "height": 844}, locale="zh-CN")
                 await page.route("**/try/api/start", start)
                 await page.route("**/try/api/message", message)
                 await page.goto(str(server.make_url("/try")))

@@ -37,9 +37,9 @@ PAGE_IMAGE_SCALE = 1.5  # 108 dpi: A4 becomes 893 × 1263 px, legible on a phone
 
 _CHANNELS = {
     "zh": {"wechat": "微信公众号", "telegram": "Telegram", "terminal": "终端（测试）",
-           "web": "网页链接"},
+           "web": "网页链接", "tryout": "体验页面（网页）"},
     "en": {"wechat": "WeChat Official Account", "telegram": "Telegram",
-           "terminal": "terminal (test)", "web": "web link"},
+           "terminal": "terminal (test)", "web": "web link", "tryout": "try-out page (web)"},
 }
 _EVENTS = {
     "zh": {"created": "文书生成", "sent": "发送给申请人", "opened": "通过链接打开",

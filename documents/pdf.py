@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import lru_cache
+from html import escape
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -85,17 +86,29 @@ async def produce_sealed_consent(context: ConsentContext) -> SealedConsent:
     return await loop.run_in_executor(_executor, render_and_seal, context)
 
 
-def agreement_html(context: ConsentContext) -> str:
-    """The whole agreement as a web page a family reads on a phone before signing: the same
-    template as the PDF, with the hospital's seal block shown as it will be applied."""
+def agreement_html(context: ConsentContext, *, download: tuple[str, str] | None = None) -> str:
+    """The whole agreement as a web page a family reads on a phone: the same template as the
+    PDF, text that reflows to the screen. Before signing the seal block shows the seal as it
+    will be applied; after sealing ``download`` (label, link) puts the sealed PDF's link on top."""
     sealer = current_sealer()
     context = replace(context, development_seal=sealer.development)
     html = _render_html(context, content_sha256(context), sealer)
     phone = ('<meta name="viewport" content="width=device-width, initial-scale=1">'
              "<style>body{font:17px/1.6 'Noto Sans CJK SC',sans-serif;margin:16px;max-width:44em}"
-             "table{border-collapse:collapse;width:100%}td,th{border:1px solid #ccc;padding:4px;"
-             "vertical-align:top}.running{display:none}</style>")
-    return html.replace("</head>", phone + "</head>", 1)
+             "table{border-collapse:collapse;width:100%;table-layout:auto}td,th{border:1px solid #ccc;"
+             "padding:4px;vertical-align:top;overflow-wrap:anywhere}.running,.devseal-watermark{display:none}"
+             ".download{position:sticky;top:0;margin:0 -16px 12px;padding:10px 16px;background:#f4f8f5;"
+             "border-bottom:1px solid #cfe3d6}.download a{display:block;padding:10px;text-align:center;"
+             "color:#fff;background:#07a35a;border-radius:6px;text-decoration:none;font-weight:bold}"
+             "table.signatures,table.signatures tr,table.signatures td{display:block;width:auto}"
+             ".seal{position:static;display:block;width:30mm;height:30mm;margin-top:8px}"
+             "table.signatures td.party:first-child .line{margin-right:0}</style>")
+    html = html.replace("</head>", phone + "</head>", 1)
+    if download is not None:
+        label, link = download
+        bar = f'<p class="download"><a href="{escape(link)}" download>{escape(label)}</a></p>'
+        html = html.replace("<body>", "<body>" + bar, 1)
+    return html
 
 
 def page_images(pdf: bytes, scale: float = PAGE_IMAGE_SCALE) -> list[bytes]:

@@ -709,9 +709,14 @@ async def _document(turn: Turn, message: str, values: dict[str, Any]) -> Outboun
 
     artefact = await turn.session.get_one(Artefact, int(values["artefact_id"]))
     data = await read_decrypted(artefact.storage_path)
+    filename = str(values.get("filename") or "document")
+    if "html_id" in values:  # a page to read on the phone, the file a download from it: no images
+        url = public_url(get_settings().public_url,
+                         signed_path(int(values["html_id"]), str(values.get("html_name") or "document.html")))
+        return Outbound(kind="document", text=turn.t(message, url=url), data=data, filename=filename,
+                        content_type=artefact.content_type, url=url)
     pages = [await read_decrypted((await turn.session.get_one(Artefact, int(page))).storage_path)
              for page in values.get("page_ids", [])]
-    filename = str(values.get("filename") or "document")
     url = public_url(get_settings().public_url, signed_path(artefact.id, filename))
     return Outbound(kind="document", text=turn.t(message, url=url), data=data, filename=filename,
                     content_type=artefact.content_type, url=url, pages=pages)

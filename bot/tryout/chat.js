@@ -171,7 +171,7 @@
       if (reply.text) bubble.appendChild(el("div", "caption", reply.text));
       const file = el("div", "file");
       if (reply.url) {
-        const link = el("a", "", T("download", { filename: reply.filename }));
+        const link = el("a", "", reply.readable ? T("open") : T("download", { filename: reply.filename }));
         link.href = reply.url;
         link.target = "_blank";
         link.rel = "noopener";

@@ -165,7 +165,7 @@ class TryoutViews:
         token = request.cookies.get(COOKIE, "")
         user_id = f"try-{token}"
         replies = self.mailbox.take(user_id) if _TOKEN.fullmatch(token) else []
-        return await self._replies(user_id, replies)
+        return await self._replies(user_id, replies, str(request.url.origin()))
 
     async def reset(self, request: web.Request) -> web.Response:
         """``POST /try/api/reset``: forget this browser's try-out user and begin as a new one."""
@@ -189,12 +189,13 @@ class TryoutViews:
             return _error(request, error)
         async with self._lock(user_id):
             replies = await limits.handle(self.runtime.engine, inbound)
-        response = await self._replies(user_id, replies)
+        response = await self._replies(user_id, replies, str(request.url.origin()))
         self._set_cookie(request, response, token)
         return response
 
-    async def _replies(self, user_id: str, replies: list[Outbound]) -> web.Response:
-        body = {"replies": await render_replies(replies, lambda reply: self._link(user_id, reply)),
+    async def _replies(self, user_id: str, replies: list[Outbound], origin: str) -> web.Response:
+        body = {"replies": await render_replies(replies, lambda reply: self._link(user_id, reply),
+                                                origin=self.runtime.settings.public_url or origin),
                 "lang": await self._language(user_id)}
         return web.json_response(body, headers=_API_HEADERS)
 

@@ -1,6 +1,9 @@
 """``/try``'s JSON API: a whole intake as a family member in a browser would do it."""
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -30,9 +33,14 @@ async def test_a_whole_intake_over_the_json_api(runtime, browser: Browser):
             assert await browser.updates() == []
             assert await deliver_notifications(runtime) >= 1
             document = next(r for r in await browser.updates() if r["kind"] == "document")
-            assert document["pages"] and document["pages"][0].startswith("data:image/png;base64,")
-            assert document["filename"].endswith(".pdf") and "/d/" in document["url"]
-            download = await browser.client.get(document["url"][document["url"].index("/d/"):])
+            # a page to read on the phone behind an absolute link in the message, the PDF inside
+            assert document["pages"] == [] and document["readable"]
+            assert document["url"].startswith(str(browser.client.make_url("/d/")))
+            assert document["url"] in document["text"] and document["filename"].endswith(".pdf")
+            page = await (await browser.client.get(document["url"][document["url"].index("/d/"):])).text()
+            assert "签署渠道：体验页面（网页）" in page and "try-" not in page
+            pdf_link = html.unescape(re.search(r'class="download"><a href="([^"]+)"', page).group(1))
+            download = await browser.client.get(pdf_link)
             assert download.status == 200 and (await download.read()).startswith(b"%PDF")
             assert await browser.updates() == []  # delivered once
     assert pressed >= 2  # 预约上门护理, 同意 … went in as buttons, the rest as typed text

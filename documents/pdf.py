@@ -102,7 +102,14 @@ def agreement_html(context: ConsentContext, *, download: tuple[str, str] | None 
              "color:#fff;background:#07a35a;border-radius:6px;text-decoration:none;font-weight:bold}"
              "table.signatures,table.signatures tr,table.signatures td{display:block;width:auto}"
              ".seal{position:static;display:block;width:30mm;height:30mm;margin-top:8px}"
-             "table.signatures td.party:first-child .line{margin-right:0}</style>")
+             "table.signatures td.party:first-child .line{margin-right:0}"
+             "h1{font-size:1.45em;line-height:1.3}th{text-align:left;background:#f4f4f4}"
+             # label above value: two columns of labels and values do not fit a phone's width
+             "table.fields,table.fields tbody,table.fields tr,table.fields th,table.fields td"
+             "{display:block;width:auto;border:none}table.fields tr{border-bottom:1px solid #ddd;"
+             "padding:4px 0}table.fields th{background:none;padding:2px 0 0;font-size:.85em;color:#555}"
+             "table.fields td{padding:0 0 2px}"
+             ".devseal-banner{border:1px dashed #b00000;color:#b00000;padding:6px 10px}</style>")
     html = html.replace("</head>", phone + "</head>", 1)
     if download is not None:
         label, link = download

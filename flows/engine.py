@@ -25,6 +25,7 @@ from backend.db import transaction
 from backend.models import ChannelUser, ConversationState, Notification, TranscriptEntry
 from flows import interludes
 from flows.messages import join, t
+from flows.notices import notice_values
 from flows.state import ConversationData, OfferedOption, Suspended
 from flows.steps import (
     END,
@@ -196,7 +197,8 @@ class Engine:
         elif notification.text:
             turn.say(notification.text)
         elif notification.payload:
-            turn.say(turn.t(notification.payload["message"], **notification.payload.get("values", {})))
+            values = notice_values(turn.lang, notification.payload.get("values", {}))
+            turn.say(turn.t(notification.payload["message"], **values))
         follow_up = FOLLOW_UPS.get(notification.kind)
         if follow_up and not state.flow and not state.taken_over_by and follow_up in self.flows:
             await self.start(turn, state, follow_up)

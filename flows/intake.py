@@ -21,7 +21,7 @@ from backend.storage import sniff_content_type
 from documents.consent import ConsentContext, consent_summary, context_to_dict, service_line
 from flows.engine import Turn
 from flows.kinds import FlowStep, Hooks, build_flow, build_step
-from flows.messages import join
+from flows.messages import join, visit_time
 from flows.spec import StepSpec, load_flow_spec
 from flows.steps import END, STAY, Answer, Flow, Option, Prompt, Reprompt, Step, normalize
 from nlu.entities import relation_label
@@ -512,9 +512,7 @@ def _tz():  # type: ignore[no-untyped-def]
 # --- 8. visit time and confirmation ------------------------------------------------------
 
 def slot_label(turn: Turn, day: date, start: time, end: time) -> str:
-    date_text = f"{day.month}月{day.day}日" if turn.lang == "zh" else day.strftime("%b %d")
-    return turn.t("slot.label", date=date_text, weekday=turn.t(f"weekday.{day.weekday()}"),
-                  start=start.strftime("%H:%M"), end=end.strftime("%H:%M"))
+    return visit_time(turn.lang, day, start, end)
 
 
 async def slot_prompt(turn: Turn) -> Prompt:

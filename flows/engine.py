@@ -394,6 +394,16 @@ class Engine:
             turn.replies.append(Outbound(kind="text", text=prompt.text, context=_context(state),
                                          request_contact=prompt.request_contact))
 
+    async def _keep_choices(self, turn: Turn, state: ConversationState, step: Step) -> None:
+        """A step that stays (another record may follow) keeps its buttons under what it just
+        said: "已收到第1份资料" comes with 完成, so nobody has to guess the word."""
+        if not turn.replies or turn.replies[-1].kind != "text":
+            return
+        prompt = await step.prompt(turn)
+        if prompt.options:
+            said = turn.replies.pop()
+            self._render(turn, state, Prompt(said.text, prompt.options, prompt.multiple))
+
     async def _reask(self, turn: Turn, state: ConversationState) -> None:
         if state.flow:
             await self._ask(turn, state, self._current(state), again=True)
@@ -464,6 +474,7 @@ class Engine:
             return
         turn.data.misses = 0
         if value is STAY:
+            await self._keep_choices(turn, state, step)
             return
         if text and not inbound.choice:
             self._take_facts(turn, flow, flow.index(step.name), text, exclude=step.name)

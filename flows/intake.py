@@ -221,10 +221,13 @@ def question_steps(spec: StepSpec) -> list[Step]:
                                    called=[question.zh.split("：")[0]] if "：" in question.zh else []),
                           HOOKS)
 
-        async def prompt(turn: Turn, q=question, first=number == 0) -> Prompt:
-            preface = [turn.t("intake.questionnaire.start", count=len(survey.questions))] if first else []
+        async def prompt(turn: Turn, q=question, n=number + 1) -> Prompt:
+            total = len(survey.questions)
+            preface = [turn.t("intake.questionnaire.start", count=total)] if n == 1 else []
             options = [Option(str(i), o.label(turn.lang), tuple(o.aliases)) for i, o in enumerate(q.options)]
-            return Prompt(q.text(turn.lang), options, preface=preface)
+            # where the family is in the questionnaire ("第5/16题"), on its own line above the question
+            progress = turn.t("intake.question.progress", n=n, total=total)
+            return Prompt(f"{progress}\n{q.text(turn.lang)}", options, preface=preface)
 
         step.prompt = prompt
         steps.append(step)

@@ -164,11 +164,14 @@ async def change_status(session: AsyncSession, booking: Booking, to_status: str,
     await audit.record(session, actor, f"booking.{to_status}", f"booking:{booking.id}",
                        {"number": booking.number, "from": previous, "note": note})
     slot = await session.get_one(Slot, booking.slot_id)
+    # raw values: the family's message words them in its language when it is sent (flows/notices.py)
     values = {"number": booking.number, "date": slot.day.isoformat(), "start": slot.start.strftime("%H:%M"),
-              "end": slot.end.strftime("%H:%M"), "note": note or ""}
+              "end": slot.end.strftime("%H:%M"), "note": note or "", "services": list(booking.service_codes)}
     if booking.nurse_id:
         worker = await session.get(CareWorker, booking.nurse_id)
         values["nurse"] = f"{worker.name}（{worker.title}）" if worker else ""
+        if worker:
+            values["nurse_name"], values["nurse_title"] = worker.name, worker.title
     if tell_family:
         await notify.notify_family(session, booking.channel_user_id, f"booking.{to_status}",
                                    message=f"notify.booking.{to_status}", values=values)
@@ -215,7 +218,8 @@ async def reschedule(session: AsyncSession, booking: Booking, slot_id: int, acto
     await notify.notify_family(session, booking.channel_user_id, "booking.rescheduled",
                                message="notify.booking.rescheduled",
                                values={"number": booking.number, "date": slot.day.isoformat(),
-                                       "start": slot.start.strftime("%H:%M"), "end": slot.end.strftime("%H:%M")})
+                                       "start": slot.start.strftime("%H:%M"), "end": slot.end.strftime("%H:%M"),
+                                       "services": list(booking.service_codes)})
     await notify.notify_hospital(session, "booking.rescheduled", {"number": booking.number,
                                                                  "date": slot.day.isoformat()})
     return booking

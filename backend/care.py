@@ -19,6 +19,7 @@ class Rule(BaseModel):
     min_years: int
     titles: list[str]
     min_title: str
+    titles_en: dict[str, str] = {}
 
 
 class NotQualified(ValueError):
@@ -29,6 +30,14 @@ class NotQualified(ValueError):
 def rules() -> dict[str, Rule]:
     raw = yaml.safe_load(data_file("qualifications.yaml").read_text("utf-8"))
     return {role: Rule.model_validate(rule) for role, rule in raw.items()}
+
+
+def title_label(title: str, lang: str) -> str:
+    """A professional title as a family reads it: 主管护师, or "nurse-in-charge" in English
+    (the reviewed glossary in qualifications.yaml; a title it lacks stays as written)."""
+    if lang == "zh":
+        return title
+    return next((rule.titles_en[title] for rule in rules().values() if title in rule.titles_en), title)
 
 
 def qualification_problems(worker: CareWorker) -> list[str]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
+from flows.messages import t
 from flows.types import Outbound
 
 
@@ -11,11 +12,7 @@ def numbered(reply: Outbound, lang: str = "zh") -> str:
     lines = [reply.text] if reply.text else []
     lines += [f"{i}. {choice.label}" for i, choice in enumerate(reply.choices, 1)]
     if reply.choices:
-        if reply.multiple:
-            lines.append("（可多选，回复数字，用逗号隔开）" if lang == "zh"
-                         else "(several allowed: reply the numbers, separated by commas)")
-        else:
-            lines.append("（回复数字即可）" if lang == "zh" else "(reply with the number)")
+        lines.append(t(lang, "choices.numbers.multiple" if reply.multiple else "choices.numbers.single"))
     return "\n".join(lines)
 
 

@@ -60,8 +60,12 @@ def download_handler(sessions):  # type: ignore[no-untyped-def]
         if hashlib.sha256(data).hexdigest() != artefact.sha256:
             raise web.HTTPInternalServerError(text="Stored file does not match its hash.")
         name = request.match_info.get("name", "file")
-        return web.Response(body=data, content_type=artefact.content_type, headers={
-            "Content-Disposition": f"inline; filename*=UTF-8''{quote(name)}",
-            "Cache-Control": "private, no-store"})
+        # the type as stored, charset included ("text/html; charset=utf-8" for the readable page)
+        headers = {"Content-Type": artefact.content_type, "X-Content-Type-Options": "nosniff",
+                   "Content-Disposition": f"inline; filename*=UTF-8''{quote(name)}",
+                   "Cache-Control": "private, no-store"}
+        if artefact.content_type.startswith("text/html"):  # our own page: nothing runs, nothing loads
+            headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+        return web.Response(body=data, headers=headers)
 
     return handle

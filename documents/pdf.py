@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import lru_cache
+from html import escape
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -37,9 +38,9 @@ PAGE_IMAGE_SCALE = 1.5  # 108 dpi: A4 becomes 893 × 1263 px, legible on a phone
 
 _CHANNELS = {
     "zh": {"wechat": "微信公众号", "telegram": "Telegram", "terminal": "终端（测试）",
-           "web": "网页链接"},
+           "web": "网页链接", "tryout": "体验页面（网页）"},
     "en": {"wechat": "WeChat Official Account", "telegram": "Telegram",
-           "terminal": "terminal (test)", "web": "web link"},
+           "terminal": "terminal (test)", "web": "web link", "tryout": "try-out page (web)"},
 }
 _EVENTS = {
     "zh": {"created": "文书生成", "sent": "发送给申请人", "opened": "通过链接打开",
@@ -85,17 +86,36 @@ async def produce_sealed_consent(context: ConsentContext) -> SealedConsent:
     return await loop.run_in_executor(_executor, render_and_seal, context)
 
 
-def agreement_html(context: ConsentContext) -> str:
-    """The whole agreement as a web page a family reads on a phone before signing: the same
-    template as the PDF, with the hospital's seal block shown as it will be applied."""
+def agreement_html(context: ConsentContext, *, download: tuple[str, str] | None = None) -> str:
+    """The whole agreement as a web page a family reads on a phone: the same template as the
+    PDF, text that reflows to the screen. Before signing the seal block shows the seal as it
+    will be applied; after sealing ``download`` (label, link) puts the sealed PDF's link on top."""
     sealer = current_sealer()
     context = replace(context, development_seal=sealer.development)
     html = _render_html(context, content_sha256(context), sealer)
     phone = ('<meta name="viewport" content="width=device-width, initial-scale=1">'
              "<style>body{font:17px/1.6 'Noto Sans CJK SC',sans-serif;margin:16px;max-width:44em}"
-             "table{border-collapse:collapse;width:100%}td,th{border:1px solid #ccc;padding:4px;"
-             "vertical-align:top}.running{display:none}</style>")
-    return html.replace("</head>", phone + "</head>", 1)
+             "table{border-collapse:collapse;width:100%;table-layout:auto}td,th{border:1px solid #ccc;"
+             "padding:4px;vertical-align:top;overflow-wrap:anywhere}.running,.devseal-watermark{display:none}"
+             ".download{position:sticky;top:0;margin:0 -16px 12px;padding:10px 16px;background:#f4f8f5;"
+             "border-bottom:1px solid #cfe3d6}.download a{display:block;padding:10px;text-align:center;"
+             "color:#fff;background:#07a35a;border-radius:6px;text-decoration:none;font-weight:bold}"
+             "table.signatures,table.signatures tr,table.signatures td{display:block;width:auto}"
+             ".seal{position:static;display:block;width:30mm;height:30mm;margin-top:8px}"
+             "table.signatures td.party:first-child .line{margin-right:0}"
+             "h1{font-size:1.45em;line-height:1.3}th{text-align:left;background:#f4f4f4}"
+             # label above value: two columns of labels and values do not fit a phone's width
+             "table.fields,table.fields tbody,table.fields tr,table.fields th,table.fields td"
+             "{display:block;width:auto;border:none}table.fields tr{border-bottom:1px solid #ddd;"
+             "padding:4px 0}table.fields th{background:none;padding:2px 0 0;font-size:.85em;color:#555}"
+             "table.fields td{padding:0 0 2px}"
+             ".devseal-banner{border:1px dashed #b00000;color:#b00000;padding:6px 10px}</style>")
+    html = html.replace("</head>", phone + "</head>", 1)
+    if download is not None:
+        label, link = download
+        bar = f'<p class="download"><a href="{escape(link)}" download>{escape(label)}</a></p>'
+        html = html.replace("<body>", "<body>" + bar, 1)
+    return html
 
 
 def page_images(pdf: bytes, scale: float = PAGE_IMAGE_SCALE) -> list[bytes]:

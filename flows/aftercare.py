@@ -7,17 +7,18 @@ from backend.models import Booking, Slot
 from flows.engine import Turn
 from flows.intake import slot_label, yes_no
 from flows.kinds import Hooks, build_flow
+from flows.messages import join
 from flows.spec import load_flow_spec
 from flows.steps import END, Answer, Flow, Option, Prompt, Reprompt
 
 
 def booking_label(turn: Turn, booking: Booking, slot: Slot) -> str:
-    return f"{booking.number}｜{slot_label(turn, slot.day, slot.start, slot.end)}"
+    return turn.t("booking.label", number=booking.number, slot=slot_label(turn, slot.day, slot.start, slot.end))
 
 
 def services_text(turn: Turn, codes: list[str]) -> str:
     items = catalogue()
-    return "、".join(items.get(c).name(turn.lang) if items.get(c) else c for c in codes)  # type: ignore[union-attr]
+    return join(turn.lang, (items.get(c).name(turn.lang) if items.get(c) else c for c in codes))  # type: ignore[union-attr]
 
 
 async def show_status(turn: Turn) -> None:
@@ -98,7 +99,7 @@ def services_overview(turn: Turn) -> str:
     lines += [turn.t("services.item", name=s.name(turn.lang), price=s.price) for s in items.bookable]
     negative = [s.name(turn.lang) for s in items.services if s.listed == "negative"]
     if negative:
-        lines.append(turn.t("services.negative", items="、".join(negative)))
+        lines.append(turn.t("services.negative", items=join(turn.lang, negative)))
     return "\n".join(lines)
 
 
@@ -134,7 +135,7 @@ async def data_kind(turn: Turn, value: str) -> str | None:
     request = await privacy.open_request(turn.session, turn.user.id, "access")
     found = await privacy.summary(turn.session, turn.user.id)
     lines = [turn.t("data.summary", messages=found.messages, uploads=found.uploads,
-                    bookings="、".join(found.bookings) or "-")]
+                    bookings=join(turn.lang, found.bookings) or "-")]
     lines += [f"· {p}" for p in found.patients]
     turn.say("\n".join(lines))
     request.status, request.answered_by, request.answered_at = "done", "bot", request.created_at

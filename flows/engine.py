@@ -24,7 +24,8 @@ from backend.crypto import mask
 from backend.db import transaction
 from backend.models import ChannelUser, ConversationState, Notification, TranscriptEntry
 from flows import interludes
-from flows.messages import t
+from flows.messages import join, t
+from flows.notices import notice_values
 from flows.state import ConversationData, OfferedOption, Suspended
 from flows.steps import (
     END,
@@ -196,7 +197,8 @@ class Engine:
         elif notification.text:
             turn.say(notification.text)
         elif notification.payload:
-            turn.say(turn.t(notification.payload["message"], **notification.payload.get("values", {})))
+            values = notice_values(turn.lang, notification.payload.get("values", {}))
+            turn.say(turn.t(notification.payload["message"], **values))
         follow_up = FOLLOW_UPS.get(notification.kind)
         if follow_up and not state.flow and not state.taken_over_by and follow_up in self.flows:
             await self.start(turn, state, follow_up)
@@ -392,6 +394,16 @@ class Engine:
             turn.replies.append(Outbound(kind="text", text=prompt.text, context=_context(state),
                                          request_contact=prompt.request_contact))
 
+    async def _keep_choices(self, turn: Turn, state: ConversationState, step: Step) -> None:
+        """A step that stays (another record may follow) keeps its buttons under what it just
+        said: "已收到第1份资料" comes with 完成, so nobody has to guess the word."""
+        if not turn.replies or turn.replies[-1].kind != "text":
+            return
+        prompt = await step.prompt(turn)
+        if prompt.options:
+            said = turn.replies.pop()
+            self._render(turn, state, Prompt(said.text, prompt.options, prompt.multiple))
+
     async def _reask(self, turn: Turn, state: ConversationState) -> None:
         if state.flow:
             await self._ask(turn, state, self._current(state), again=True)
@@ -462,6 +474,7 @@ class Engine:
             return
         turn.data.misses = 0
         if value is STAY:
+            await self._keep_choices(turn, state, step)
             return
         if text and not inbound.choice:
             self._take_facts(turn, flow, flow.index(step.name), text, exclude=step.name)
@@ -709,9 +722,14 @@ async def _document(turn: Turn, message: str, values: dict[str, Any]) -> Outboun
 
     artefact = await turn.session.get_one(Artefact, int(values["artefact_id"]))
     data = await read_decrypted(artefact.storage_path)
+    filename = str(values.get("filename") or "document")
+    if "html_id" in values:  # a page to read on the phone, the file a download from it: no images
+        url = public_url(get_settings().public_url,
+                         signed_path(int(values["html_id"]), str(values.get("html_name") or "document.html")))
+        return Outbound(kind="document", text=turn.t(message, url=url), data=data, filename=filename,
+                        content_type=artefact.content_type, url=url)
     pages = [await read_decrypted((await turn.session.get_one(Artefact, int(page))).storage_path)
              for page in values.get("page_ids", [])]
-    filename = str(values.get("filename") or "document")
     url = public_url(get_settings().public_url, signed_path(artefact.id, filename))
     return Outbound(kind="document", text=turn.t(message, url=url), data=data, filename=filename,
                     content_type=artefact.content_type, url=url, pages=pages)
@@ -756,8 +774,8 @@ def shown(turn: Turn, name: str, value: Any) -> str:
         from backend.config import catalogue  # noqa: PLC0415
 
         items = catalogue()
-        sep = "、" if turn.lang == "zh" else ", "
-        return sep.join(items.get(c).name(turn.lang) if items.get(c) else str(c) for c in value)  # type: ignore[union-attr]
+        return join(turn.lang, (items.get(c).name(turn.lang) if items.get(c) else str(c)  # type: ignore[union-attr]
+                                for c in value))
     if name in ("phone", "present_phone", "id_number") and isinstance(value, str):
         return mask(value, 4)
     if name in ("relation", "present_relation") and isinstance(value, str):

@@ -21,6 +21,7 @@ from backend.storage import sniff_content_type
 from documents.consent import ConsentContext, consent_summary, context_to_dict, service_line
 from flows.engine import Turn
 from flows.kinds import FlowStep, Hooks, build_flow, build_step
+from flows.messages import join, visit_time
 from flows.spec import StepSpec, load_flow_spec
 from flows.steps import END, STAY, Answer, Flow, Option, Prompt, Reprompt, Step, normalize
 from nlu.entities import relation_label
@@ -125,7 +126,7 @@ def outside_area(turn: Turn, place: str) -> Reprompt:
     area = hospital_config().service_area
     return Reprompt(turn.t("intake.address.outside", place=place,
                            city=area.city_zh if turn.lang == "zh" else area.city_en,
-                           districts="、".join(d.label(turn.lang) for d in area.districts)))
+                           districts=join(turn.lang, (d.label(turn.lang) for d in area.districts))))
 
 
 async def placed(turn: Turn, value: str) -> None:
@@ -220,10 +221,13 @@ def question_steps(spec: StepSpec) -> list[Step]:
                                    called=[question.zh.split("：")[0]] if "：" in question.zh else []),
                           HOOKS)
 
-        async def prompt(turn: Turn, q=question, first=number == 0) -> Prompt:
-            preface = [turn.t("intake.questionnaire.start", count=len(survey.questions))] if first else []
+        async def prompt(turn: Turn, q=question, n=number + 1) -> Prompt:
+            total = len(survey.questions)
+            preface = [turn.t("intake.questionnaire.start", count=total)] if n == 1 else []
             options = [Option(str(i), o.label(turn.lang), tuple(o.aliases)) for i, o in enumerate(q.options)]
-            return Prompt(q.text(turn.lang), options, preface=preface)
+            # where the family is in the questionnaire ("第5/16题"), on its own line above the question
+            progress = turn.t("intake.question.progress", n=n, total=total)
+            return Prompt(f"{progress}\n{q.text(turn.lang)}", options, preface=preface)
 
         step.prompt = prompt
         steps.append(step)
@@ -263,8 +267,8 @@ async def services_prompt(turn: Turn) -> Prompt:
     preselected = turn.data.facts.get("services")
     text = turn.t("intake.services")
     if preselected:
-        names = "、".join(catalogue().get(c).name(turn.lang) for c in preselected  # type: ignore[union-attr]
-                         if catalogue().get(c))
+        names = join(turn.lang, (catalogue().get(c).name(turn.lang) for c in preselected  # type: ignore[union-attr]
+                                 if catalogue().get(c)))
         text = turn.t("intake.services.preselected", services=names) + "\n" + text
     return Prompt(text, options, multiple=True)
 
@@ -290,8 +294,7 @@ async def services_check(turn: Turn, codes: list[str], answer: Answer) -> list[s
 
 def service_names(turn: Turn, codes: list[str]) -> str:
     items = catalogue()
-    sep = "、" if turn.lang == "zh" else ", "
-    return sep.join(items.get(c).name(turn.lang) if items.get(c) else c for c in codes)  # type: ignore[union-attr]
+    return join(turn.lang, (items.get(c).name(turn.lang) if items.get(c) else c for c in codes))  # type: ignore[union-attr]
 
 
 async def save_services(turn: Turn, value: list[str]) -> None:
@@ -512,9 +515,7 @@ def _tz():  # type: ignore[no-untyped-def]
 # --- 8. visit time and confirmation ------------------------------------------------------
 
 def slot_label(turn: Turn, day: date, start: time, end: time) -> str:
-    date_text = f"{day.month}月{day.day}日" if turn.lang == "zh" else day.strftime("%b %d")
-    return turn.t("slot.label", date=date_text, weekday=turn.t(f"weekday.{day.weekday()}"),
-                  start=start.strftime("%H:%M"), end=end.strftime("%H:%M"))
+    return visit_time(turn.lang, day, start, end)
 
 
 async def slot_prompt(turn: Turn) -> Prompt:

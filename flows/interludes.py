@@ -13,8 +13,10 @@ import yaml
 from pydantic import BaseModel, Field
 
 from backend.care import rules as qualification_rules
+from backend.care import title_label
 from backend.config import catalogue, data_file, hospital_config
 from documents.consent import service_line
+from flows.messages import join
 from flows.spec import DATA
 
 
@@ -142,15 +144,14 @@ def answer_question(topic: str, lang: str, codes: list[str], t: Any) -> str:
         return "\n".join(lines)
     if topic == "price":
         if chosen:
-            sep = "、" if lang == "zh" else ", "
-            names = sep.join(f"{i.name(lang)} {i.price}" for i in chosen)  # type: ignore[union-attr]
+            names = join(lang, (f"{i.name(lang)} {i.price}" for i in chosen))  # type: ignore[union-attr]
             total = sum((i.price for i in chosen), Decimal(0)) + config.fees.total  # type: ignore[union-attr]
             return t("question.price.chosen", services=names, fees=config.fees.total, total=total)
         return t("question.price", fees=config.fees.total,
                  low=min(i.price for i in items.bookable), high=max(i.price for i in items.bookable))
     if topic == "who":
         nurse = qualification_rules()["nurse"]
-        return t("question.who", years=nurse.min_years, title=nurse.min_title)
+        return t("question.who", years=nurse.min_years, title=title_label(nurse.min_title, lang))
     if topic == "duration":
         return t("question.duration")
     if topic == "purpose":

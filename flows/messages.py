@@ -1,6 +1,8 @@
 """Message catalogues: every user-facing sentence, in simplified Chinese and English."""
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import date, time
 from functools import lru_cache
 from pathlib import Path
 
@@ -27,3 +29,16 @@ def t(lang: str, key: str, **values: object) -> str:
     lang = lang if lang in LANGUAGES else "zh"
     text = catalogue(lang)[key]
     return text.format(**values) if values else text
+
+
+def visit_time(lang: str, day: date, start: time, end: time) -> str:
+    """A visit's day and window as the chat writes it, everywhere a family reads one (slots,
+    confirmations, notifications, reminders): 12月1日 周二 14:00-16:00 / Tue Dec 1 14:00-16:00."""
+    day_text = f"{day.month}月{day.day}日" if lang == "zh" else f"{day:%b} {day.day}"
+    return t(lang, "slot.label", date=day_text, weekday=t(lang, f"weekday.{day.weekday()}"),
+             start=f"{start:%H:%M}", end=f"{end:%H:%M}")
+
+
+def join(lang: str, items: Iterable[str]) -> str:
+    """Items of a list as the language writes them: 换药、采血 / dressing change, blood sampling."""
+    return t(lang, "list.items").join(items)

@@ -8,25 +8,29 @@
   const fileInput = document.getElementById("file");
   const resetButton = document.getElementById("reset");
   const maxBytes = Number(document.body.dataset.maxBytes) || 10 * 1024 * 1024;
-  const limit = document.body.dataset.limit || "10 MB";
-  const hotline = document.body.dataset.hotline || "";
   const POLL_MS = 3000;
 
-  const TEXT = {
-    network: "网络好像有点问题，消息没有发出去。",
-    retry: "重新发送",
-    busy: "系统暂时有点忙，请稍后再试" + (hotline ? "，或拨打热线 " + hotline : "") + "。",
-    tooLarge: "文件太大了，请发送不超过 " + limit + " 的照片或PDF文件。",
-    pickOne: "请至少选择一项，再按“确定”。",
-    single: "点按钮，或直接输入数字",
-    multiple: "可多选：逐个点选后按“确定”，或直接输入数字，如 1,3",
-    confirm: "确定",
-    typing: "对方正在输入…",
-    download: "下载 ",
-    page: (n) => "文件第 " + n + " 页",
-    resetAsk: "重新开始会清空这次体验的对话，作为新用户开始。确定吗？",
-    image: "图片",
-  };
+  // Every word of the page, in both languages, from the message catalogues (the server fills
+  // the page's element texts; the script switches them when the conversation's language does).
+  const WORDS = JSON.parse(document.getElementById("furniture").textContent);
+  let lang = WORDS[document.body.dataset.lang] ? document.body.dataset.lang : "zh";
+  const T = (key, values) => Object.entries(values || {}).reduce(
+    (text, [name, value]) => text.replace("{" + name + "}", value), WORDS[lang][key] || "");
+
+  function useLanguage(code) {
+    if (!code || code === lang || !WORDS[code]) return;
+    lang = code;
+    document.documentElement.lang = code === "zh" ? "zh-CN" : code;
+    document.body.dataset.lang = code;
+    document.title = T("title");
+    document.querySelectorAll("[data-t]").forEach((node) => { node.textContent = T(node.dataset.t); });
+    for (const attribute of ["title", "placeholder", "aria-label"]) {
+      const data = "data-t-" + attribute;
+      document.querySelectorAll("[" + data + "]").forEach((node) => {
+        node.setAttribute(attribute, T(node.getAttribute(data)));
+      });
+    }
+  }
 
   // --- ids and requests ------------------------------------------------------------------
 
@@ -46,20 +50,21 @@
   }
 
   async function call(path, body) {
-    const options = { method: "POST", credentials: "same-origin" };
+    const options = { method: "POST", credentials: "same-origin", headers: { "X-Try-Language": lang } };
     if (body instanceof FormData) {
       options.body = body;
     } else {
-      options.headers = { "Content-Type": "application/json" };
+      options.headers["Content-Type"] = "application/json";
       options.body = JSON.stringify(body);
     }
     const response = await fetch(path, options);
     let data = null;
     try { data = await response.json(); } catch (error) { data = null; }
     if (!response.ok) {
-      const message = (data && data.error) || (response.status === 413 ? TEXT.tooLarge : TEXT.busy);
+      const message = (data && data.error) || (response.status === 413 ? T("too_large") : T("busy"));
       throw Object.assign(new Error(message), { polite: true });
     }
+    if (data) useLanguage(data.lang);
     return (data && data.replies) || [];
   }
 
@@ -77,7 +82,7 @@
         if (error.polite) {
           notice(error.message, true);
         } else {
-          notice(TEXT.network, true, () => send(path, body));
+          notice(T("network"), true, () => send(path, body));
         }
       } finally {
         pending -= 1;
@@ -114,10 +119,10 @@
 
   function row(side) {
     const line = el("div", "row " + side);
-    const avatar = el("div", "avatar", side === "me" ? "我" : "护");
+    const avatar = el("div", "avatar", T(side === "me" ? "avatar.me" : "avatar.bot"));
     avatar.setAttribute("aria-hidden", "true");
     const bubble = el("div", "bubble");
-    const who = el("span", "visually-hidden", side === "me" ? "我：" : "护理助手：");
+    const who = el("span", "visually-hidden", T(side === "me" ? "who.me" : "who.bot"));
     bubble.appendChild(who);
     line.append(avatar, bubble);
     log.appendChild(line);
@@ -132,7 +137,7 @@
     const box = el("div", "system" + (isError ? " error" : ""), message);
     if (isError) box.setAttribute("role", "alert");
     if (retry) {
-      const again = el("button", "", TEXT.retry);
+      const again = el("button", "", T("retry"));
       again.type = "button";
       again.addEventListener("click", () => { box.remove(); retry(); });
       box.appendChild(again);
@@ -143,7 +148,7 @@
 
   function showTyping() {
     const bubble = row("bot typing");
-    bubble.appendChild(document.createTextNode(TEXT.typing));
+    bubble.appendChild(document.createTextNode(T("typing")));
     scrollDown();
     return bubble.parentElement;
   }
@@ -162,12 +167,11 @@
       bubble.appendChild(document.createTextNode(reply.text || ""));
       bubble.appendChild(choiceButtons(reply));
     } else if (reply.kind === "document") {
-      (reply.pages || []).forEach((src, i) => bubble.appendChild(image(src, TEXT.page(i + 1))));
+      (reply.pages || []).forEach((src, i) => bubble.appendChild(image(src, T("page", { n: i + 1 }))));
       if (reply.text) bubble.appendChild(el("div", "caption", reply.text));
       const file = el("div", "file");
-      file.appendChild(el("span", "", "📄"));
       if (reply.url) {
-        const link = el("a", "", TEXT.download + reply.filename);
+        const link = el("a", "", reply.readable ? T("open") : T("download", { filename: reply.filename }));
         link.href = reply.url;
         link.target = "_blank";
         link.rel = "noopener";
@@ -177,7 +181,7 @@
       }
       bubble.appendChild(file);
     } else if (reply.kind === "image") {
-      bubble.appendChild(image(reply.src, reply.text || reply.filename || TEXT.image));
+      bubble.appendChild(image(reply.src, reply.text || reply.filename || T("image")));
       if (reply.text) bubble.appendChild(el("div", "caption", reply.text));
     } else {
       bubble.appendChild(document.createTextNode(reply.text || ""));
@@ -209,23 +213,23 @@
       return button;
     });
     if (reply.multiple) {
-      const confirm = el("button", "confirm", TEXT.confirm);
+      const confirm = el("button", "confirm", T("confirm"));
       confirm.type = "button";
       confirm.addEventListener("click", () => {
         const picked = buttons.filter((b) => b.getAttribute("aria-pressed") === "true");
         if (!picked.length) {
-          notice(TEXT.pickOne, false);
+          notice(T("pick_one"), false);
           return;
         }
         const numbers = picked.map((b) => b.dataset.number).join(",");
         closeChoices();
         picked.forEach((b) => b.classList.add("picked"));
-        mine(picked.map((b) => b.textContent.replace(/^\d+\.\s*/, "")).join("、"));
+        mine(picked.map((b) => b.textContent.replace(/^\d+\.\s*/, "")).join(T("list")));
         send("/try/api/message", { message_id: newId(), text: numbers, context: reply.context });
       });
       group.appendChild(confirm);
     }
-    group.appendChild(el("div", "hint", reply.multiple ? TEXT.multiple : TEXT.single));
+    group.appendChild(el("div", "hint", reply.multiple ? T("multiple") : T("single")));
     return group;
   }
 
@@ -257,7 +261,7 @@
     fileInput.value = "";
     if (!file) return;
     if (file.size > maxBytes) {
-      notice(TEXT.tooLarge, true);
+      notice(T("too_large"), true);
       return;
     }
     closeChoices();
@@ -276,19 +280,20 @@
   });
 
   resetButton.addEventListener("click", () => {
-    if (!window.confirm(TEXT.resetAsk)) return;
+    if (!window.confirm(T("reset.ask"))) return;
     enqueue(async () => {
       try {
         await fetch("/try/api/reset", { method: "POST", credentials: "same-origin" });
       } catch (error) {
-        notice(TEXT.network, true);
+        notice(T("network"), true);
         return;
       }
       log.replaceChildren();
     });
-    send("/try/api/start", { message_id: newId() });
+    send("/try/api/start", { message_id: newId(), languages: languages() });
   });
 
-  send("/try/api/start", { message_id: newId() });
+  const languages = () => Array.from(navigator.languages || [navigator.language]);
+  send("/try/api/start", { message_id: newId(), languages: languages() });
   setInterval(poll, POLL_MS);
 })();

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from flows.types import Outbound, context_token
@@ -17,9 +18,19 @@ def data_uri(data: bytes, content_type: str = "image/png") -> str:
     return f"data:{content_type};base64,{base64.b64encode(data).decode('ascii')}"
 
 
-async def render_replies(replies: list[Outbound], link: DocumentLink) -> list[dict[str, Any]]:
-    """One JSON object per reply, in order; images travel inline as ``data:`` URIs."""
-    return [await _render(reply, link) for reply in replies]
+async def render_replies(replies: list[Outbound], link: DocumentLink,
+                         origin: str = "") -> list[dict[str, Any]]:
+    """One JSON object per reply, in order; images travel inline as ``data:`` URIs. A link the
+    flow made relative (no ``JIAHU_PUBLIC_URL``) is made absolute with the page's ``origin``,
+    in the text too, so what the family reads is a link that works anywhere."""
+    return [await _render(_absolute(reply, origin), link) for reply in replies]
+
+
+def _absolute(reply: Outbound, origin: str) -> Outbound:
+    if not (origin and reply.url and reply.url.startswith("/")):
+        return reply
+    url = origin.rstrip("/") + reply.url
+    return replace(reply, url=url, text=reply.text.replace(reply.url, url))
 
 
 async def _render(reply: Outbound, link: DocumentLink) -> dict[str, Any]:
@@ -29,8 +40,10 @@ async def _render(reply: Outbound, link: DocumentLink) -> dict[str, Any]:
                 "choices": [{"id": c.id, "label": c.label, "number": n}
                             for n, c in enumerate(reply.choices, 1)]}
     if reply.kind == "document":
+        # a url from the flow is a page to read (the file is a download inside it); else the
+        # file itself gets a download link
         return {"kind": "document", "text": reply.text,
-                "filename": reply.filename or "document.pdf",
+                "filename": reply.filename or "document.pdf", "readable": bool(reply.url),
                 "url": reply.url or (await link(reply) if reply.data else None),
                 "pages": [data_uri(page) for page in reply.pages]}
     if reply.kind == "image" and reply.data and (reply.content_type or "image/png") in _INLINE_IMAGES:

@@ -7,7 +7,7 @@ The page generates an id for every message, so a double-submitted message gets o
 from __future__ import annotations
 
 import asyncio
-import html
+import json
 import re
 import secrets
 import weakref
@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import jinja2
 import structlog
 from aiohttp import BodyPartReader, web
+from markupsafe import Markup
 from sqlalchemy import select
 
 from backend import clock
@@ -30,6 +32,7 @@ from bot import limits
 from bot.runtime import Runtime
 from bot.tryout.mailbox import Mailbox
 from bot.tryout.render import render_replies
+from flows.messages import LANGUAGES, catalogue, t
 from flows.types import Inbound, Media, Outbound
 
 log = structlog.get_logger(__name__)
@@ -46,13 +49,11 @@ _TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _MESSAGE_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 _SHORT = re.compile(r"[\w.:\-]{1,64}")
 
-_ERRORS = {
-    "bad_request": "抱歉，这条消息没有发送成功，请刷新页面后再试一次。",
-    "forbidden": "抱歉，这个页面只能在医院的体验网址中使用。",
-    "no_file": "没有收到文件，请重新选择一张照片或一个PDF文件。",
-    "too_large": "文件太大了，请发送不超过 {limit} 的照片或PDF文件，或者分几张照片发送。",
-    "too_many": "现在来体验的人太多了，请一分钟后再试。",
-}
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*")
+LANGUAGE_HEADER = "X-Try-Language"
+"""The language the page shows now (a family may have switched), for the API's error messages."""
+_TEMPLATES = jinja2.Environment(loader=jinja2.FileSystemLoader(str(_HERE)), autoescape=True,
+                                undefined=jinja2.StrictUndefined)
 NEW_USERS_PER_MINUTE = 10
 """Try-out users one client address may begin in a minute (``start`` without a cookie, ``reset``)."""
 
@@ -81,7 +82,11 @@ class ApiError(Exception):
     def __init__(self, status: int, key: str, **values: object) -> None:
         super().__init__(key)
         self.status = status
-        self.message = _ERRORS[key].format(**values)
+        self.key = key
+        self.values = values
+
+    def message(self, lang: str) -> str:
+        return t(lang, f"try.error.{self.key}", **self.values)
 
 
 class TryoutViews:
@@ -97,16 +102,33 @@ class TryoutViews:
     # --- the page -------------------------------------------------------------------------
 
     async def page(self, request: web.Request) -> web.Response:
-        """``GET /try``: the chat page, with the hospital's name in the header."""
-        hospital = hospital_config().hospital
-        text = (_HERE / "chat.html").read_text("utf-8")
-        text = (text.replace("{{hospital}}", html.escape(hospital.name_zh))
-                .replace("{{hotline}}", html.escape(hospital.hotline))
-                .replace("{{max_bytes}}", str(self.max_bytes))
-                .replace("{{limit}}", html.escape(_size(self.max_bytes))))
+        """``GET /try``: the chat page in the conversation's language (a new visitor's follows
+        the browser's ``Accept-Language``), with every word of both languages for the script,
+        which switches when the family does."""
+        token = _token(request)
+        lang = await self._language(f"try-{token}") or browser_language(request)
+        words = {code: self.furniture(code) for code in LANGUAGES}
+        text = _TEMPLATES.get_template("chat.html.j2").render(
+            lang=lang, html_lang="zh-CN" if lang == "zh" else lang, t=words[lang],
+            max_bytes=self.max_bytes,
+            furniture=Markup(json.dumps(words, ensure_ascii=False).replace("<", "\\u003c")))
         response = web.Response(text=text, content_type="text/html", headers=_PAGE_HEADERS)
-        self._set_cookie(request, response, _token(request))
+        self._set_cookie(request, response, token)
         return response
+
+    def furniture(self, lang: str) -> dict[str, str]:
+        """The page's own words in ``lang`` from the message catalogue (``try.*``), with the
+        hospital, hotline and size limit filled in; ``{filename}`` and ``{n}`` are the script's."""
+        hospital = hospital_config().hospital
+        fill = {"{hospital}": hospital.name(lang), "{hotline}": hospital.hotline,
+                "{limit}": _size(self.max_bytes)}
+        words = {"hospital": hospital.name(lang)}
+        for key, text in catalogue(lang).items():
+            if key.startswith("try.") and not key.startswith("try.error."):
+                for placeholder, value in fill.items():
+                    text = text.replace(placeholder, value)
+                words[key.removeprefix("try.")] = text
+        return words
 
     async def script(self, request: web.Request) -> web.FileResponse:
         return web.FileResponse(_HERE / "chat.js", headers={
@@ -123,7 +145,7 @@ class TryoutViews:
         A client address begins at most ``NEW_USERS_PER_MINUTE`` new users a minute (429)."""
         if not _TOKEN.fullmatch(request.cookies.get(COOKIE, "")) and not self._new_users.allow(
                 request.remote or ""):
-            return _error(ApiError(429, "too_many"))
+            return _error(request, ApiError(429, "too_many"))
         return await self._api(request, self._start)
 
     async def message(self, request: web.Request) -> web.Response:
@@ -139,11 +161,11 @@ class TryoutViews:
         try:
             self._check_origin(request)
         except ApiError as error:
-            return _error(error)
+            return _error(request, error)
         token = request.cookies.get(COOKIE, "")
         user_id = f"try-{token}"
         replies = self.mailbox.take(user_id) if _TOKEN.fullmatch(token) else []
-        return await self._replies(user_id, replies)
+        return await self._replies(user_id, replies, str(request.url.origin()))
 
     async def reset(self, request: web.Request) -> web.Response:
         """``POST /try/api/reset``: forget this browser's try-out user and begin as a new one."""
@@ -152,7 +174,7 @@ class TryoutViews:
             if not self._new_users.allow(request.remote or ""):
                 raise ApiError(429, "too_many")
         except ApiError as error:
-            return _error(error)
+            return _error(request, error)
         response = web.json_response({"ok": True}, headers=_API_HEADERS)
         self._set_cookie(request, response, secrets.token_urlsafe(16))
         return response
@@ -164,20 +186,30 @@ class TryoutViews:
             self._check_origin(request)
             inbound = await build(request, user_id)
         except ApiError as error:
-            return _error(error)
+            return _error(request, error)
         async with self._lock(user_id):
             replies = await limits.handle(self.runtime.engine, inbound)
-        response = await self._replies(user_id, replies)
+        response = await self._replies(user_id, replies, str(request.url.origin()))
         self._set_cookie(request, response, token)
         return response
 
-    async def _replies(self, user_id: str, replies: list[Outbound]) -> web.Response:
-        body = {"replies": await render_replies(replies, lambda reply: self._link(user_id, reply))}
+    async def _replies(self, user_id: str, replies: list[Outbound], origin: str) -> web.Response:
+        body = {"replies": await render_replies(replies, lambda reply: self._link(user_id, reply),
+                                                origin=self.runtime.settings.public_url or origin),
+                "lang": await self._language(user_id)}
         return web.json_response(body, headers=_API_HEADERS)
+
+    async def _language(self, user_id: str) -> str | None:
+        """The conversation's language (the page follows a switch), or None for a new browser."""
+        async with self.runtime.sessions() as session:
+            return await session.scalar(select(ChannelUser.language).where(
+                ChannelUser.channel == CHANNEL, ChannelUser.external_id == user_id))
 
     async def _start(self, request: web.Request, user_id: str) -> Inbound:
         payload = await _json(request)
-        return self._inbound(user_id, payload, kind="event", event="start")
+        # the language only counts for a new conversation; an ongoing one keeps its own
+        return self._inbound(user_id, payload, kind="event", event="start",
+                             language=browser_language(request, payload.get("languages")))
 
     async def _message(self, request: web.Request, user_id: str) -> Inbound:
         payload = await _json(request)
@@ -302,8 +334,35 @@ async def _json(request: web.Request) -> dict[str, Any]:
     return payload
 
 
-def _error(error: ApiError) -> web.Response:
-    return web.json_response({"error": error.message}, status=error.status, headers=_API_HEADERS)
+def _error(request: web.Request, error: ApiError) -> web.Response:
+    """The error in the language the page shows (its header), else the browser's."""
+    shown = request.headers.get(LANGUAGE_HEADER, "")
+    lang = shown if shown in LANGUAGES else browser_language(request)
+    return web.json_response({"error": error.message(lang)}, status=error.status, headers=_API_HEADERS)
+
+
+def browser_language(request: web.Request, preferred: object = None) -> str:
+    """The first of our languages the browser prefers: the page's ``navigator.languages`` when
+    sent (``preferred``), else the ``Accept-Language`` header by its q-values; Chinese otherwise."""
+    tags: list[str] = []
+    if isinstance(preferred, list):
+        tags = [tag for tag in preferred[:20] if isinstance(tag, str)]
+    if not tags:
+        weighted = []
+        for position, item in enumerate(request.headers.get("Accept-Language", "").split(",")[:20]):
+            tag, _, params = item.strip().partition(";")
+            quality = 1.0
+            if params.strip().startswith("q="):
+                try:
+                    quality = float(params.strip()[2:])
+                except ValueError:
+                    continue
+            weighted.append((-quality, position, tag.strip()))
+        tags = [tag for quality, _, tag in sorted(weighted) if quality < 0]
+    for tag in tags:
+        if _LANGUAGE_TAG.fullmatch(tag) and (primary := tag.split("-")[0].lower()) in LANGUAGES:
+            return primary
+    return "zh"
 
 
 def _filename(name: str | None) -> str | None:

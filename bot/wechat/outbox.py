@@ -57,8 +57,10 @@ async def plan(replies: list[Outbound], link: DocumentLink) -> list[Message]:
     for reply in replies:
         if reply.kind == "document":
             parts += [Image(page, f"page-{i}.png") for i, page in enumerate(reply.pages, 1)]
-            caption = f"{reply.text}\n" if reply.text else ""
-            parts.append(f"{caption}📄 {reply.filename or 'PDF'}：{await link(reply)}")
+            url = await link(reply)
+            # the message names its link already (the consent's readable page): say it once
+            parts.append(reply.text if reply.url and reply.url in reply.text
+                         else "\n".join(filter(None, (reply.text, f"{reply.filename or 'PDF'}: {url}"))))
         elif reply.kind == "image" and reply.data:
             parts.append(Image(reply.data, reply.filename or "image.png",
                                reply.content_type or "image/png"))

@@ -18,6 +18,7 @@ from documents.pdf import SealedConsent, produce_sealed_consent, render_and_seal
 from documents.sample import sample_context
 from documents.seal import trusted_certificates
 from tests.documents.conftest import use_data_dir
+from tests.pdf_layout import overlapping_words, words
 
 # WeasyPrint 70 leaves its sRGB ICC profile file open (a ResourceWarning when collected)
 pytestmark = [pytest.mark.filterwarnings("ignore::ResourceWarning"),
@@ -70,12 +71,20 @@ def test_every_section_and_value_is_in_the_text(sealed: tuple[str, SealedConsent
     values = [context.hospital.name_zh, context.hospital.hotline, context.hospital.complaints_phone,
               context.patient_id_masked, context.applicant_name, context.applicant_relation,
               context.present_name, context.present_relation, context.present_phone_masked,
-              context.signer_name, context.channel_user_id, "340.00", "2026-11-19 14:42:17",
-              result.content_sha256]
+              context.signer_name, "微信公众号" if lang == "zh" else "WeChat Official Account",
+              "340.00", "2026-11-19 14:42:17", result.content_sha256]
     values += [s.name for s in context.services] + [r for s in context.services for r in s.risks]
     for value in values:
         assert _squash(value) in text, value
     assert "2417" in text and "110101" not in text  # the ID is masked but for its last 4 digits
+    assert context.channel_user_id not in text  # the channel in words, never a raw account id
+
+
+def test_no_text_overlaps_other_text(sealed: tuple[str, SealedConsent, Path]) -> None:
+    """Labels wrap inside their column and the seal stands beside the lines it seals."""
+    lang, result, _ = sealed
+    assert len(words(result.pdf)) > 300  # the check saw the text (a Chinese line is one "word")
+    assert overlapping_words(result.pdf) == []
 
 
 def test_rare_characters_render(sealed: tuple[str, SealedConsent, Path]) -> None:

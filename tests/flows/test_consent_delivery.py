@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import html
+import re
 import subprocess
 from datetime import timedelta
 
@@ -30,8 +32,9 @@ async def test_sealed_consent_is_delivered_stored_and_verifiable(dialogue, runti
     assert await deliver_notifications(runtime) == 1
     [document] = sent
     assert document.kind == "document" and document.content_type == "application/pdf"
-    assert document.data.startswith(b"%PDF") and document.pages and document.pages[0][:8] == b"\x89PNG\r\n\x1a\n"
-    assert "/d/" in document.url and "下载链接" in document.text
+    assert document.data.startswith(b"%PDF") and not document.pages  # a page to read, not page images
+    assert "/d/" in document.url and ".html?" in document.url and document.url in document.text
+    assert "阅读全文" in document.text
     async with runtime.sessions() as session:
         consent = (await session.execute(select(Consent))).scalar_one()
     assert consent.status == "sealed" and consent.pdf_sha256 == hashlib.sha256(document.data).hexdigest()
@@ -45,8 +48,14 @@ async def test_sealed_consent_is_delivered_stored_and_verifiable(dialogue, runti
     assert result.exit_code == 0 and "matches the database record" in result.output
 
     async with TestClient(TestServer(create_app(runtime))) as client:
-        response = await client.get(document.url)
-        assert response.status == 200 and await response.read() == document.data
+        response = await client.get(document.url)  # the agreement to read on a phone …
+        page = await response.text()
+        assert response.status == 200 and response.content_type == "text/html"
+        assert 'name="viewport"' in page and "王秀英" in page and "伤口换药" in page
+        assert "签署渠道：终端（测试）" in page and "family-1" not in page  # the channel in words
+        download = re.search(r'<p class="download"><a href="([^"]+)" download>下载盖章的PDF文件</a>', page)
+        pdf_response = await client.get(html.unescape(download.group(1)))  # … and the sealed PDF from it
+        assert pdf_response.status == 200 and await pdf_response.read() == document.data
         forged = document.url.replace("sig=", "sig=x")
         assert (await client.get(forged)).status == 403
         for _ in range(5):  # reloads within the hour leave one trace, not one each

@@ -59,7 +59,7 @@ async def test_commands_become_what_the_engine_understands(family):
 
 async def test_language_follows_the_client_and_lang_switches_it(family, telegram_api):
     family.language_code = "en-GB"
-    assert "home care service" in await family.say("/start", expect="What would you like to do?")
+    assert "home nursing service" in await family.say("/start", expect="What would you like to do?")
     answer = await family.say("/lang", expect="Choose your language")
     assert "中文" in answer and "English" in answer
     assert "已切换为中文" in await family.press("中文", expect="请问需要办理什么")

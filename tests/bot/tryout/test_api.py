@@ -1,6 +1,9 @@
 """``/try``'s JSON API: a whole intake as a family member in a browser would do it."""
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -30,9 +33,14 @@ async def test_a_whole_intake_over_the_json_api(runtime, browser: Browser):
             assert await browser.updates() == []
             assert await deliver_notifications(runtime) >= 1
             document = next(r for r in await browser.updates() if r["kind"] == "document")
-            assert document["pages"] and document["pages"][0].startswith("data:image/png;base64,")
-            assert document["filename"].endswith(".pdf") and "/d/" in document["url"]
-            download = await browser.client.get(document["url"][document["url"].index("/d/"):])
+            # a page to read on the phone behind an absolute link in the message, the PDF inside
+            assert document["pages"] == [] and document["readable"]
+            assert document["url"].startswith(str(browser.client.make_url("/d/")))
+            assert document["url"] in document["text"] and document["filename"].endswith(".pdf")
+            page = await (await browser.client.get(document["url"][document["url"].index("/d/"):])).text()
+            assert "签署渠道：体验页面（网页）" in page and "try-" not in page
+            pdf_link = html.unescape(re.search(r'class="download"><a href="([^"]+)"', page).group(1))
+            download = await browser.client.get(pdf_link)
             assert download.status == 200 and (await download.read()).startswith(b"%PDF")
             assert await browser.updates() == []  # delivered once
     assert pressed >= 2  # 预约上门护理, 同意 … went in as buttons, the rest as typed text
@@ -197,3 +205,41 @@ async def test_one_address_begins_only_a_few_new_users_a_minute(client, clock):
     # a browser that already has its user is never limited
     for n in range(NEW_USERS_PER_MINUTE + 5):
         assert (await client.post("/try/api/start", json={"message_id": f"again-{n:04d}"})).status == 200
+
+
+async def test_done_stays_a_button_after_each_record_and_questions_say_where_we_are(browser: Browser):
+    await browser.start()
+    for _, message, _ in HAPPY_PATH[1:HAPPY_PATH.index(next(r for r in HAPPY_PATH if r[0] == "upload_records"))]:
+        if message == "<id-card>":
+            await browser.upload(png_bytes(), "image/png", "id.png")
+        else:
+            await browser.type(message)
+    received = await browser.upload(png_bytes((80, 60)), "image/png", "discharge.png")
+    assert received[-1]["kind"] == "choices" and received[-1]["text"].startswith("已收到第1份资料")
+    assert browser.button("完成")
+    first = await browser.press("完成")
+    assert first[-1]["text"].startswith("第1/16题\n进食")
+    second = await browser.press(first[-1]["choices"][0]["label"])
+    assert second[-1]["text"].startswith("第2/16题\n")
+
+
+@pytest.mark.parametrize(("header", "languages", "lang"), [
+    ("en-US,en;q=0.9", None, "en"), ("zh-CN,zh;q=0.9,en;q=0.8", None, "zh"),
+    ("de-DE,de;q=0.9,en;q=0.5,zh;q=0.4", None, "en"), ("fr", None, "zh"), ("", None, "zh"),
+    ("zh-CN", ["en-GB", "zh-CN"], "en"), ("en;q=0.1,zh;q=0.9", None, "zh"), ("en;q=x", None, "zh")])
+async def test_a_new_conversation_starts_in_the_browsers_language(client, header, languages, lang):
+    headers = {"Accept-Language": header}
+    page = await (await client.get("/try", headers=headers)).text()
+    if languages is None:  # the page's script sends navigator.languages, which a browser keeps
+        assert f'data-lang="{lang}"' in page  # in step with its Accept-Language
+    body = {"message_id": "msg-000001", **({"languages": languages} if languages else {})}
+    started = await (await client.post("/try/api/start", json=body, headers=headers)).json()
+    assert started["lang"] == lang
+    assert ("Hello, this is" if lang == "en" else "您好") in started["replies"][0]["text"]
+
+
+async def test_the_api_explains_errors_in_the_language_the_page_shows(client):
+    response = await client.post("/try/api/message", data=b"{", headers={"X-Try-Language": "en"})
+    assert response.status == 400 and (await response.json())["error"].startswith("Sorry, this message")
+    response = await client.post("/try/api/message", data=b"{", headers={"Accept-Language": "zh-CN"})
+    assert response.status == 400 and (await response.json())["error"].startswith("抱歉")

@@ -116,7 +116,7 @@ async def test_the_page_draws_every_kind_of_reply_and_errors_politely(runtime, p
         async with async_playwright() as playwright:
             chromium = await launch(playwright)
             try:
-                page = await chromium.new_page(viewport={"width": 390, "height": 844})
+                page = await chromium.new_page(viewport={"width": 390, "height": 844}, locale="zh-CN")
                 await page.route("**/try/api/start", start)
                 await page.route("**/try/api/message", message)
                 await page.goto(str(server.make_url("/try")))
@@ -148,6 +148,117 @@ async def test_the_page_draws_every_kind_of_reply_and_errors_politely(runtime, p
                 await page.get_by_role("button", name="重新发送").click()
                 await expect(page.get_by_role("alert").last).to_contain_text("网络好像有点问题")
                 assert sent[-1]["message_id"] == sent[-2]["message_id"]  # a resend is the same message
+            finally:
+                await chromium.close()
+    finally:
+        await server.close()
+
+
+CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef\U00020000-\U0003134f]")
+
+
+async def _furniture(page) -> str:  # type: ignore[no-untyped-def]
+    """Every word of the page outside the conversation: texts, titles, labels, placeholders
+    (a <noscript> is never shown with scripts on, and is in the language the page began in)."""
+    return await page.evaluate("""() => [document.title,
+        ...[...document.querySelectorAll('header, .notice, form')].map(n => n.innerText),
+        ...[...document.querySelectorAll('[title], [placeholder], [aria-label]')].flatMap(
+            n => ['title', 'placeholder', 'aria-label'].map(a => n.getAttribute(a) || ''))].join('\\n')""")
+
+
+async def test_an_english_family_reads_no_chinese_from_start_to_the_signed_consent(runtime, tmp_path: Path,
+                                                                                   png: bytes):
+    """An en-US browser starts in English; the whole conversation of the English corpus's first
+    family, typed into the page, shows no Chinese character in the page's furniture or in any
+    reply (the family typed their names in pinyin); the consent opens as a page to read."""
+    import yaml
+    from playwright.async_api import async_playwright, expect
+
+    from bot.notifier import deliver_notifications
+
+    corpus = Path(__file__).parents[2] / "flows" / "dialogues" / "sentences_en.yaml"
+    turns = yaml.safe_load(corpus.read_text("utf-8"))[0]["turns"]
+    photo = tmp_path / "id-card.png"
+    photo.write_bytes(png)
+    server = TestServer(tryout_app(runtime), host="127.0.0.1")
+    await server.start_server()
+    try:
+        async with async_playwright() as playwright:
+            chromium = await launch(playwright)
+            try:
+                context = await chromium.new_context(viewport={"width": 390, "height": 844},
+                                                     device_scale_factor=2, locale="en-US")
+                page = await context.new_page()
+                errors: list[str] = []
+                page.on("pageerror", lambda error: errors.append(str(error)))
+                await page.goto(str(server.make_url("/try")))
+                log = page.get_by_role("log", name="Conversation")
+                await expect(log).to_contain_text("home nursing service")
+                assert await page.evaluate("document.documentElement.lang") == "en"
+                furniture = await _furniture(page)
+                assert "Type a message" in furniture and "Restart" in furniture
+                assert not CJK.findall(furniture), furniture
+
+                text = page.get_by_label("Type a message")
+                for message, expected in turns:
+                    if message.startswith("<"):  # <id-card>, <record>
+                        await page.locator("#file").set_input_files(str(photo))
+                    else:
+                        await text.fill(message)
+                        await page.get_by_role("button", name="Send", exact=True).click()
+                    await expect(log).to_contain_text(expected)
+                await expect(log).to_contain_text(re.compile(r"Booking number: JH\d{12}"))
+
+                assert await deliver_notifications(runtime) >= 1  # the sealed consent, polled for
+                opener = page.get_by_role("link", name="Open and read")
+                await expect(opener).to_be_visible(timeout=10_000)
+                await expect(log).to_contain_text(re.compile(r"download the sealed PDF \(link valid for 7 days\): http://127\.0\.0\.1:\d+/d/"))
+                conversation = await log.inner_text()
+                assert not CJK.findall(conversation), CJK.findall(conversation)
+                assert not CJK.findall(await _furniture(page))
+                assert not await log.locator(".row.bot img").count()  # a page to read, not page images
+
+                async with context.expect_page() as opened:
+                    await opener.click()
+                consent = await opened.value
+                await consent.wait_for_load_state()
+                await expect(consent.get_by_role("heading", level=1).first).to_contain_text(
+                    "Home Nursing Service Agreement and Informed Consent")
+                await expect(consent.locator("body")).to_contain_text("Channel: try-out page (web)")
+                await expect(consent.get_by_role("link", name="Download the sealed PDF")).to_be_visible()
+                width = await consent.evaluate("document.documentElement.scrollWidth")
+                assert width <= 390, width  # the text reflows to the phone's width
+                shot = (SCREENSHOT_DIR or tmp_path) / "consent-phone.png"
+                await consent.screenshot(path=str(shot))
+                assert not errors, errors
+            finally:
+                await chromium.close()
+    finally:
+        await server.close()
+    assert shot.stat().st_size > 10_000
+
+
+async def test_the_page_switches_to_english_with_the_conversation(runtime):
+    from playwright.async_api import async_playwright, expect
+
+    server = TestServer(tryout_app(runtime), host="127.0.0.1")
+    await server.start_server()
+    try:
+        async with async_playwright() as playwright:
+            chromium = await launch(playwright)
+            try:
+                page = await chromium.new_page(viewport={"width": 390, "height": 844}, locale="zh-CN")
+                await page.goto(str(server.make_url("/try")))
+                await expect(page.get_by_role("log")).to_contain_text("您好")
+                text = page.get_by_label("输入消息")
+                await text.fill("English")
+                await text.press("Enter")
+                await expect(page.get_by_role("log")).to_contain_text("Switched to English")
+                await expect(page.get_by_label("Type a message")).to_have_attribute(
+                    "placeholder", "Type a message, or reply with a number")
+                assert not CJK.findall(await _furniture(page))
+                await page.reload()  # the conversation's language, not the browser's, from now on
+                await expect(page.get_by_role("button", name="Restart")).to_be_visible()
             finally:
                 await chromium.close()
     finally:

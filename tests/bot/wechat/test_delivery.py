@@ -120,7 +120,7 @@ async def test_document_goes_out_as_page_images_and_a_signed_link(
     assert [fake_wechat.uploads[m["image"]["media_id"]] for m in fake_wechat.sent[1:3]] == [png, png]
     link_text = fake_wechat.sent[3]["text"]["content"]
     assert "知情同意书" in link_text
-    url = link_text.split("：", 1)[1]
+    url = link_text.split(": ", 1)[1]
     assert url.startswith("https://jiahu.example-hospital.cn/d/")
     download = await client.get(url.removeprefix("https://jiahu.example-hospital.cn"))
     assert download.status == 200 and await download.read() == pdf

@@ -46,7 +46,7 @@ async def test_document_pages_are_dropped_before_texts_when_over_budget() -> Non
     assert len(messages) == MAX_MESSAGES
     assert isinstance(messages[0], Text) and isinstance(messages[-1], Text)
     assert sum(isinstance(m, Image) for m in messages) == 3
-    assert "consent.pdf：https://h.example/d/1/" in messages[-1].content
+    assert "consent.pdf: https://h.example/d/1/" in messages[-1].content
     assert messages[-1].content.endswith("谢谢")
 
 

@@ -265,6 +265,18 @@ class HandoffRequest(Base):
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 
+class ConversationNote(Base):
+    """An internal note of the hotline on a conversation; the family never sees it."""
+
+    __tablename__ = "conversation_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_user_id: Mapped[int] = mapped_column(ForeignKey("channel_users.id"), index=True)
+    author: Mapped[str] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(EncryptedText())
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
 class ConversationState(Base):
     """Where a conversation stands; saved after every turn, encrypted (it holds answers)."""
 

@@ -8,8 +8,9 @@ from aiohttp import web
 from sqlalchemy.exc import NoResultFound
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend import audit, conversations, queries
-from backend.bookings import bookings_of_user
+from backend import audit, canned, conversations, queries
+from backend.bookings import ACTIVE_STATES, bookings_of_user
+from backend.config import hospital_config
 from backend.console import reads
 from backend.console.guard import staff, staff_form, text_field
 from backend.console.pages import HEADERS, render, see_other
@@ -75,11 +76,20 @@ async def _page(request: web.Request, who: Principal, user_id: int, *, reveal: b
         intake_id = await queries.assessed_intake_of_user(session, user_id)
         assessment = await queries.assessment_of_intake(session, intake_id) if intake_id else None
         intake_uploads = await queries.uploads_of_intake(session, intake_id) if intake_id else []
+        authors = await reads.message_authors(session, entries)
+        notes = await conversations.notes(session, user_id)
+        note_authors = await reads.staff_names(session, {note.author for note in notes})
+    active = [slot for booking, slot in booked if booking.status in ACTIVE_STATES]
+    replies = canned.filled(user.language, staff_name=who.display_name or who.actor,
+                            hotline=hospital_config().hospital.hotline,
+                            patient_name=patient.name if patient else None,
+                            slot=min(active, key=lambda s: (s.day, s.start)) if active else None)
     return render(request, who, "conversation.html.j2", user=user, entries=entries, patient=patient,
                   uploads=uploads, attached=reads.attachments(entries, uploads), chosen=reads.chosen_labels(entries), taken_over_by=holder_name,
                   phone_revealed=reveal,
                   waiting=waiting, bookings=booked, assessment=assessment,
-                  intake_uploads=intake_uploads if who.can("uploads:read") else [])
+                  intake_uploads=intake_uploads if who.can("uploads:read") else [],
+                  canned=replies, notes=notes, note_authors=note_authors, authors=authors)
 
 
 async def take_over(request: web.Request) -> web.Response:
@@ -98,6 +108,20 @@ async def message(request: web.Request) -> web.Response:
         async with transaction(request.app[SESSIONS]) as session:
             await conversations.staff_message(session, user_id, who.actor, text[:2000])
     raise see_other(f"/console/conversations/{user_id}", "sent" if text else None)
+
+
+async def note(request: web.Request) -> web.Response:
+    """内部备注: a note for colleagues on the conversation; the family never sees it."""
+    who, form = await staff_form(request, "transcripts:write")
+    user_id = int(request.match_info["user_id"])
+    text = text_field(form, "note")
+    if text:
+        async with transaction(request.app[SESSIONS]) as session:
+            try:
+                await conversations.add_note(session, user_id, who.actor, text[:2000])
+            except NoResultFound:
+                raise web.HTTPNotFound(text="没有这个对话") from None
+    raise see_other(f"/console/conversations/{user_id}#notes", "noted" if text else None)
 
 
 async def release(request: web.Request) -> web.Response:

@@ -36,7 +36,7 @@ FLASH = {
     "worker_added": "已添加护理人员。", "complaint_assigned": "已指派处理人。",
     "answered": "答复已发送给家属。", "closed": "投诉已关闭。",
     "erased": "已按申请删除个人信息，家属会收到通知。", "alarm_handled": "报警已标记为已处理。",
-    "capacity_changed": "时段容量已修改。", "slot_added": "已开放新时段。",
+    "capacity_changed": "时段容量已修改。", "noted": "备注已保存（家属看不到）。", "slot_added": "已开放新时段。",
 }
 
 HEADERS = {

@@ -454,3 +454,27 @@ class AuditVerdict(BaseModel):
     ok: bool
     entries: int
     problem: str
+
+
+class FunnelWeek(BaseModel):
+    """One week of the intake funnel (try-outs left out; a family counts in the week it began)."""
+
+    week_start: date
+    started: int
+    privacy: int
+    identity: int
+    assessment: int
+    signed: int
+    booked: int
+    drop_off: str | None = Field(description="the stage that lost the most families on the way to it")
+    stopped_at: dict[str, int] = Field(description="intake steps where families without a booking stopped")
+    handed_off: int = Field(description="families who asked for a person")
+    handoff_rate: float | None
+    handoff_requests: int
+    median_first_response_minutes: float | None
+
+
+class Funnel(BaseModel):
+    since: date
+    until: date
+    weeks: list[FunnelWeek]

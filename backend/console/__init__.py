@@ -58,5 +58,6 @@ def setup(app: web.Application) -> None:
     add.add_get(r"/console/data-requests/{request_id:\d+}", data_requests.request_page)
     add.add_post(r"/console/data-requests/{request_id:\d+}/erase", data_requests.erase)
     add.add_get("/console/stats", stats.statistics)
+    add.add_get("/console/stats/funnel", stats.funnel_page)
     live.setup(app)
     add.add_static("/console/static", STATIC)

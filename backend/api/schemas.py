@@ -84,6 +84,19 @@ class NewCareWorker(Body):
 assert set(NewCareWorker.model_fields["role"].annotation.__args__) == set(WORKER_ROLES)  # type: ignore[union-attr]
 
 
+class CareWorkerChanges(Body):
+    """What changes; what is left out stays. ``active: false`` deactivates (never assigned again
+    until reactivated); ``phone: ""`` removes the phone."""
+    name: Name | None = None
+    role: Literal["nurse", "doctor", "therapist", "pharmacist"] | None = None
+    title: Annotated[str, text(40)] | None = None
+    years_of_practice: int | None = Field(default=None, ge=0, le=70)
+    registration_no: Annotated[str, text(60)] | None = None
+    districts: list[Annotated[str, text(50)]] | None = Field(default=None, min_length=1, max_length=30)
+    phone: Annotated[str, Field(max_length=30)] | None = None
+    active: bool | None = None
+
+
 class NewSlotBody(Body):
     """A visit window opened by hand."""
     district: Annotated[str, Field(min_length=2, max_length=50)]

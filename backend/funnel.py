@@ -42,6 +42,7 @@ class Week:
     handed_off: int = 0  # families who asked for a person
     requests: int = 0  # their requests (转人工), each timed to its first human answer
     first_response_minutes: list[float] = field(default_factory=list)
+    satisfaction: Counter[str] = field(default_factory=Counter)  # good, fair, poor at hand-back
 
     @property
     def handoff_rate(self) -> float | None:
@@ -112,7 +113,8 @@ async def by_week(session: AsyncSession, since: date, until: date) -> list[Week]
 async def _handoffs(session: AsyncSession, ids: list[int], users: dict[int, datetime],
                     weeks: dict[date, Week]) -> None:
     """Families who asked for a person, and minutes from each request to the first human answer."""
-    requests = (await session.execute(select(HandoffRequest.channel_user_id, HandoffRequest.created_at).where(
+    requests = (await session.execute(select(
+            HandoffRequest.channel_user_id, HandoffRequest.created_at, HandoffRequest.satisfaction).where(
         HandoffRequest.channel_user_id.in_(ids)).order_by(HandoffRequest.created_at))).all()
     answers: dict[int, list[datetime]] = {}
     for user_id, at in (await session.execute(select(Notification.channel_user_id, Notification.created_at).where(
@@ -120,7 +122,7 @@ async def _handoffs(session: AsyncSession, ids: list[int], users: dict[int, date
             .order_by(Notification.created_at))).all():
         answers.setdefault(user_id, []).append(at)
     counted: set[int] = set()
-    for user_id, asked in requests:
+    for user_id, asked, satisfaction in requests:
         week = weeks.get(week_of(users[user_id]))
         if week is None:
             continue
@@ -128,6 +130,8 @@ async def _handoffs(session: AsyncSession, ids: list[int], users: dict[int, date
             week.handed_off += 1
             counted.add(user_id)
         week.requests += 1
+        if satisfaction:
+            week.satisfaction[satisfaction] += 1
         answer = next((at for at in answers.get(user_id, []) if at >= asked), None)
         if answer is not None:
             week.first_response_minutes.append((answer - asked).total_seconds() / 60)

@@ -263,6 +263,8 @@ class HandoffRequest(Base):
     step: Mapped[str | None] = mapped_column(String(60))
     status: Mapped[str] = mapped_column(String(20), default="waiting", index=True)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    satisfaction: Mapped[str | None] = mapped_column(String(20))  # good, fair or poor, asked at hand-back
+    rated_at: Mapped[datetime | None] = mapped_column()
 
 
 class ConversationNote(Base):

@@ -45,7 +45,8 @@ from nlu.base import Parse, Recognizer
 log = structlog.get_logger(__name__)
 
 MISSES_BEFORE_HUMAN = 2
-FOLLOW_UPS = {"visit.rating_request": "rating"}  # notifications that open a conversation
+# notifications that open a conversation: a visit's rating; the satisfaction question at hand-back
+FOLLOW_UPS = {"visit.rating_request": "rating", "bot.back": "handoff_rating"}
 
 
 @lru_cache(maxsize=1)

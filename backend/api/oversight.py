@@ -41,7 +41,8 @@ async def intake_funnel(call: Call) -> Funnel:
     return Funnel(since=since, until=until, weeks=[FunnelWeek(
         week_start=w.start, **w.stages, drop_off=w.drop_off, stopped_at=dict(w.stopped_at),
         handed_off=w.handed_off, handoff_rate=w.handoff_rate, handoff_requests=w.requests,
-        median_first_response_minutes=w.median_first_response) for w in weeks])
+        median_first_response_minutes=w.median_first_response,
+        satisfaction=dict(w.satisfaction)) for w in weeks])
 
 
 @route("GET", "/api/audit/verify", scope="audit:read", tag="oversight", answer=AuditVerdict)

@@ -485,6 +485,7 @@ class FunnelWeek(BaseModel):
     handoff_rate: float | None
     handoff_requests: int
     median_first_response_minutes: float | None
+    satisfaction: dict[str, int] = Field(description="answers to the question at hand-back: good, fair, poor")
 
 
 class Funnel(BaseModel):

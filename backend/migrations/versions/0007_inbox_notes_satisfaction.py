@@ -1,4 +1,4 @@
-"""the hotline's internal notes on a conversation
+"""the hotline's internal notes on a conversation; the family's satisfaction with a hand-off
 
 Revision ID: 0007
 Revises: 0006
@@ -31,9 +31,15 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('conversation_notes', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_conversation_notes_channel_user_id'), ['channel_user_id'], unique=False)
+    with op.batch_alter_table('handoff_requests', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('satisfaction', sa.String(length=20), nullable=True))
+        batch_op.add_column(sa.Column('rated_at', UTCDateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('handoff_requests', schema=None) as batch_op:
+        batch_op.drop_column('rated_at')
+        batch_op.drop_column('satisfaction')
     with op.batch_alter_table('conversation_notes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_conversation_notes_channel_user_id'))
     op.drop_table('conversation_notes')

@@ -9,9 +9,11 @@ from sqlalchemy.exc import NoResultFound
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import audit, canned, conversations, queries
+from backend.api import conversations as api
+from backend.api.routing import Handler
 from backend.bookings import ACTIVE_STATES, bookings_of_user
 from backend.config import hospital_config
-from backend.console import reads
+from backend.console import actions, reads
 from backend.console.guard import staff, staff_form, text_field
 from backend.console.pages import HEADERS, render, see_other
 from backend.console.transcript_pdf import transcript_pdf
@@ -93,21 +95,22 @@ async def _page(request: web.Request, who: Principal, user_id: int, *, reveal: b
 
 
 async def take_over(request: web.Request) -> web.Response:
-    who, _ = await staff_form(request, "transcripts:write")
-    user_id = int(request.match_info["user_id"])
-    async with transaction(request.app[SESSIONS]) as session:
-        await conversations.take_over(session, user_id, who.actor)
+    """接管对话 (the API's take-over route)."""
+    user_id = request.match_info["user_id"]
+    await _act(request, api.take_over)
     raise see_other(f"/console/conversations/{user_id}", "taken")
 
 
 async def message(request: web.Request) -> web.Response:
-    who, form = await staff_form(request, "transcripts:write")
-    user_id = int(request.match_info["user_id"])
-    text = text_field(form, "text")
-    if text:
-        async with transaction(request.app[SESSIONS]) as session:
-            await conversations.staff_message(session, user_id, who.actor, text[:2000])
-    raise see_other(f"/console/conversations/{user_id}", "sent" if text else None)
+    """发送 (the API's message route); an empty message sends nothing."""
+    user_id = request.match_info["user_id"]
+    try:
+        await actions.act(request, api.message, fields=lambda form: {"text": text_field(form, "text")[:2000]})
+    except actions.Refused as refused:
+        if refused.status != 400:
+            raise web.HTTPNotFound(text="没有这个对话") from None
+        raise see_other(f"/console/conversations/{user_id}") from None
+    raise see_other(f"/console/conversations/{user_id}", "sent")
 
 
 async def note(request: web.Request) -> web.Response:
@@ -125,11 +128,17 @@ async def note(request: web.Request) -> web.Response:
 
 
 async def release(request: web.Request) -> web.Response:
-    who, _ = await staff_form(request, "transcripts:write")
-    user_id = int(request.match_info["user_id"])
-    async with transaction(request.app[SESSIONS]) as session:
-        await conversations.release(session, user_id, who.actor)
+    """交还机器人 (the API's release route)."""
+    user_id = request.match_info["user_id"]
+    await _act(request, api.release)
     raise see_other(f"/console/conversations/{user_id}", "released")
+
+
+async def _act(request: web.Request, handler: Handler) -> None:
+    try:
+        await actions.act(request, handler)
+    except actions.Refused:
+        raise web.HTTPNotFound(text="没有这个对话") from None
 
 
 async def export_pdf(request: web.Request) -> web.Response:

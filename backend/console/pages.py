@@ -33,6 +33,7 @@ FLASH = {
     "taken": "已接管对话，机器人暂停回复。", "sent": "消息已发送给家属。", "released": "已交还机器人。",
     "confirmed": "预约已确认，家属会收到通知。", "rejected": "预约已退回，家属会收到通知。",
     "assigned": "已指派护理人员，家属会收到通知。", "rescheduled": "预约已改期，家属会收到通知。",
+    "cancelled": "预约已取消，家属会收到通知。",
     "worker_added": "已添加护理人员。", "worker_changed": "已保存护理人员信息。",
     "worker_deactivated": "已停用，不再派单。", "worker_activated": "已重新启用。", "complaint_assigned": "已指派处理人。",
     "answered": "答复已发送给家属。", "closed": "投诉已关闭。",

@@ -50,6 +50,8 @@ async def _page(request: web.Request, who: Principal, booking_id: int, *, error:
         found = await reads.booking_file(session, booking_id, who.actor)
         if found is None:
             raise web.HTTPNotFound(text="没有这个预约")
+        names = await reads.staff_names(session, {e.actor for e in found.events})
+        actors = {e.actor: labels.actor_words(e.actor, names) for e in found.events}
         assessment = await queries.assessment_of_intake(session, found.booking.intake_id)
         intake_uploads = await queries.uploads_of_intake(session, found.booking.intake_id)
         qualified: list[CareWorker] = []
@@ -67,7 +69,7 @@ async def _page(request: web.Request, who: Principal, booking_id: int, *, error:
                     others.append((worker, labels.qualification_reasons(str(problem))))
             slots = await bookings.open_slots(session, hospital_config(), found.booking.district, limit=12)
     return render(request, who, "booking.html.j2", http_status=status, file=found, qualified=qualified,
-                  others=others, slots=slots, error=error, reasons=reasons or [], assessment=assessment,
+                  others=others, slots=slots, error=error, actors=actors, reasons=reasons or [], assessment=assessment,
                   intake_uploads=intake_uploads if who.can("uploads:read") else [])
 
 

@@ -29,6 +29,7 @@ async def test_the_booking_page_shows_the_assessment_card(as_staff: Staff, clien
     assert re.search(r'<ul class="red-flags"[^>]*>\s*<li>⚠ 过敏：青霉素过敏</li>', card)
     assert "能自己吃" in card and "脑梗后卧床，骶尾部有压疮" in card and "阿司匹林" in card
     assert card.count('class="thumb"') == 2
+    assert re.search(r'提交预约\s*<span class="muted">家属（终端）</span>', page) and "family:terminal" not in page
 
 
 async def test_the_conversation_page_shows_the_assessment_card(as_staff: Staff, client, dialogue):

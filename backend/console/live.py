@@ -7,6 +7,7 @@ A conversation's stream continues the page's view of it, recorded once when the 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import weakref
 from collections.abc import Awaitable, Callable
@@ -49,12 +50,13 @@ async def _serve(request: web.Request, look: Look) -> web.StreamResponse:
     """Send what ``look`` finds (event, data, id) every poll until the page goes away."""
     async with sse_response(request, headers={"X-Content-Type-Options": "nosniff"}) as stream:
         request.app[STREAMS].add(stream)
-        while stream.is_connected():
-            async with transaction(request.app[SESSIONS]) as session:
-                events = await look(session)
-            for event, data, event_id in events:
-                await stream.send(data, event=event, id=event_id)
-            await asyncio.sleep(POLL_SECONDS)
+        with contextlib.suppress(ConnectionResetError):  # the page went away while we wrote
+            while stream.is_connected():
+                async with transaction(request.app[SESSIONS]) as session:
+                    events = await look(session)
+                for event, data, event_id in events:
+                    await stream.send(data, event=event, id=event_id)
+                await asyncio.sleep(POLL_SECONDS)
     return stream
 
 
@@ -94,8 +96,8 @@ async def _new_messages(session: AsyncSession, user_id: int, after: int) -> list
         .order_by(TranscriptEntry.id))).scalars())
     if not entries:
         return []
-    uploads = await queries.uploads_of_user(session, user_id) if any(e.upload_id or (e.payload or {}).get("upload_ids")
-                                                      for e in entries) else []
+    with_files = any(e.upload_id or (e.payload or {}).get("upload_ids") for e in entries)
+    uploads = await queries.uploads_of_user(session, user_id) if with_files else []
     chosen: dict[int, str] = {}
     if any(e.direction == "in" and (e.payload or {}).get("choice") is not None for e in entries):
         chosen = reads.chosen_labels(await conversations.transcript(session, user_id))
@@ -110,14 +112,16 @@ async def queue_events(request: web.Request) -> web.StreamResponse:
     """The 转人工 queue as the dashboard renders it (``queue``), sent when it changes: a family
     joins or is taken over, a waiting time or its first-response timer moves on."""
     who = await staff(request, "transcripts:read")
-    shown: list[str] = []
+    shown: list[object] = []
 
     async def look(session: AsyncSession) -> list[tuple[str, str, str | None]]:
         rows = await reads.handoff_inbox(session)
-        html = render_html("_queue.html.j2", queue=rows, now=clock.now(), who=who)
-        if shown and shown[0] == html:
+        seen = [(row.request.id, row.family, row.step, row.held_by, row.first_response,
+                 int(row.waiting_seconds // 60)) for row in rows]  # what the page shows
+        if shown == [seen]:
             return []
-        shown[:] = [html]
+        shown[:] = [seen]
+        html = render_html("_queue.html.j2", queue=rows, now=clock.now(), who=who)
         waiting = [row.request.id for row in rows if row.held_by is None]
         return [("queue", json.dumps({"html": html, "waiting": waiting}, ensure_ascii=False), None)]
 

@@ -102,6 +102,8 @@ async def test_the_queue_stream_sends_the_queue_when_it_changes_with_its_timer(a
     response = await client.get("/console/events")
     first = await _events(response, 1)
     assert first[0][0] == "queue" and first[0][1]["waiting"] == []
+    with pytest.raises(TimeoutError):  # nothing changed: nothing sent
+        await _events(response, 1, timeout=0.4)
     await _waiting_family(runtime)
     (name, joined), = await _events(response, 1)
     assert name == "queue" and len(joined["waiting"]) == 1

@@ -16,6 +16,20 @@ from tests.backend.console.conftest import console_browser
 from tests.backend.console.test_browser import SHOTS
 from tests.browser import CHROMIUM
 
+# Counts the tones the console plays (an oscillator started), so a test can hear them.
+TONE_COUNTER = """
+window.tones = 0;
+const Original = window.AudioContext;
+window.AudioContext = class extends Original {
+  createOscillator() {
+    const tone = super.createOscillator();
+    const start = tone.start.bind(tone);
+    tone.start = (...args) => { window.tones += 1; return start(...args); };
+    return tone;
+  }
+};
+"""
+
 pytestmark = [pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")]
 
 
@@ -23,10 +37,14 @@ async def test_a_family_waits_is_joined_and_answered_live(runtime, staff_account
     from playwright.async_api import expect
 
     async with console_browser(runtime) as browser:
+        await browser.context.grant_permissions(["notifications"])
+        await browser.context.add_init_script(TONE_COUNTER)
         nurse = await browser.page()
         await browser.login(nurse, "li.hotline")
         queue = nurse.locator("#queue")
         await expect(queue).to_contain_text("目前没有家属等待人工服务")
+        await expect(nurse.get_by_role("button", name="桌面通知已开启")).to_be_disabled()
+        await nurse.get_by_label("提示音").check()  # kept for the next pages
 
         family_context = await browser.chromium.new_context(viewport={"width": 390, "height": 760}, locale="zh-CN")
         family = await family_context.new_page()
@@ -46,6 +64,8 @@ async def test_a_family_waits_is_joined_and_answered_live(runtime, staff_account
         # the queue on the dashboard, pushed: who waits, and her timer once 15 minutes have passed
         row = queue.locator("tbody tr").first
         await expect(row).to_contain_text("张丽（女儿）")
+        await expect(nurse.locator("a[href='#queue'] b")).to_have_text("1")
+        assert await nurse.evaluate("window.tones") == 1  # a tone for the family joining the queue
         await expect(row).to_contain_text("计时中")
         clock.advance(timedelta(minutes=16))
         await expect(row).to_contain_text("已超时")
@@ -64,6 +84,8 @@ async def test_a_family_waits_is_joined_and_answered_live(runtime, staff_account
         await text.press("Enter")
         transcript = nurse.get_by_role("list", name="对话内容")
         await expect(transcript.locator(".msg.in").last).to_contain_text("伤口有点渗液")
+        await expect(nurse.get_by_label("提示音")).to_be_checked()
+        assert await nurse.evaluate("window.tones") >= 1  # and for her message
 
         # a canned reply, filled in for this conversation, sent as the nurse's message
         await nurse.get_by_label("常用回复").select_option(label="问候")

@@ -428,6 +428,23 @@ class MessageQueued(BaseModel):
     queued: bool
 
 
+class NoteBody(Body):
+    """An internal note for colleagues; never sent to the family."""
+
+    text: Annotated[str, text(2000)]
+
+
+class NoteOut(BaseModel):
+    id: int
+    author: str
+    text: str
+    created_at: datetime
+
+
+class NoteList(BaseModel):
+    notes: list[NoteOut]
+
+
 class HandoffOut(BaseModel):
     id: int
     user_id: int

@@ -114,17 +114,15 @@ async def message(request: web.Request) -> web.Response:
 
 
 async def note(request: web.Request) -> web.Response:
-    """内部备注: a note for colleagues on the conversation; the family never sees it."""
-    who, form = await staff_form(request, "transcripts:write")
-    user_id = int(request.match_info["user_id"])
-    text = text_field(form, "note")
-    if text:
-        async with transaction(request.app[SESSIONS]) as session:
-            try:
-                await conversations.add_note(session, user_id, who.actor, text[:2000])
-            except NoResultFound:
-                raise web.HTTPNotFound(text="没有这个对话") from None
-    raise see_other(f"/console/conversations/{user_id}#notes", "noted" if text else None)
+    """内部备注 (the API's note route): for colleagues; the family never sees it."""
+    user_id = request.match_info["user_id"]
+    try:
+        await actions.act(request, api.add_note, fields=lambda form: {"text": text_field(form, "note")[:2000]})
+    except actions.Refused as refused:
+        if refused.status != 400:
+            raise web.HTTPNotFound(text="没有这个对话") from None
+        raise see_other(f"/console/conversations/{user_id}#notes") from None
+    raise see_other(f"/console/conversations/{user_id}#notes", "noted")
 
 
 async def release(request: web.Request) -> web.Response:

@@ -176,3 +176,24 @@ async def test_an_internal_note_stays_inside(as_staff: Staff, client, runtime):
     assert stored.text == "家属下午不方便接电话" and "家属下午" not in raw  # encrypted at rest
     assert not any("不方便接电话" in (said or "") for said in told)
     assert "conversation.note_added" in actions
+
+
+async def test_notes_through_the_api_are_the_console_notes(runtime):
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from tests.backend.api.helpers import api_app, make_token
+
+    await _waiting_family(runtime)
+    writer = await make_token(runtime, "hotline-app", "transcripts:read", "transcripts:write")
+    reader = await make_token(runtime, "his", "bookings:read")
+    async with TestClient(TestServer(api_app(runtime), host="127.0.0.1")) as client:
+        added = await client.post("/api/conversations/1/notes", json={"text": "请明早先回电"}, headers=writer)
+        assert added.status == 201 and (await added.json())["author"] == "token:hotline-app"
+        assert (await client.post("/api/conversations/1/notes", json={"text": ""}, headers=writer)).status == 400
+        assert (await client.post("/api/conversations/99/notes", json={"text": "x"}, headers=writer)).status == 404
+        assert (await client.get("/api/conversations/1/notes", headers=reader)).status == 403
+        listed = await (await client.get("/api/conversations/1/notes", headers=writer)).json()
+    assert [note["text"] for note in listed["notes"]] == ["请明早先回电"]
+    async with runtime.sessions() as session:
+        actions = list((await session.execute(select(AuditEntry.action))).scalars())
+    assert "conversation.note_added" in actions and "pii.notes_viewed" in actions

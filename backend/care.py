@@ -9,7 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import audit
-from backend.config import catalogue, data_file
+from backend.config import catalogue, data_file, hospital_config
+from backend.identity import normalize_phone
 from backend.models import Booking, CareWorker
 
 ROLES = ("nurse", "doctor", "therapist", "pharmacist")
@@ -70,16 +71,75 @@ def check_assignment(worker: CareWorker, booking: Booking) -> None:
         raise NotQualified("; ".join(problems))
 
 
+class WorkerRefused(ValueError):
+    """A care worker's details that cannot be saved; ``problem`` names which (role, districts,
+    phone, registration) so the API and the console can each say it in their words."""
+
+    def __init__(self, problem: str, message: str) -> None:
+        super().__init__(message)
+        self.problem = problem
+
+
+async def _checked(session: AsyncSession, worker_id: int | None, *, role: str, registration_no: str,
+                   districts: list[str], phone: str | None) -> tuple[list[str], str | None]:
+    """The districts (each once, all served) and the phone normalised; refused otherwise."""
+    if role not in ROLES:
+        raise WorkerRefused("role", f"role must be one of {', '.join(ROLES)}")
+    served = {d.name for d in hospital_config().service_area.districts}
+    unknown = [d for d in districts if d not in served]
+    if unknown or not districts:
+        raise WorkerRefused("districts", f"districts not served: {', '.join(unknown) or 'none given'}; "
+                                         f"served: {', '.join(sorted(served))}")
+    if phone:
+        normal = normalize_phone(phone)
+        if normal is None:
+            raise WorkerRefused("phone", "phone must be a mainland mobile or a landline with area code")
+        phone = normal
+    taken = (await session.execute(select(CareWorker.id).where(
+        CareWorker.registration_no == registration_no, CareWorker.id != (worker_id or 0)))).first()
+    if taken is not None:
+        raise WorkerRefused("registration", f"registration number {registration_no} is already registered")
+    return list(dict.fromkeys(districts)), phone or None
+
+
 async def add_worker(session: AsyncSession, *, name: str, role: str, title: str, years_of_practice: int,
                      registration_no: str, districts: list[str], phone: str | None, actor: str) -> CareWorker:
-    if role not in ROLES:
-        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    """Register a care worker; one who does not qualify is kept but never assigned."""
+    districts, phone = await _checked(session, None, role=role, registration_no=registration_no,
+                                      districts=districts, phone=phone)
     worker = CareWorker(name=name, role=role, title=title, years_of_practice=years_of_practice,
                         registration_no=registration_no, districts=districts, phone=phone)
     session.add(worker)
     await session.flush()
     await audit.record(session, actor, "care_worker.created", f"care_worker:{worker.id}",
                        {"role": role, "title": title, "years": years_of_practice})
+    return worker
+
+
+async def update_worker(session: AsyncSession, worker_id: int, *, actor: str, name: str | None = None,
+                        role: str | None = None, title: str | None = None, years_of_practice: int | None = None,
+                        registration_no: str | None = None, districts: list[str] | None = None,
+                        phone: str | None = None, active: bool | None = None) -> CareWorker:
+    """Change a care worker's details, or deactivate (no more assignments) and reactivate them;
+    what is not given stays. Raises ``NoResultFound`` for an unknown worker."""
+    worker = await session.get_one(CareWorker, worker_id)
+    checked_districts, checked_phone = await _checked(
+        session, worker.id, role=role or worker.role, registration_no=registration_no or worker.registration_no,
+        districts=districts if districts is not None else worker.districts,
+        phone=phone if phone is not None else worker.phone)
+    after: dict[str, object] = {
+        "name": name or worker.name, "role": role or worker.role, "title": title or worker.title,
+        "years_of_practice": worker.years_of_practice if years_of_practice is None else years_of_practice,
+        "registration_no": registration_no or worker.registration_no, "districts": checked_districts,
+        "phone": checked_phone, "active": worker.active if active is None else active}
+    changed = sorted(field for field, value in after.items() if getattr(worker, field) != value)
+    for field in changed:
+        setattr(worker, field, after[field])
+    if changed:
+        action = "care_worker.updated"
+        if changed == ["active"]:
+            action = "care_worker.activated" if worker.active else "care_worker.deactivated"
+        await audit.record(session, actor, action, f"care_worker:{worker.id}", {"changed": changed})
     return worker
 
 

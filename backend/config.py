@@ -4,6 +4,7 @@ Each file is read from ``JIAHU_CONFIG_DIR`` when a copy is there, else from the 
 """
 from __future__ import annotations
 
+import string
 from datetime import date, time
 from decimal import Decimal
 from functools import lru_cache
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, Field, PlainValidator
+from pydantic import BaseModel, Field, PlainValidator, field_validator
 
 
 def _money(value: object) -> Decimal:
@@ -92,6 +93,27 @@ class DataRequestRules(BaseModel):
     answer_within_days: int = 15
 
 
+class BusinessHours(BaseModel):
+    """When the hotline answers in the chat (staff on duty)."""
+
+    weekdays: list[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4, 5, 6])  # Monday=0
+    start: time = time(8, 0)
+    end: time = time(20, 0)
+
+
+class FirstResponse(BaseModel):
+    """How long a family may wait for a person (business minutes) before the queue turns
+    amber, then red."""
+
+    amber_minutes: int = Field(default=5, gt=0)
+    red_minutes: int = Field(default=15, gt=0)
+
+
+class HotlineRules(BaseModel):
+    business_hours: BusinessHours = Field(default_factory=BusinessHours)
+    first_response: FirstResponse = Field(default_factory=FirstResponse)
+
+
 class HospitalConfig(BaseModel):
     hospital: Hospital
     privacy_notice_version: str
@@ -101,6 +123,7 @@ class HospitalConfig(BaseModel):
     fees: Fees
     uploads: UploadRules
     data_requests: DataRequestRules = Field(default_factory=DataRequestRules)
+    hotline: HotlineRules = Field(default_factory=HotlineRules)
 
 
 class CatalogueItem(BaseModel):
@@ -183,6 +206,33 @@ class Questionnaire(BaseModel):
     none_answers: list[str] = Field(default_factory=list)  # free-text answers meaning "none"
 
 
+CANNED_VARIABLES = {"patient_name", "booking_time", "staff_name", "hotline"}
+
+
+class CannedReply(BaseModel):
+    """A prepared hotline answer; {patient_name}, {booking_time}, {staff_name} and {hotline}
+    are filled in from the conversation."""
+
+    title: str
+    zh: str
+    en: str
+
+    @field_validator("zh", "en")
+    @classmethod
+    def _known_variables(cls, text: str) -> str:
+        unknown = {name for _, name, _, _ in string.Formatter().parse(text) if name} - CANNED_VARIABLES
+        if unknown:
+            raise ValueError(f"unknown variables {sorted(unknown)}; use {sorted(CANNED_VARIABLES)}")
+        return text
+
+    def text(self, lang: str) -> str:
+        return self.en if lang == "en" else self.zh
+
+
+class CannedReplies(BaseModel):
+    replies: list[CannedReply]
+
+
 def data_file(name: str) -> Path:
     """The path of a data file: the hospital's copy in ``JIAHU_CONFIG_DIR`` wins."""
     override = get_settings().config_dir
@@ -211,7 +261,12 @@ def questionnaire() -> Questionnaire:
     return Questionnaire.model_validate(_load("questionnaire.yaml"))
 
 
+@lru_cache(maxsize=1)
+def canned_replies() -> CannedReplies:
+    return CannedReplies.model_validate(_load("canned_replies.yaml"))
+
+
 def reload() -> None:
     """Forget cached data files (after a hospital edits them, and between tests)."""
-    for loader in (hospital_config, catalogue, questionnaire):
+    for loader in (hospital_config, catalogue, questionnaire, canned_replies):
         loader.cache_clear()

@@ -7,9 +7,10 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend import audit, notify
+from backend import audit, clock, notify
 from backend.models import (
     ChannelUser,
+    ConversationNote,
     ConversationState,
     HandoffRequest,
     StaffAccount,
@@ -164,3 +165,37 @@ async def staff_message(session: AsyncSession, user_id: int, staff: str, text: s
     mark = STAFF_MARK.get(user.language, STAFF_MARK["zh"]).format(name=await staff_name(session, staff))
     await notify.notify_family(session, user_id, "staff.message", text=mark + text, author=staff)
     await audit.record(session, staff, "conversation.staff_message", f"channel_user:{user_id}")
+
+
+async def add_note(session: AsyncSession, user_id: int, staff: str, text: str) -> ConversationNote:
+    """An internal note on the conversation, for colleagues only: never sent to the family."""
+    await session.get_one(ChannelUser, user_id)
+    note = ConversationNote(channel_user_id=user_id, author=staff, text=text)
+    session.add(note)
+    await session.flush()
+    await audit.record(session, staff, "conversation.note_added", f"channel_user:{user_id}", {"note": note.id})
+    return note
+
+
+async def notes(session: AsyncSession, user_id: int) -> list[ConversationNote]:
+    """The conversation's internal notes, oldest first."""
+    return list((await session.execute(select(ConversationNote).where(
+        ConversationNote.channel_user_id == user_id).order_by(ConversationNote.id))).scalars())
+
+
+SATISFACTION = ("good", "fair", "poor")
+
+
+async def rate_handoff(session: AsyncSession, user_id: int, satisfaction: str) -> HandoffRequest | None:
+    """The family's answer to the satisfaction question after a hand-off ends, kept on their
+    latest request for a person (None when staff had joined without one)."""
+    if satisfaction not in SATISFACTION:
+        raise ValueError(f"satisfaction must be one of {', '.join(SATISFACTION)}")
+    request = (await session.execute(select(HandoffRequest).where(
+        HandoffRequest.channel_user_id == user_id, HandoffRequest.status == "taken")
+        .order_by(HandoffRequest.id.desc()).limit(1))).scalar_one_or_none()
+    if request is not None:
+        request.satisfaction, request.rated_at = satisfaction, clock.now()
+    await audit.record(session, "family", "handoff.rated", f"channel_user:{user_id}",
+                       {"satisfaction": satisfaction, "request": request.id if request else None})
+    return request

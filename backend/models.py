@@ -263,6 +263,20 @@ class HandoffRequest(Base):
     step: Mapped[str | None] = mapped_column(String(60))
     status: Mapped[str] = mapped_column(String(20), default="waiting", index=True)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    satisfaction: Mapped[str | None] = mapped_column(String(20))  # good, fair or poor, asked at hand-back
+    rated_at: Mapped[datetime | None] = mapped_column()
+
+
+class ConversationNote(Base):
+    """An internal note of the hotline on a conversation; the family never sees it."""
+
+    __tablename__ = "conversation_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_user_id: Mapped[int] = mapped_column(ForeignKey("channel_users.id"), index=True)
+    author: Mapped[str] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(EncryptedText())
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 
 class ConversationState(Base):

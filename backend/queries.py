@@ -209,8 +209,10 @@ def age_of(moment: datetime, now: datetime | None = None) -> timedelta:
 
 
 async def workload(session: AsyncSession, since: date, until: date) -> dict[str, Any]:
-    """Workload statistics (DOMAIN.md: 工作量统计分析) for visits in [since, until]."""
-    in_range = (Slot.day >= since) & (Slot.day <= until)
+    """Workload statistics (DOMAIN.md: 工作量统计分析) for visits in [since, until]; try-out
+    conversations (/try) are left out."""
+    tryouts = select(ChannelUser.id).where(ChannelUser.is_tryout.is_(True))
+    in_range = (Slot.day >= since) & (Slot.day <= until) & Booking.channel_user_id.not_in(tryouts)
     per_nurse_day = (await session.execute(
         select(CareWorker.name, Slot.day, func.count(Booking.id))
         .join(Booking, Booking.nurse_id == CareWorker.id).join(Slot, Slot.id == Booking.slot_id)
@@ -228,7 +230,8 @@ async def workload(session: AsyncSession, since: date, until: date) -> dict[str,
         for code in codes:
             per_service[code] = per_service.get(code, 0) + 1
     complaints_by_state = (await session.execute(
-        select(Complaint.status, func.count(Complaint.id)).group_by(Complaint.status))).all()
+        select(Complaint.status, func.count(Complaint.id)).where(Complaint.channel_user_id.not_in(tryouts))
+        .group_by(Complaint.status))).all()
     ratings = (await session.execute(select(func.avg(Booking.rating), func.count(Booking.rating)).join(
         Slot, Slot.id == Booking.slot_id).where(in_range, Booking.rating.is_not(None)))).one()
     return {

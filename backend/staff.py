@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend import audit, clock
 from backend.db import transaction
-from backend.models import ApiToken, StaffAccount
+from backend.models import ApiToken, StaffAccount, StaffSession
 
 ROLES = ("hotline", "nurse_manager", "admin")
 SCOPES = ("bookings:read", "bookings:write", "consents:read", "visits:write", "complaints:read",
@@ -114,6 +114,49 @@ async def create_staff(session: AsyncSession, username: str, display_name: str, 
     return account
 
 
+class UnknownAccount(LookupError):
+    """No staff account or token by that name or number."""
+
+
+async def list_staff(session: AsyncSession) -> list[StaffAccount]:
+    return list((await session.execute(select(StaffAccount).order_by(StaffAccount.username))).scalars())
+
+
+async def _account(session: AsyncSession, username: str) -> StaffAccount:
+    account = (await session.execute(select(StaffAccount).where(
+        StaffAccount.username == username))).scalar_one_or_none()
+    if account is None:
+        raise UnknownAccount(f"no staff account named {username!r}")
+    return account
+
+
+async def _end_sessions(session: AsyncSession, account: StaffAccount) -> int:
+    ended = await session.execute(update(StaffSession).where(
+        StaffSession.staff_id == account.id, StaffSession.ended_at.is_(None)).values(ended_at=clock.now()))
+    return int(ended.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def set_active(session: AsyncSession, username: str, active: bool, actor: str = "cli") -> StaffAccount:
+    """Disable an account (its console sessions end at once) or enable it again."""
+    account = await _account(session, username)
+    account.active = active
+    ended = 0 if active else await _end_sessions(session, account)
+    await audit.record(session, actor, "staff.enabled" if active else "staff.disabled", f"staff:{account.id}",
+                       {"sessions_ended": ended})
+    return account
+
+
+async def reset_password(session: AsyncSession, username: str, password: str, actor: str = "cli") -> StaffAccount:
+    """A new password; failed logins are forgotten and open console sessions end."""
+    account = await _account(session, username)
+    account.password_hash = await hash_password(password)
+    account.failed_logins = 0
+    account.locked_until = None
+    ended = await _end_sessions(session, account)
+    await audit.record(session, actor, "staff.password_reset", f"staff:{account.id}", {"sessions_ended": ended})
+    return account
+
+
 async def authenticate(sessions: async_sessionmaker[AsyncSession], username: str,
                        password: str) -> StaffAccount | LoginRefused:
     """Check a password; after three failures each further try waits longer (up to 5 minutes),
@@ -180,6 +223,21 @@ async def create_token(session: AsyncSession, name: str, scopes: list[str], acto
     await session.flush()
     await audit.record(session, actor, "token.created", f"token:{token.id}", {"scopes": scopes})
     return token, secret
+
+
+async def list_tokens(session: AsyncSession) -> list[ApiToken]:
+    return list((await session.execute(select(ApiToken).order_by(ApiToken.id))).scalars())
+
+
+async def revoke_token(session: AsyncSession, token_id: int, actor: str = "cli") -> ApiToken:
+    """Revoke a bearer token for good (revoking it again changes nothing)."""
+    token = await session.get(ApiToken, token_id)
+    if token is None:
+        raise UnknownAccount(f"no API token number {token_id}")
+    if token.revoked_at is None:
+        token.revoked_at = clock.now()
+        await audit.record(session, actor, "token.revoked", f"token:{token.id}", {"name": token.name})
+    return token
 
 
 async def token_for(session: AsyncSession, secret: str) -> ApiToken | None:

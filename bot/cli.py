@@ -133,29 +133,20 @@ def staff_add(username: str,
               password: Annotated[str | None, typer.Option(
                   help="Leave out to be asked; '-' generates one and prints it once.")] = None) -> None:
     """Create a staff account for the console."""
-    import secrets
-
     from backend.staff import ROLES, create_staff
 
     if role not in ROLES:
         typer.echo(f"error: role must be one of {', '.join(ROLES)}", err=True)
         raise typer.Exit(2)
-    generated = password == "-"
-    if generated:
-        password = secrets.token_urlsafe(12)
-    elif password is None:
-        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    if len(password) < 10:
-        typer.echo("error: a password needs at least 10 characters", err=True)
-        raise typer.Exit(2)
+    secret, generated = _password(password)
     try:
-        _with_session(lambda s: create_staff(s, username, name or username, role, password))
+        _with_session(lambda s: create_staff(s, username, name or username, role, secret))
     except Exception as error:  # noqa: BLE001 - e.g. the username exists
         typer.echo(f"error: could not create {username}: {error.__class__.__name__}", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"staff account {username} ({role}) created")
     if generated:
-        typer.echo(f"password (shown once): {password}")
+        typer.echo(f"password (shown once): {secret}")
 
 
 @staff_app.command("token")
@@ -169,6 +160,105 @@ def staff_token(name: str, scope: Annotated[list[str], typer.Option(help="Repeat
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from None
     typer.echo(secret)
+
+
+def _password(password: str | None) -> tuple[str, bool]:
+    """The password given, asked for, or generated ('-'); at least 10 characters."""
+    import secrets
+
+    generated = password == "-"
+    if generated:
+        password = secrets.token_urlsafe(12)
+    elif password is None:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if len(password) < 10:
+        typer.echo("error: a password needs at least 10 characters", err=True)
+        raise typer.Exit(2)
+    return password, generated
+
+
+def _or_unknown(work):  # type: ignore[no-untyped-def]
+    """Run ``work`` in a session; an unknown account or token is a clear error, exit 1."""
+    from backend.staff import UnknownAccount
+
+    try:
+        return _with_session(work)
+    except UnknownAccount as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+
+
+@staff_app.command("list")
+def staff_list() -> None:
+    """Staff accounts: username, role, display name, active or disabled, last login."""
+    from backend.staff import list_staff
+
+    accounts = _with_session(list_staff)
+    if not accounts:
+        typer.echo("no staff accounts yet (jiahu staff add NAME --role ROLE)")
+    for account in accounts:
+        last = account.last_login_at.isoformat(timespec="minutes") if account.last_login_at else "never"
+        state = "active" if account.active else "disabled"
+        typer.echo(f"{account.username}\t{account.role}\t{account.display_name}\t{state}\tlast login {last}")
+
+
+@staff_app.command("disable")
+def staff_disable(username: str) -> None:
+    """Disable an account: it can no longer log in and its open sessions end."""
+    from backend.staff import set_active
+
+    _or_unknown(lambda s: set_active(s, username, False))
+    typer.echo(f"staff account {username} disabled; its sessions are ended")
+
+
+@staff_app.command("enable")
+def staff_enable(username: str) -> None:
+    """Enable a disabled account again."""
+    from backend.staff import set_active
+
+    _or_unknown(lambda s: set_active(s, username, True))
+    typer.echo(f"staff account {username} enabled")
+
+
+@staff_app.command("reset-password")
+def staff_reset_password(username: str, password: Annotated[str | None, typer.Option(
+        help="Leave out to be asked; '-' generates one and prints it once.")] = None) -> None:
+    """Set a new password; failed logins are forgotten and open sessions end."""
+    from backend.staff import reset_password
+
+    secret, generated = _password(password)
+    _or_unknown(lambda s: reset_password(s, username, secret))
+    typer.echo(f"password of {username} reset; its sessions are ended")
+    if generated:
+        typer.echo(f"password (shown once): {secret}")
+
+
+token_app = typer.Typer(help="API bearer tokens (create one with `jiahu staff token`).", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+
+
+@token_app.command("list")
+def token_list() -> None:
+    """Tokens: number, name, scopes, created, last used, revoked (never the secret)."""
+    from backend.staff import list_tokens
+
+    tokens = _with_session(list_tokens)
+    if not tokens:
+        typer.echo("no API tokens yet (jiahu staff token NAME --scope …)")
+    for token in tokens:
+        used = token.last_used_at.isoformat(timespec="minutes") if token.last_used_at else "never used"
+        state = f"revoked {token.revoked_at.isoformat(timespec='minutes')}" if token.revoked_at else "active"
+        typer.echo(f"{token.id}\t{token.name}\t{','.join(token.scopes)}\t"
+                   f"created {token.created_at.isoformat(timespec='minutes')}\t{used}\t{state}")
+
+
+@token_app.command("revoke")
+def token_revoke(number: Annotated[int, typer.Argument(help="The token's number from `jiahu token list`.")]) -> None:
+    """Revoke a token: every request with it is refused from now on."""
+    from backend.staff import revoke_token
+
+    token = _or_unknown(lambda s: revoke_token(s, number))
+    typer.echo(f"token {number} ({token.name}) revoked")
 
 
 @audit_app.command("verify")

@@ -1,7 +1,7 @@
 """After booking: status, cancellation and complaints (DOMAIN.md: complaints and evaluation)."""
 from __future__ import annotations
 
-from backend import bookings, complaints, privacy, visits
+from backend import bookings, complaints, conversations, privacy, visits
 from backend.config import catalogue, hospital_config
 from backend.models import Booking, Slot
 from flows.engine import Turn
@@ -127,6 +127,11 @@ async def rate_visit(turn: Turn) -> None:
     turn.say(turn.t("rating.thanks"))
 
 
+async def rate_handoff(turn: Turn) -> None:
+    await conversations.rate_handoff(turn.session, turn.user.id, str(turn.answers["satisfaction"]))
+    turn.say(turn.t("handoff_rating.thanks"))
+
+
 # --- personal data (flows/data/data_request.yaml, PIPL) ----------------------------------
 
 async def data_kind(turn: Turn, value: str) -> str | None:
@@ -157,10 +162,12 @@ HOOKS = Hooks(
              "scores": score_options},
     accepts={"complaint_text": complaint_text, "score": score, "comment": comment},
     afters={"cancel_booking": cancel_booking, "data_kind": data_kind, "data_confirm": data_confirm},
-    finishes={"file_complaint": file_complaint, "rate_visit": rate_visit},
+    finishes={"file_complaint": file_complaint, "rate_visit": rate_visit, "rate_handoff": rate_handoff},
 )
 
 
 def aftercare_flows() -> list[Flow]:
-    """Cancel, complaint, rating and personal-data requests, as declared in flows/data/."""
-    return [build_flow(load_flow_spec(name), HOOKS) for name in ("cancel", "complaint", "rating", "data_request")]
+    """Cancel, complaint, ratings (of a visit, of a hand-off) and personal-data requests, as
+    declared in flows/data/."""
+    return [build_flow(load_flow_spec(name), HOOKS)
+            for name in ("cancel", "complaint", "rating", "handoff_rating", "data_request")]

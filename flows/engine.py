@@ -18,7 +18,7 @@ import yaml
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.attributes import flag_modified
 
-from backend import audit, clock, conversations, intakes
+from backend import audit, clock, conversations, hotline, intakes
 from backend.config import hospital_config
 from backend.crypto import mask
 from backend.db import transaction
@@ -46,7 +46,8 @@ from nlu.base import Parse, Recognizer
 log = structlog.get_logger(__name__)
 
 MISSES_BEFORE_HUMAN = 2
-FOLLOW_UPS = {"visit.rating_request": "rating"}  # notifications that open a conversation
+# notifications that open a conversation: a visit's rating; the satisfaction question at hand-back
+FOLLOW_UPS = {"visit.rating_request": "rating", "bot.back": "handoff_rating"}
 
 
 @lru_cache(maxsize=1)
@@ -294,7 +295,7 @@ class Engine:
 
     async def _hand_off(self, turn: Turn, state: ConversationState) -> None:
         await conversations.request_handoff(turn.session, turn.user, state.flow, state.step)
-        turn.say(turn.t("handoff.queued", hotline=hospital_config().hospital.hotline))
+        say_handed_off(turn)
 
     async def _asks_for_a_person(self, turn: Turn, state: ConversationState) -> bool:
         """"能不能找个真人跟我说": a hand-off the recognizer is sure of, when the message answered
@@ -834,3 +835,10 @@ def _outbound_payload(reply: Outbound) -> dict[str, Any] | None:
         payload["file"] = {"filename": reply.filename, "content_type": reply.content_type,
                            "size": len(reply.data or b""), "url": reply.url}
     return payload or None
+
+
+def say_handed_off(turn: Turn) -> None:
+    """The family is in the hotline's queue: when staff are on duty they answer here soon,
+    otherwise the family hears when they will (hospital.yaml ``hotline.business_hours``)."""
+    key = "handoff.queued" if hotline.on_duty() else "handoff.after_hours"
+    turn.say(turn.t(key, hotline=hospital_config().hospital.hotline, hours=hotline.hours_text()))

@@ -13,7 +13,7 @@ from backend.crypto import current_vault
 from backend.models import ConversationState, Patient
 from flows import interludes
 from flows.aftercare import has_no_active, services_overview, show_status
-from flows.engine import MISSES_BEFORE_HUMAN, Engine, MenuHandler, Turn, shown
+from flows.engine import MISSES_BEFORE_HUMAN, Engine, MenuHandler, Turn, say_handed_off, shown
 from flows.facts import read_facts
 from flows.kinds import label
 from flows.spec import DATA, OptionSpec
@@ -155,7 +155,7 @@ class Menu(MenuHandler):
             await self.show(turn, state)
         elif action == "human":
             await conversations.request_handoff(turn.session, turn.user, None, None)
-            turn.say(turn.t("handoff.queued", hotline=hospital_config().hospital.hotline))
+            say_handed_off(turn)
         elif action == "goodbye":
             turn.say(turn.t("goodbye"))
         else:  # greet

@@ -161,11 +161,12 @@ async def reschedule(call: Call) -> BookingDetail:
     if slot is None:
         raise not_found("slot")
     if slot.district != booking.district:
-        raise ApiError(409, f"the slot is in {slot.district}, the booking in {booking.district}")
+        raise ApiError(409, f"the slot is in {slot.district}, the booking in {booking.district}",
+                       problem="slot_elsewhere")
     if slot.day <= clock.today():
-        raise ApiError(409, "the slot is not in the future")
+        raise ApiError(409, "the slot is not in the future", problem="slot_past")
     if slot.id == booking.slot_id:
-        raise ApiError(409, "the booking is already in that slot")
+        raise ApiError(409, "the booking is already in that slot", problem="slot_same")
     await bookings.reschedule(call.session, booking, slot.id, call.actor)
     return await detail(call, booking)
 

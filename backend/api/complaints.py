@@ -56,7 +56,7 @@ async def assign(call: Call) -> ComplaintOut:
     """Give a complaint to a member of staff (the caller when no assignee is named)."""
     complaint = await _complaint(call)
     if complaint.status == "closed":
-        raise ApiError(409, "a closed complaint cannot be assigned")
+        raise ApiError(409, "a closed complaint cannot be assigned", problem="conflict")
     await complaints.assign_complaint(call.session, complaint,
                                       call.body_as(ComplaintAssignBody).assignee or call.actor, call.actor)
     return (await _out(call, [complaint]))[0]
@@ -71,7 +71,7 @@ async def answer(call: Call) -> ComplaintOut:
         await complaints.answer_complaint(call.session, complaint, call.body_as(ComplaintAnswerBody).answer,
                                           call.actor)
     except ValueError as error:
-        raise ApiError(409, str(error)) from None
+        raise ApiError(409, str(error), problem="conflict") from None
     return (await _out(call, [complaint]))[0]
 
 
@@ -84,5 +84,5 @@ async def move(call: Call) -> ComplaintOut:
         await complaints.move_complaint(call.session, complaint, call.body_as(ComplaintStatusBody).status,
                                         call.actor)
     except ValueError as error:
-        raise ApiError(409, str(error)) from None
+        raise ApiError(409, str(error), problem="conflict") from None
     return (await _out(call, [complaint]))[0]

@@ -22,6 +22,9 @@ from .schemas import (
     HandoffList,
     HandoffOut,
     MessageQueued,
+    NoteBody,
+    NoteList,
+    NoteOut,
     StaffMessageBody,
     Transcript,
     TranscriptEntryOut,
@@ -95,6 +98,25 @@ async def message(call: Call) -> MessageQueued:
     user = await _user(call)
     await conversations.staff_message(call.session, user.id, call.actor, call.body_as(StaffMessageBody).text)
     return MessageQueued(user_id=user.id, queued=True)
+
+
+@route("GET", f"/api/conversations/{USER}/notes", scope="transcripts:read", tag="conversations",
+       answer=NoteList, errors=(404,))
+async def notes(call: Call) -> NoteList:
+    """The conversation's internal notes, oldest first; the reading is recorded."""
+    user = await _user(call)
+    found = await conversations.notes(call.session, user.id)
+    await audit.record(call.session, call.actor, "pii.notes_viewed", f"channel_user:{user.id}", {"notes": len(found)})
+    return NoteList(notes=[NoteOut(id=n.id, author=n.author, text=n.text, created_at=n.created_at) for n in found])
+
+
+@route("POST", f"/api/conversations/{USER}/notes", scope="transcripts:write", tag="conversations",
+       body=NoteBody, answer=NoteOut, status=201, errors=(400, 404))
+async def add_note(call: Call) -> NoteOut:
+    """Add an internal note for colleagues; the family never sees it."""
+    user = await _user(call)
+    note = await conversations.add_note(call.session, user.id, call.actor, call.body_as(NoteBody).text)
+    return NoteOut(id=note.id, author=note.author, text=note.text, created_at=note.created_at)
 
 
 @route("GET", "/api/handoffs", scope="transcripts:read", tag="conversations", answer=HandoffList)

@@ -18,12 +18,15 @@ _KEPT_HEADERS = ("WWW-Authenticate", "Allow")
 
 
 class ApiError(Exception):
-    """A refusal the caller can act on: status, a clear message and optional details."""
+    """A refusal the caller can act on: status, a clear message and optional details; ``problem``
+    names the domain refusal behind it (slot_full, not_qualified, …) for callers that word it
+    themselves, such as the console."""
 
-    def __init__(self, status: int, message: str, **details: Any) -> None:
+    def __init__(self, status: int, message: str, *, problem: str | None = None, **details: Any) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.problem = problem
         self.details = details
 
     def response(self) -> web.Response:

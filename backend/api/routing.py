@@ -3,7 +3,7 @@ so the handler only does the work and /api/openapi.json is built from the same t
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from aiohttp import web
@@ -32,12 +32,13 @@ class Call:
     session: AsyncSession
     body: BaseModel | None
     query: BaseModel | None
+    args: dict[str, str] = field(default_factory=dict)  # path parameters given by another caller (the console)
 
     def arg(self, name: str) -> str:
-        return self.request.match_info[name]
+        return self.args[name] if name in self.args else self.request.match_info[name]
 
     def int_arg(self, name: str) -> int:
-        return int(self.request.match_info[name])
+        return int(self.arg(name))
 
     def body_as(self, model: type[M]) -> M:
         assert isinstance(self.body, model)
@@ -120,22 +121,45 @@ async def _validated(request: web.Request, spec: Route) -> tuple[BaseModel | Non
     return query, body
 
 
+def route_of(handler: Handler) -> Route:
+    """The route a handler serves (the console performs API routes through it)."""
+    return next(spec for spec in ROUTES if spec.handler is handler)
+
+
+def validated_body(spec: Route, fields: dict[str, object]) -> BaseModel | None:
+    """A body for the route from fields that did not come as JSON (a console form); 400 if invalid."""
+    if spec.body is None:
+        return None
+    try:
+        return spec.body.model_validate(fields)
+    except ValidationError as error:
+        raise _invalid(error, "body") from None
+
+
+async def perform(spec: Route, request: web.Request, who: Principal, body: BaseModel | None,
+                  query: BaseModel | None = None, args: dict[str, str] | None = None) -> BaseModel | web.StreamResponse:
+    """Run a route's handler in one transaction; domain refusals become ``ApiError``s naming
+    the problem (409 for a state conflict, 404 for something missing)."""
+    try:
+        async with transaction(request.app[SESSIONS]) as session:
+            return await spec.handler(Call(request, who, session, body, query, args or {}))
+    except NotQualified as error:
+        raise ApiError(409, f"not qualified: {error}", problem="not_qualified",
+                       reasons=str(error).split("; ")) from None
+    except SlotFull:
+        raise ApiError(409, "that slot is full; choose another", problem="slot_full") from None
+    except CONFLICTS as error:
+        raise ApiError(409, str(error) or "the change conflicts with the current state", problem="conflict") from None
+    except NoResultFound:
+        raise ApiError(404, "not found", problem="not_found") from None
+
+
 def view(spec: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     """The aiohttp handler of a route: permission, validation, one transaction, the answer."""
     async def handle(request: web.Request) -> web.StreamResponse:
         who = await require(request, spec.scope)  # before our transaction: SQLite has one writer
         query, body = await _validated(request, spec)
-        try:
-            async with transaction(request.app[SESSIONS]) as session:
-                result = await spec.handler(Call(request, who, session, body, query))
-        except NotQualified as error:
-            raise ApiError(409, f"not qualified: {error}", reasons=str(error).split("; ")) from None
-        except SlotFull:
-            raise ApiError(409, "that slot is full; choose another") from None
-        except CONFLICTS as error:
-            raise ApiError(409, str(error) or "the change conflicts with the current state") from None
-        except NoResultFound:
-            raise ApiError(404, "not found") from None
+        result = await perform(spec, request, who, body, query)
         if isinstance(result, web.StreamResponse):
             return result
         return web.Response(status=spec.status, text=result.model_dump_json(),
@@ -146,4 +170,4 @@ def view(spec: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
 
 
 def not_found(what: str) -> ApiError:
-    return ApiError(404, f"{what} not found")
+    return ApiError(404, f"{what} not found", problem="not_found")

@@ -84,6 +84,19 @@ class NewCareWorker(Body):
 assert set(NewCareWorker.model_fields["role"].annotation.__args__) == set(WORKER_ROLES)  # type: ignore[union-attr]
 
 
+class CareWorkerChanges(Body):
+    """What changes; what is left out stays. ``active: false`` deactivates (never assigned again
+    until reactivated); ``phone: ""`` removes the phone."""
+    name: Name | None = None
+    role: Literal["nurse", "doctor", "therapist", "pharmacist"] | None = None
+    title: Annotated[str, text(40)] | None = None
+    years_of_practice: int | None = Field(default=None, ge=0, le=70)
+    registration_no: Annotated[str, text(60)] | None = None
+    districts: list[Annotated[str, text(50)]] | None = Field(default=None, min_length=1, max_length=30)
+    phone: Annotated[str, Field(max_length=30)] | None = None
+    active: bool | None = None
+
+
 class NewSlotBody(Body):
     """A visit window opened by hand."""
     district: Annotated[str, Field(min_length=2, max_length=50)]
@@ -415,6 +428,23 @@ class MessageQueued(BaseModel):
     queued: bool
 
 
+class NoteBody(Body):
+    """An internal note for colleagues; never sent to the family."""
+
+    text: Annotated[str, text(2000)]
+
+
+class NoteOut(BaseModel):
+    id: int
+    author: str
+    text: str
+    created_at: datetime
+
+
+class NoteList(BaseModel):
+    notes: list[NoteOut]
+
+
 class HandoffOut(BaseModel):
     id: int
     user_id: int
@@ -454,3 +484,28 @@ class AuditVerdict(BaseModel):
     ok: bool
     entries: int
     problem: str
+
+
+class FunnelWeek(BaseModel):
+    """One week of the intake funnel (try-outs left out; a family counts in the week it began)."""
+
+    week_start: date
+    started: int
+    privacy: int
+    identity: int
+    assessment: int
+    signed: int
+    booked: int
+    drop_off: str | None = Field(description="the stage that lost the most families on the way to it")
+    stopped_at: dict[str, int] = Field(description="intake steps where families without a booking stopped")
+    handed_off: int = Field(description="families who asked for a person")
+    handoff_rate: float | None
+    handoff_requests: int
+    median_first_response_minutes: float | None
+    satisfaction: dict[str, int] = Field(description="answers to the question at hand-back: good, fair, poor")
+
+
+class Funnel(BaseModel):
+    since: date
+    until: date
+    weeks: list[FunnelWeek]

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from backend.care import add_worker, qualification_problems
-from backend.config import hospital_config
-from backend.identity import normalize_phone
+from backend.care import WorkerRefused, add_worker, qualification_problems, update_worker
 from backend.models import CareWorker
 from backend.web.auth import Principal
 
 from .errors import ApiError
 from .privacy import phone_for
 from .routing import Call, route
-from .schemas import CareWorkerList, CareWorkerOut, NewCareWorker
+from .schemas import CareWorkerChanges, CareWorkerList, CareWorkerOut, NewCareWorker
 
 
 def worker_out(who: Principal, worker: CareWorker) -> CareWorkerOut:
@@ -35,20 +33,24 @@ async def list_workers(call: Call) -> CareWorkerList:
 async def create(call: Call) -> CareWorkerOut:
     """Add a care worker; one who does not qualify is kept but never assigned."""
     new = call.body_as(NewCareWorker)
-    served = {d.name for d in hospital_config().service_area.districts}
-    unknown = [d for d in new.districts if d not in served]
-    if unknown:
-        raise ApiError(400, f"districts not served: {', '.join(unknown)}; served: {', '.join(sorted(served))}")
-    phone = None
-    if new.phone is not None:
-        phone = normalize_phone(new.phone)
-        if phone is None:
-            raise ApiError(400, "phone must be a mainland mobile or a landline with area code")
-    taken = (await call.session.execute(select(CareWorker.id).where(
-        CareWorker.registration_no == new.registration_no))).first()
-    if taken is not None:
-        raise ApiError(409, f"registration number {new.registration_no} is already registered")
-    worker = await add_worker(call.session, name=new.name, role=new.role, title=new.title,
-                              years_of_practice=new.years_of_practice, registration_no=new.registration_no,
-                              districts=list(dict.fromkeys(new.districts)), phone=phone, actor=call.actor)
+    try:
+        worker = await add_worker(call.session, actor=call.actor, **new.model_dump())
+    except WorkerRefused as refused:
+        raise _refusal(refused) from None
     return worker_out(call.who, worker)
+
+
+@route("PATCH", "/api/care-workers/{worker_id:\\d{1,9}}", scope="care_workers:write", tag="care workers",
+       body=CareWorkerChanges, answer=CareWorkerOut, errors=(400, 404, 409))
+async def change(call: Call) -> CareWorkerOut:
+    """Change a care worker's details, or deactivate (``active: false``) and reactivate them."""
+    changes = call.body_as(CareWorkerChanges).model_dump(exclude_none=True)
+    try:
+        worker = await update_worker(call.session, call.int_arg("worker_id"), actor=call.actor, **changes)
+    except WorkerRefused as refused:
+        raise _refusal(refused) from None
+    return worker_out(call.who, worker)
+
+
+def _refusal(refused: WorkerRefused) -> ApiError:
+    return ApiError(409 if refused.problem == "registration" else 400, str(refused))

@@ -14,6 +14,7 @@ from backend.console import (
     conversations,
     dashboard,
     data_requests,
+    live,
     login,
     schedule,
     stats,
@@ -37,6 +38,7 @@ def setup(app: web.Application) -> None:
     add.add_post(r"/console/conversations/{user_id:\d+}/take-over", conversations.take_over)
     add.add_post(r"/console/conversations/{user_id:\d+}/message", conversations.message)
     add.add_post(r"/console/conversations/{user_id:\d+}/release", conversations.release)
+    add.add_post(r"/console/conversations/{user_id:\d+}/notes", conversations.note)
     add.add_post(r"/console/conversations/{user_id:\d+}/phone", conversations.reveal_phone)
     add.add_get(r"/console/uploads/{upload_id:\d+}", conversations.upload)
     add.add_get("/console/bookings", bookings.booking_list)
@@ -45,6 +47,9 @@ def setup(app: web.Application) -> None:
     add.add_get(r"/console/consents/{document_id}.pdf", bookings.consent_pdf)
     add.add_get("/console/workers", workers.worker_list)
     add.add_post("/console/workers", workers.add)
+    add.add_get(r"/console/workers/{worker_id:\d+}", workers.worker_page)
+    add.add_post(r"/console/workers/{worker_id:\d+}", workers.change)
+    add.add_post(r"/console/workers/{worker_id:\d+}/active", workers.set_active)
     add.add_get("/console/complaints", complaints.complaint_list)
     add.add_get(r"/console/complaints/{complaint_id:\d+}", complaints.complaint_page)
     add.add_post(r"/console/complaints/{complaint_id:\d+}", complaints.change)
@@ -56,4 +61,6 @@ def setup(app: web.Application) -> None:
     add.add_get(r"/console/data-requests/{request_id:\d+}", data_requests.request_page)
     add.add_post(r"/console/data-requests/{request_id:\d+}/erase", data_requests.erase)
     add.add_get("/console/stats", stats.statistics)
+    add.add_get("/console/stats/funnel", stats.funnel_page)
+    live.setup(app)
     add.add_static("/console/static", STATIC)

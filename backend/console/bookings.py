@@ -1,16 +1,20 @@
-"""预约管理: review bookings, confirm or reject, assign a qualified nurse, reschedule, fetch the consent."""
+"""预约管理: review bookings, confirm, reject or cancel, assign a qualified nurse, reschedule, fetch the consent."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from urllib.parse import quote
 
 from aiohttp import web
+from sqlalchemy import select
 from sqlalchemy.exc import NoResultFound
 
 from backend import bookings, care, queries
+from backend.api import bookings as api
+from backend.api.routing import Handler
 from backend.config import hospital_config
-from backend.console import labels, reads
-from backend.console.guard import staff, staff_form, text_field
+from backend.console import actions, labels, reads
+from backend.console.guard import Form, staff, text_field
 from backend.console.pages import HEADERS, render, see_other
 from backend.db import transaction
 from backend.models import Booking, CareWorker, Slot
@@ -46,6 +50,8 @@ async def _page(request: web.Request, who: Principal, booking_id: int, *, error:
         found = await reads.booking_file(session, booking_id, who.actor)
         if found is None:
             raise web.HTTPNotFound(text="没有这个预约")
+        names = await reads.staff_names(session, {e.actor for e in found.events})
+        actors = {e.actor: labels.actor_words(e.actor, names) for e in found.events}
         assessment = await queries.assessment_of_intake(session, found.booking.intake_id)
         intake_uploads = await queries.uploads_of_intake(session, found.booking.intake_id)
         qualified: list[CareWorker] = []
@@ -63,7 +69,7 @@ async def _page(request: web.Request, who: Principal, booking_id: int, *, error:
                     others.append((worker, labels.qualification_reasons(str(problem))))
             slots = await bookings.open_slots(session, hospital_config(), found.booking.district, limit=12)
     return render(request, who, "booking.html.j2", http_status=status, file=found, qualified=qualified,
-                  others=others, slots=slots, error=error, reasons=reasons or [], assessment=assessment,
+                  others=others, slots=slots, error=error, actors=actors, reasons=reasons or [], assessment=assessment,
                   intake_uploads=intake_uploads if who.can("uploads:read") else [])
 
 
@@ -72,50 +78,57 @@ async def booking_page(request: web.Request) -> web.Response:
     return await _page(request, who, int(request.match_info["booking_id"]))
 
 
+def _reason(form: Form) -> dict[str, object]:
+    return {"reason": text_field(form, "reason")}
+
+
+def _id(name: str, field_name: str) -> Callable[[Form], dict[str, object]]:
+    def fields(form: Form) -> dict[str, object]:
+        value = text_field(form, field_name)
+        return {name: int(value) if value.isdigit() else value}
+    return fields
+
+
+# What each button of the booking page does: the API route, the form's fields as its body, and
+# the console's own word when something is missing (the family reads a reason).
+ACTIONS: dict[str, tuple[Handler, Callable[[Form], dict[str, object]] | None, str, str | None]] = {
+    "confirm": (api.confirm, None, "", None),
+    "reject": (api.reject, _reason, "reason", "请填写退回原因，家属会看到它。"),
+    "cancel": (api.cancel, _reason, "reason", "请填写取消原因，家属会看到它。"),
+    "assign": (api.assign, _id("care_worker_id", "worker_id"), "worker_id", "请选择一位护理人员。"),
+    "reschedule": (api.reschedule, _id("slot_id", "slot_id"), "slot_id", "请选择新的时段。"),
+}
+DONE = {"confirm": "confirmed", "reject": "rejected", "cancel": "cancelled", "assign": "assigned",
+        "reschedule": "rescheduled"}
+
+
 async def change(request: web.Request) -> web.Response:
-    """Confirm, reject (with a reason), assign or reschedule; a refusal is shown on the page."""
-    who, form = await staff_form(request, "bookings:write")
+    """Confirm, reject or cancel (with a reason), assign or reschedule, through the API's routes;
+    a refusal is shown on the page."""
     booking_id = int(request.match_info["booking_id"])
-    action = text_field(form, "action")
-    reason = text_field(form, "reason")
-    worker_id = int(text_field(form, "worker_id") or 0)
-    slot_id = int(text_field(form, "slot_id") or 0)
-    if action == "reject" and not reason:
-        return await _page(request, who, booking_id, error="请填写退回原因，家属会看到它。", status=400)
-    if action == "assign" and not worker_id:
-        return await _page(request, who, booking_id, error="请选择一位护理人员。", status=400)
-    done = ""
-    try:
+    action = text_field(await request.post(), "action")
+    if action not in ACTIONS:
+        raise web.HTTPBadRequest(text="unknown action")
+    handler, fields, needed, missing = ACTIONS[action]
+
+    def before(who: Principal, form: Form) -> None:
+        if needed and not text_field(form, needed):
+            raise actions.Refused(400, missing or "")
+
+    async def number() -> dict[str, str]:
         async with transaction(request.app[SESSIONS]) as session:
-            booking = await session.get(Booking, booking_id)
-            if booking is None:
-                raise web.HTTPNotFound(text="没有这个预约")
-            if action == "confirm":
-                await bookings.change_status(session, booking, "confirmed", who.actor)
-                done = "confirmed"
-            elif action == "reject":
-                await bookings.change_status(session, booking, "rejected", who.actor, note=reason)
-                done = "rejected"
-            elif action == "assign":
-                worker = await session.get_one(CareWorker, worker_id)
-                await bookings.assign(session, booking, worker, who.actor)
-                done = "assigned"
-            elif action == "reschedule":
-                await bookings.reschedule(session, booking, slot_id, who.actor)
-                done = "rescheduled"
-            else:
-                raise web.HTTPBadRequest(text="unknown action")
-    except care.NotQualified as problem:
-        return await _page(request, who, booking_id, error="该人员不符合派单条件，未指派：",
-                           reasons=labels.qualification_reasons(str(problem)), status=409)
-    except NoResultFound:
-        return await _page(request, who, booking_id, error="没有这位护理人员。", status=404)
-    except bookings.BadTransition:
-        return await _page(request, who, booking_id, error="预约当前的状态不允许这个操作，请刷新后再试。",
-                           status=409)
-    except bookings.SlotFull:
-        return await _page(request, who, booking_id, error="这个时段刚刚约满了，请选择其他时段。", status=409)
-    raise see_other(f"/console/bookings/{booking_id}", done)
+            found = (await session.execute(select(Booking.number).where(Booking.id == booking_id))).scalar_one_or_none()
+        if found is None:
+            raise web.HTTPNotFound(text="没有这个预约")
+        return {"number": found}
+
+    try:
+        await actions.act(request, handler, args=number, fields=fields, before=before)
+    except actions.Refused as refused:
+        assert refused.who is not None
+        return await _page(request, refused.who, booking_id, error=refused.message, reasons=refused.reasons,
+                           status=refused.status)
+    raise see_other(f"/console/bookings/{booking_id}", DONE[action])
 
 
 async def consent_pdf(request: web.Request) -> web.Response:

@@ -8,9 +8,12 @@ from aiohttp import web
 from sqlalchemy.exc import NoResultFound
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend import audit, conversations, queries
-from backend.bookings import bookings_of_user
-from backend.console import reads
+from backend import audit, canned, conversations, queries
+from backend.api import conversations as api
+from backend.api.routing import Handler
+from backend.bookings import ACTIVE_STATES, bookings_of_user
+from backend.config import hospital_config
+from backend.console import actions, reads
 from backend.console.guard import staff, staff_form, text_field
 from backend.console.pages import HEADERS, render, see_other
 from backend.console.transcript_pdf import transcript_pdf
@@ -75,37 +78,65 @@ async def _page(request: web.Request, who: Principal, user_id: int, *, reveal: b
         intake_id = await queries.assessed_intake_of_user(session, user_id)
         assessment = await queries.assessment_of_intake(session, intake_id) if intake_id else None
         intake_uploads = await queries.uploads_of_intake(session, intake_id) if intake_id else []
+        authors = await reads.message_authors(session, entries)
+        notes = await conversations.notes(session, user_id)
+        note_authors = await reads.staff_names(session, {note.author for note in notes})
+    active = [slot for booking, slot in booked if booking.status in ACTIVE_STATES]
+    replies = canned.filled(user.language, staff_name=who.display_name or who.actor,
+                            hotline=hospital_config().hospital.hotline,
+                            patient_name=patient.name if patient else None,
+                            slot=min(active, key=lambda s: (s.day, s.start)) if active else None)
     return render(request, who, "conversation.html.j2", user=user, entries=entries, patient=patient,
                   uploads=uploads, attached=reads.attachments(entries, uploads), chosen=reads.chosen_labels(entries), taken_over_by=holder_name,
                   phone_revealed=reveal,
                   waiting=waiting, bookings=booked, assessment=assessment,
-                  intake_uploads=intake_uploads if who.can("uploads:read") else [])
+                  intake_uploads=intake_uploads if who.can("uploads:read") else [],
+                  canned=replies, notes=notes, note_authors=note_authors, authors=authors)
 
 
 async def take_over(request: web.Request) -> web.Response:
-    who, _ = await staff_form(request, "transcripts:write")
-    user_id = int(request.match_info["user_id"])
-    async with transaction(request.app[SESSIONS]) as session:
-        await conversations.take_over(session, user_id, who.actor)
+    """接管对话 (the API's take-over route)."""
+    user_id = request.match_info["user_id"]
+    await _act(request, api.take_over)
     raise see_other(f"/console/conversations/{user_id}", "taken")
 
 
 async def message(request: web.Request) -> web.Response:
-    who, form = await staff_form(request, "transcripts:write")
-    user_id = int(request.match_info["user_id"])
-    text = text_field(form, "text")
-    if text:
-        async with transaction(request.app[SESSIONS]) as session:
-            await conversations.staff_message(session, user_id, who.actor, text[:2000])
-    raise see_other(f"/console/conversations/{user_id}", "sent" if text else None)
+    """发送 (the API's message route); an empty message sends nothing."""
+    user_id = request.match_info["user_id"]
+    try:
+        await actions.act(request, api.message, fields=lambda form: {"text": text_field(form, "text")[:2000]})
+    except actions.Refused as refused:
+        if refused.status != 400:
+            raise web.HTTPNotFound(text="没有这个对话") from None
+        raise see_other(f"/console/conversations/{user_id}") from None
+    raise see_other(f"/console/conversations/{user_id}", "sent")
+
+
+async def note(request: web.Request) -> web.Response:
+    """内部备注 (the API's note route): for colleagues; the family never sees it."""
+    user_id = request.match_info["user_id"]
+    try:
+        await actions.act(request, api.add_note, fields=lambda form: {"text": text_field(form, "note")[:2000]})
+    except actions.Refused as refused:
+        if refused.status != 400:
+            raise web.HTTPNotFound(text="没有这个对话") from None
+        raise see_other(f"/console/conversations/{user_id}#notes") from None
+    raise see_other(f"/console/conversations/{user_id}#notes", "noted")
 
 
 async def release(request: web.Request) -> web.Response:
-    who, _ = await staff_form(request, "transcripts:write")
-    user_id = int(request.match_info["user_id"])
-    async with transaction(request.app[SESSIONS]) as session:
-        await conversations.release(session, user_id, who.actor)
+    """交还机器人 (the API's release route)."""
+    user_id = request.match_info["user_id"]
+    await _act(request, api.release)
     raise see_other(f"/console/conversations/{user_id}", "released")
+
+
+async def _act(request: web.Request, handler: Handler) -> None:
+    try:
+        await actions.act(request, handler)
+    except actions.Refused:
+        raise web.HTTPNotFound(text="没有这个对话") from None
 
 
 async def export_pdf(request: web.Request) -> web.Response:

@@ -129,3 +129,13 @@ def duration(seconds: float) -> str:
         return f"{hours} 小时 {minutes} 分钟" if minutes else f"{hours} 小时"
     days, hours = divmod(hours, 24)
     return f"{days} 天 {hours} 小时" if hours else f"{days} 天"
+
+
+def actor_words(actor: str, staff_names: dict[str, str]) -> str:
+    """Who made a change, as staff read it: 家属（微信）, 系统, or a colleague's name (李敏)."""
+    if actor.startswith("family:"):
+        channel = actor.removeprefix("family:")
+        return f"家属（{CHANNELS.get(channel, channel)}）"
+    if actor in ("system", "bot"):
+        return "系统"
+    return staff_names.get(actor, actor)

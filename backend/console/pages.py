@@ -33,10 +33,12 @@ FLASH = {
     "taken": "已接管对话，机器人暂停回复。", "sent": "消息已发送给家属。", "released": "已交还机器人。",
     "confirmed": "预约已确认，家属会收到通知。", "rejected": "预约已退回，家属会收到通知。",
     "assigned": "已指派护理人员，家属会收到通知。", "rescheduled": "预约已改期，家属会收到通知。",
-    "worker_added": "已添加护理人员。", "complaint_assigned": "已指派处理人。",
+    "cancelled": "预约已取消，家属会收到通知。",
+    "worker_added": "已添加护理人员。", "worker_changed": "已保存护理人员信息。",
+    "worker_deactivated": "已停用，不再派单。", "worker_activated": "已重新启用。", "complaint_assigned": "已指派处理人。",
     "answered": "答复已发送给家属。", "closed": "投诉已关闭。",
     "erased": "已按申请删除个人信息，家属会收到通知。", "alarm_handled": "报警已标记为已处理。",
-    "capacity_changed": "时段容量已修改。", "slot_added": "已开放新时段。",
+    "capacity_changed": "时段容量已修改。", "noted": "备注已保存（家属看不到）。", "slot_added": "已开放新时段。",
 }
 
 HEADERS = {

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend import audit, clock, queries
+from backend import audit, clock, hotline, queries
 from backend.config import questionnaire
 from backend.console import labels
 from backend.conversations import RED_FLAG
@@ -73,6 +73,7 @@ class QueueRow:
     step: str
     urgent: bool
     held_by: str | None
+    first_response: str = "ok"  # ok, amber or red while nobody has taken the conversation (backend.hotline)
 
 
 async def handoff_inbox(session: AsyncSession) -> list[QueueRow]:
@@ -109,9 +110,11 @@ async def handoff_inbox(session: AsyncSession) -> list[QueueRow]:
         family = user.display_name
         if name:
             family = f"{name}（{labels.RELATIONS.get(relation or '', relation)}）" if relation else name
+        held_by = staff.get(holders.get(user.id) or "")
         found.append(QueueRow(request, user, family, (now - request.created_at).total_seconds(),
                               labels.step_words(request.flow, request.step, topics),
-                              request.step == RED_FLAG, staff.get(holders.get(user.id) or "")))
+                              request.step == RED_FLAG, held_by,
+                              "ok" if held_by else hotline.first_response_level(request.created_at, now)))
     return found
 
 
@@ -122,6 +125,12 @@ async def staff_names(session: AsyncSession, usernames: set[str]) -> dict[str, s
     found = dict((await session.execute(select(StaffAccount.username, StaffAccount.display_name).where(
         StaffAccount.username.in_(usernames)))).all())
     return {name: found.get(name, name) for name in usernames}
+
+
+async def message_authors(session: AsyncSession, entries: list[TranscriptEntry]) -> dict[str, str]:
+    """Display names of the members of staff who wrote some of these messages."""
+    return await staff_names(session, {entry.author for entry in entries
+                                       if entry.direction == "out" and entry.author not in ("bot", "system")})
 
 
 async def record_listing(session: AsyncSession, actor: str, what: str, count: int) -> None:

@@ -1,11 +1,14 @@
 """统计: workload (DOMAIN.md: 工作量统计分析) as tables and server-drawn bar charts."""
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, timedelta
+from statistics import median
 
 from aiohttp import web
 
-from backend import clock, queries
+from backend import clock, funnel, queries
+from backend.config import questionnaire
 from backend.console import charts, labels
 from backend.console.guard import staff
 from backend.console.pages import render, service_name
@@ -56,3 +59,31 @@ async def statistics(request: web.Request) -> web.Response:
                   until=until.isoformat(), table=table, days=days,
                   total_visits=sum(per_nurse.values()),
                   total_bookings=sum(data["bookings_by_state"].values()))
+
+
+async def funnel_page(request: web.Request) -> web.Response:
+    """转化漏斗: the intake funnel by week, where families stop, hand-offs and first human answers."""
+    who = await staff(request, "stats:read")
+    today = clock.today()
+    since = _day(request.query.get("since", ""), today - timedelta(days=funnel.DEFAULT_DAYS))
+    until = _day(request.query.get("until", ""), today)
+    if until < since:
+        since, until = until, since
+    since = max(since, until - timedelta(days=366))
+    async with transaction(request.app[SESSIONS]) as session:
+        weeks = await funnel.by_week(session, since, until)
+    totals = {name: sum(week.stages[name] for week in weeks) for name, _ in funnel.STAGES}
+    topics = {q.id: q.zh.split("：")[0] for q in questionnaire().questions}
+    stopped: Counter[str] = Counter()
+    for week in weeks:
+        for step, count in week.stopped_at.items():
+            stopped[labels.step_words("intake", step, topics)] += count
+    words = dict(funnel.STAGES)
+    previous = {later: earlier for (_, earlier), (later, _) in zip(funnel.STAGES, funnel.STAGES[1:])}
+    minutes = [m for week in weeks for m in week.first_response_minutes]
+    handed_off = sum(week.handed_off for week in weeks)
+    chart = charts.bars([(words[name], totals[name]) for name, _ in funnel.STAGES], title="转化漏斗", unit=" 户")
+    return render(request, who, "funnel.html.j2", weeks=weeks, totals=totals, stages=funnel.STAGES, words=words, previous=previous,
+                  chart=chart, stopped=stopped.most_common(), since=since.isoformat(), until=until.isoformat(),
+                  handoff_rate=handed_off / totals["started"] if totals["started"] else None,
+                  median_minutes=median(minutes) if minutes else None)

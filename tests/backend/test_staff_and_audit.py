@@ -215,3 +215,64 @@ async def test_a_chain_written_before_keyed_hashing_is_anchored_by_the_migration
         assert not (await _verdict(runtime)).ok
     finally:
         await runtime.close()
+
+
+def test_staff_list_disable_reset_password_and_token_list_revoke_commands(tmp_path, monkeypatch):
+    monkeypatch.setenv("JIAHU_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/cli.db")
+    runner = CliRunner()
+    assert "no staff accounts yet" in runner.invoke(cli, ["staff", "list"]).output
+    runner.invoke(cli, ["staff", "add", "li.min", "--role", "hotline", "--name", "李敏", "--password", "-"])
+    listed = runner.invoke(cli, ["staff", "list"])
+    assert listed.exit_code == 0 and "li.min\thotline\t李敏\tactive\tlast login never" in listed.output
+
+    disabled = runner.invoke(cli, ["staff", "disable", "li.min"])
+    assert disabled.exit_code == 0 and "disabled" in disabled.output
+    assert "li.min\thotline\t李敏\tdisabled" in runner.invoke(cli, ["staff", "list"]).output
+    unknown = runner.invoke(cli, ["staff", "disable", "nobody"])
+    assert unknown.exit_code == 1 and "no staff account named 'nobody'" in unknown.output
+    assert runner.invoke(cli, ["staff", "enable", "li.min"]).exit_code == 0
+
+    short = runner.invoke(cli, ["staff", "reset-password", "li.min", "--password", "short"])
+    assert short.exit_code == 2 and "at least 10 characters" in short.output
+    reset = runner.invoke(cli, ["staff", "reset-password", "li.min", "--password", "-"])
+    assert reset.exit_code == 0 and "password (shown once):" in reset.output
+
+    secret = runner.invoke(cli, ["staff", "token", "HIS", "--scope", "bookings:read"]).output.split()[-1]
+    assert secret.startswith("jh_")
+    tokens = runner.invoke(cli, ["token", "list"])
+    assert tokens.exit_code == 0 and "1\tHIS\tbookings:read\tcreated" in tokens.output and "active" in tokens.output
+    assert secret not in tokens.output
+    revoked = runner.invoke(cli, ["token", "revoke", "1"])
+    assert revoked.exit_code == 0 and "token 1 (HIS) revoked" in revoked.output
+    assert "revoked 20" in runner.invoke(cli, ["token", "list"]).output
+    missing = runner.invoke(cli, ["token", "revoke", "7"])
+    assert missing.exit_code == 1 and "no API token number 7" in missing.output
+    audit_log = runner.invoke(cli, ["audit", "verify"])
+    assert audit_log.exit_code == 0 and "intact: 6 entries" in audit_log.output
+
+
+async def test_a_disabled_account_or_a_new_password_ends_open_sessions_and_a_revoked_token_is_refused(runtime):
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from tests.backend.api.helpers import make_token
+    from tests.backend.console.conftest import Staff, console_app
+
+    async with transaction(runtime.sessions) as session:
+        await staff.create_staff(session, "li.min", "李敏", "hotline", "correct horse battery")
+    hospital = await make_token(runtime, "HIS", "bookings:read")
+    async with TestClient(TestServer(console_app(runtime), host="127.0.0.1")) as client:
+        member = Staff(client)
+        await member.login("li.min")
+        assert (await client.get("/console/", allow_redirects=False)).status == 200
+        async with transaction(runtime.sessions) as session:
+            await staff.reset_password(session, "li.min", "another long password")
+        assert (await client.get("/console/", allow_redirects=False)).status == 303
+        await member.login("li.min", "another long password")
+        async with transaction(runtime.sessions) as session:
+            await staff.set_active(session, "li.min", False)
+        assert (await client.get("/console/", allow_redirects=False)).status == 303
+        assert (await client.get("/api/bookings", headers=hospital)).status == 200
+        async with transaction(runtime.sessions) as session:
+            token = (await staff.list_tokens(session))[0]
+            await staff.revoke_token(session, token.id)
+        assert (await client.get("/api/bookings", headers=hospital)).status == 401

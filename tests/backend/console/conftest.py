@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,3 +68,50 @@ class Staff:
 @pytest.fixture
 def as_staff(client: TestClient) -> Staff:
     return Staff(client)
+
+
+@dataclass
+class ConsoleBrowser:
+    """The console served on 127.0.0.1 and a headless Chromium context opened on it."""
+
+    base: str
+    chromium: Any
+    context: Any
+    errors: list[str]
+
+    async def page(self) -> Any:
+        """A new tab whose script errors are collected (a test asserts there are none) and whose
+        confirmation dialogs are accepted."""
+        page = await self.context.new_page()
+        page.on("pageerror", lambda error: self.errors.append(str(error)))
+        page.on("dialog", lambda dialog: dialog.accept())
+        return page
+
+    async def login(self, page: Any, username: str) -> None:
+        await page.goto(self.base + "/console/")
+        await page.get_by_label("用户名").fill(username)
+        await page.get_by_label("密码").fill(PASSWORD)
+        await page.get_by_role("button", name="登录").click()
+
+
+@asynccontextmanager
+async def console_browser(runtime: Any, **context_options: Any) -> AsyncIterator[ConsoleBrowser]:
+    """The app of ``jiahu serve`` on a real port and a desktop-sized Chromium context on it;
+    both are closed afterwards, the browser first (its live pages hold open streams)."""
+    from playwright.async_api import async_playwright
+
+    from tests.browser import launch
+
+    server = TestServer(console_app(runtime), host="127.0.0.1")
+    await server.start_server()
+    try:
+        async with async_playwright() as playwright:
+            chromium = await launch(playwright)
+            try:
+                context = await chromium.new_context(**{"viewport": {"width": 1366, "height": 860},
+                                                        "locale": "zh-CN", **context_options})
+                yield ConsoleBrowser(str(server.make_url("")).rstrip("/"), chromium, context, [])
+            finally:
+                await chromium.close()
+    finally:
+        await server.close()

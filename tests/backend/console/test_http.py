@@ -171,3 +171,28 @@ async def test_the_login_form_needs_its_csrf_token(client):
     response = await client.post("/console/login", data={
         "username": "zhao.manager", "password": PASSWORD, **token}, allow_redirects=False)
     assert response.status == 403
+
+
+async def test_a_nurse_manager_changes_and_deactivates_a_care_worker(as_staff: Staff, client, runtime):
+    await as_staff.login("zhao.manager")
+    fields = {"name": "小王", "role": "nurse", "title": "护士", "years": "2", "registration_no": "RN-2",
+              "districts": "海淀区"}
+    await as_staff.post("/console/workers", **fields)
+    await as_staff.post("/console/workers", **{**fields, "name": "刘芳", "registration_no": "RN-3"})
+    listing = await (await client.get("/console/workers")).text()
+    worker_id = re.search(r'href="/console/workers/(\d+)">小王', listing).group(1)  # type: ignore[union-attr]
+    form = await (await client.get(f"/console/workers/{worker_id}")).text()
+    assert 'value="RN-2"' in form and "停用" in form
+    taken = await as_staff.post(f"/console/workers/{worker_id}", **{**fields, "registration_no": "RN-3"})
+    assert taken.status == 400 and "这个执业证书编号已经登记过了" in await taken.text()
+    changed = await as_staff.post(f"/console/workers/{worker_id}", **{**fields, "title": "护师", "years": "6"})
+    assert changed.status == 303 and "ok=worker_changed" in changed.headers["Location"]
+    listing = await (await client.get("/console/workers")).text()
+    row = listing[listing.index(">小王<"):].split("</tr>")[0]
+    assert "6 年" in row and "符合" in row
+    off = await as_staff.post(f"/console/workers/{worker_id}/active", active="no")
+    assert "ok=worker_deactivated" in off.headers["Location"]
+    listing = await (await client.get("/console/workers")).text()
+    assert "已停用" in listing[listing.index(">小王<"):].split("</tr>")[0]
+    assert (await as_staff.post("/console/workers/999/active", active="yes")).status == 404
+    assert "care_worker.deactivated" in await _actions(runtime)

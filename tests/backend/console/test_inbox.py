@@ -29,6 +29,7 @@ async def test_the_booking_page_shows_the_assessment_card(as_staff: Staff, clien
     assert re.search(r'<ul class="red-flags"[^>]*>\s*<li>⚠ 过敏：青霉素过敏</li>', card)
     assert "能自己吃" in card and "脑梗后卧床，骶尾部有压疮" in card and "阿司匹林" in card
     assert card.count('class="thumb"') == 2
+    assert re.search(r'提交预约\s*<span class="muted">家属（终端）</span>', page) and "family:terminal" not in page
 
 
 async def test_the_conversation_page_shows_the_assessment_card(as_staff: Staff, client, dialogue):
@@ -138,3 +139,32 @@ async def test_a_phone_is_revealed_with_one_click_and_recorded(as_staff: Staff, 
     revealed = await (await as_staff.post(f"/console/conversations/{user_id}/phone")).text()
     assert 'href="tel:13800138000"' in revealed
     assert "pii.phone_revealed" in await _actions(runtime)
+
+
+async def test_after_a_hand_off_the_family_is_asked_once_how_it_went(as_staff: Staff, client, runtime):
+    from backend.models import HandoffRequest
+    from bot.notifier import deliver_notifications
+    from tests.conftest import Dialogue
+
+    family = Dialogue(runtime.engine, user_id="family-zhang")
+    await family.say("你好")
+    assert "已为您转接人工客服" in await family.say("转人工")
+    await as_staff.login("li.hotline")
+    page = await (await client.get("/console/")).text()
+    user_id = re.search(r'href="/console/conversations/(\d+)">查看并接管', page).group(1)  # type: ignore[union-attr]
+    await as_staff.post(f"/console/conversations/{user_id}/take-over")
+    await as_staff.post(f"/console/conversations/{user_id}/release")
+    pushed = []
+    runtime.senders["terminal"] = lambda external_id, replies: _collect(pushed, replies)
+    await deliver_notifications(runtime)
+    said = "\n".join(reply.text or "" for reply in pushed)
+    assert "人工客服李敏已结束对话" in said and "刚才的人工服务您满意吗？" in said
+    assert "谢谢您的反馈" in await family.say("还行吧，一般")
+    async with runtime.sessions() as session:
+        request = (await session.execute(select(HandoffRequest))).scalar_one()
+    assert request.satisfaction == "fair" and request.rated_at is not None
+    assert "handoff.rated" in await _actions(runtime)
+
+
+async def _collect(into: list, replies: list) -> None:  # type: ignore[type-arg]
+    into.extend(replies)

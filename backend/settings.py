@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     signing_cert: Path | None = None
     signing_key: Path | None = None
     signing_key_passphrase: str = ""
+    tsa_url: str = ""  # an RFC 3161 time-stamping authority: seals become PAdES B-T
+    tsa_trust: Path | None = None  # the TSA's root certificate (PEM), for `jiahu consent verify`
 
     wechat_token: str = ""
     wechat_appid: str = ""

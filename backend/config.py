@@ -92,6 +92,20 @@ class DataRequestRules(BaseModel):
     answer_within_days: int = 15
 
 
+class SeriesRules(BaseModel):
+    """Repeat visits from a discharge order: how many weeks when the order names none, at most."""
+
+    default_weeks: int = Field(default=4, gt=0)
+    max_weeks: int = Field(default=12, gt=0)
+
+
+class ReminderRules(BaseModel):
+    """When the family is reminded of a visit: the evening before, and hours before it starts."""
+
+    day_before_at: time = time(18, 0)
+    hours_before: int = Field(default=2, ge=0)
+
+
 class HospitalConfig(BaseModel):
     hospital: Hospital
     privacy_notice_version: str
@@ -101,6 +115,8 @@ class HospitalConfig(BaseModel):
     fees: Fees
     uploads: UploadRules
     data_requests: DataRequestRules = Field(default_factory=DataRequestRules)
+    series: SeriesRules = Field(default_factory=SeriesRules)
+    reminders: ReminderRules = Field(default_factory=ReminderRules)
 
 
 class CatalogueItem(BaseModel):

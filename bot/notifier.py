@@ -21,6 +21,7 @@ from backend.db import transaction
 from backend.models import ChannelUser, HospitalEvent, Notification
 from bot.runtime import Runtime
 from flows.consent_documents import seal_consent
+from flows.reminders import remind
 
 log = structlog.get_logger(__name__)
 LEASE = timedelta(minutes=5)  # a claimed row is retried after this if its worker died
@@ -61,11 +62,27 @@ async def seal_consents(runtime: Runtime, limit: int = 5) -> int:
     return sealed
 
 
+async def write_reminders(runtime: Runtime, limit: int = 20) -> int:
+    """Run the due ``booking.remind`` jobs (flows/reminders.py); returns how many were written."""
+    written = 0
+    for job_id in await _claim(runtime, notify.due_reminder_jobs, limit):
+        try:
+            written += int(await remind(runtime.sessions, job_id))
+        except Exception as error:  # noqa: BLE001 - recorded and retried
+            log.warning("reminder.failed", id=job_id, error=str(error))
+            await _settle(runtime, Notification, job_id, str(error))
+            continue
+        await _settle(runtime, Notification, job_id, None)
+    return written
+
+
 async def deliver_notifications(runtime: Runtime, limit: int = 20) -> int:
-    """Seal the consents signed since (a job of its own, rendered with no transaction open),
-    then deliver what is due; a failure is retried later with back-off. Returns how many
-    messages went out. Channels without push (terminal, try-out) show them from the transcript."""
+    """Seal the consents signed since (a job of its own, rendered with no transaction open) and
+    write the reminders now due, then deliver what is due; a failure is retried later with
+    back-off. Returns how many messages went out. Channels without push (terminal, try-out)
+    show them from the transcript."""
     await seal_consents(runtime)
+    await write_reminders(runtime)
     sent = 0
     for note_id in await _claim(runtime, notify.due_notifications, limit):
         try:

@@ -696,7 +696,7 @@ class MenuHandler:
 
 
 _WHICH = "?"  # data.revisit while the bot asks which answer was wrong
-_CONFIRMED_KINDS = {"services", "review", "signature", "slot", "upload", "uploads", "questionnaire"}
+_CONFIRMED_KINDS = {"services", "visits", "review", "signature", "slot", "upload", "uploads", "questionnaire"}
 _BLOCKING_KINDS = {"upload", "uploads", "questionnaire", "review", "signature", "slot"}
 
 

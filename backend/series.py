@@ -76,6 +76,8 @@ async def later_visits(session: AsyncSession, booking: Booking) -> list[tuple[Bo
 async def cancel_from(session: AsyncSession, booking: Booking, actor: str, note: str | None = None, *,
                       tell_family: bool = True) -> list[Booking]:
     """Cancel a visit and the rest of its series after it ("以后的都取消"); returns those cancelled."""
+    if booking.status not in bookings.ACTIVE_STATES:
+        raise bookings.BadTransition(f"a {booking.status} booking cannot become cancelled")
     cancelled = []
     for visit, _ in await later_visits(session, booking):
         await bookings.change_status(session, visit, "cancelled", actor, note, tell_family=tell_family)

@@ -21,7 +21,7 @@ async def _series_booked(dialogue) -> None:
         ("是", "联系到在场人的电话"),
         ("13800138001", "上门频次：每周二、周五，连续4周（共8次）"),
         ("确认无误", "请输入您的全名"),
-        ("张丽", "请选择第一次上门的时间"),
+        ("张丽", "这是第一次上门"),
     ])
     offered = dialogue.log[-1]
     assert "周三" not in offered and "周四" not in offered  # only the days the order names

@@ -106,6 +106,20 @@ class ReminderRules(BaseModel):
     hours_before: int = Field(default=2, ge=0)
 
 
+FeeName = Literal["transport", "it_service", "labour"]
+
+
+class CancellationRules(BaseModel):
+    """Until when a family may cancel in the chat, and which fees a cancellation costs once the
+    nurse has set out; shown before booking and in the consent."""
+
+    chat_until_hours: int = Field(default=2, ge=0)
+    fees_after_departure: list[FeeName] = Field(default_factory=lambda: list[FeeName](["transport"]))
+
+    def fee(self, fees: Fees) -> Decimal:
+        return sum((getattr(fees, name) for name in self.fees_after_departure), Decimal("0.00"))
+
+
 class HospitalConfig(BaseModel):
     hospital: Hospital
     privacy_notice_version: str
@@ -117,6 +131,7 @@ class HospitalConfig(BaseModel):
     data_requests: DataRequestRules = Field(default_factory=DataRequestRules)
     series: SeriesRules = Field(default_factory=SeriesRules)
     reminders: ReminderRules = Field(default_factory=ReminderRules)
+    cancellation: CancellationRules = Field(default_factory=CancellationRules)
 
 
 class CatalogueItem(BaseModel):

@@ -50,6 +50,7 @@ class ConsentContext:
     fees: dict[str, Decimal]
     total_price: Decimal
     visit: str = ""
+    cancellation: str = ""  # the hospital's cancellation rules, as the family read them
     barthel_score: int | None = None
     barthel_grade: str = ""
     signer_name: str | None = None

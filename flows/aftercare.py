@@ -1,6 +1,9 @@
 """After booking: status, cancellation and complaints (DOMAIN.md: complaints and evaluation)."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
 from backend import bookings, complaints, privacy, series, visits
 from backend.config import catalogue, hospital_config
 from backend.models import Booking, Slot
@@ -66,6 +69,14 @@ async def cancel_booking(turn: Turn, value: str) -> str | None:
         return END
     if booking.channel_user_id != turn.user.id or booking.status not in bookings.ACTIVE_STATES:
         raise Reprompt(turn.t("cancel.none"))
+    slot = await turn.session.get_one(Slot, booking.slot_id)
+    config = hospital_config()
+    hours = config.cancellation.chat_until_hours
+    starts = datetime.combine(slot.day, slot.start, ZoneInfo(config.schedule.timezone))
+    if turn.now() >= starts - timedelta(hours=hours):  # hospital.yaml: cancellation.chat_until_hours
+        turn.say(turn.t("cancel.too_late", number=booking.number, slot=slot_label(turn, slot.day, slot.start, slot.end),
+                        hours=hours, hotline=config.hospital.hotline))
+        return END
     actor = f"family:{turn.user.channel}"
     if value == "rest":
         cancelled = await series.cancel_from(turn.session, booking, actor, tell_family=False)

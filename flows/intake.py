@@ -485,6 +485,8 @@ def consent_context(turn: Turn, document_id: str = "") -> ConsentContext:
         total_price=bookings.price_of(items, config, codes),
         barthel_score=assessment.get("score"),
         barthel_grade=grade_label(questionnaire(), assessment["grade"], lang) if assessment else "",
+        visit=turn.t("consent.visits", frequency=frequency_words(turn, turn.meta["frequency"])) if is_series(turn) else "",
+        cancellation=cancellation_terms(turn),
         channel=turn.user.channel, channel_user_id=turn.user.external_id)
 
 
@@ -581,6 +583,16 @@ def _tz():  # type: ignore[no-untyped-def]
     return ZoneInfo(hospital_config().schedule.timezone)
 
 
+def cancellation_terms(turn: Turn) -> str:
+    """The hospital's cancellation rules in the family's language (hospital.yaml ``cancellation``)."""
+    config = hospital_config()
+    rules = config.cancellation
+    sep = "、" if turn.lang == "zh" else " and "
+    return turn.t("cancel.terms", hours=rules.chat_until_hours, hotline=config.hospital.hotline,
+                  fees=sep.join(turn.t(f"cancel.fee.{name}") for name in rules.fees_after_departure),
+                  amount=rules.fee(config.fees))
+
+
 # --- 8. visit time and confirmation ------------------------------------------------------
 
 def slot_date(turn: Turn, day: date) -> str:
@@ -643,6 +655,8 @@ async def confirm_prompt(turn: Turn) -> Prompt:
                 slot_date(turn, d) for d in plan.missing))
         head, _, question = text.rpartition("\n")
         text = f"{head}\n{series}\n{question}"
+    head, _, question = text.rpartition("\n")
+    text = f"{head}\n{cancellation_terms(turn)}\n{question}"
     return Prompt(text, [Option("yes", turn.t("confirm.yes"), ("确认", "是", "对", "yes", "confirm", "好")),
                          Option("change", turn.t("confirm.change_time"), ("换", "改时间", "change"))])
 

@@ -108,3 +108,17 @@ def test_frequency_phrases_are_not_dates(today):
     assert extract_dates("最好每周来两次", today) == []
     found = extract_dates("每周二、周五换药，连续四周，下周三先来一次", today)
     assert [e.text for e in found] == ["下周三"]
+
+
+async def test_cancellation_rules_are_shown_and_enforced(dialogue, runtime, clock):
+    """hospital.yaml's cancellation: in the chat until 2 hours before; fees once the nurse set out."""
+    await dialogue.intake(until="consent")
+    summary = dialogue.log[-1]
+    assert "上门开始2小时前可在本对话中免费取消" in summary and "交通费、护士劳务费共90.00元" in summary
+    await dialogue.play([("张丽", "请选择上门时间"), ("1", "取消规则：上门开始2小时前")])
+    await dialogue.say("确认")
+    [(booking, slot)] = await _visits(runtime)
+    clock.set(datetime.combine(slot.day, slot.start, BEIJING) - timedelta(hours=1))
+    await dialogue.play([("取消预约", "请选择要取消的预约"), ("1", "确定取消预约"),
+                         ("是", "距上门已不足2小时，无法在对话中取消，请致电 010-00000000")])
+    assert [b.status for b, _ in await _visits(runtime)] == ["requested"]

@@ -53,10 +53,11 @@ async def ensure_slots(session: AsyncSession, config: HospitalConfig, district: 
 
 
 async def open_slots(session: AsyncSession, config: HospitalConfig, district: str,
-                     limit: int = 8, today: date | None = None) -> list[Slot]:
-    """Slots with a free place in the district, soonest first."""
+                     limit: int = 8, today: date | None = None, *, days: int | None = None) -> list[Slot]:
+    """Slots with a free place in the district, soonest first (generated ``days`` ahead, the
+    schedule's horizon by default)."""
     today = today or clock.today()
-    await ensure_slots(session, config, district, today)
+    await ensure_slots(session, config, district, today, days=days)
     query = (select(Slot).where(Slot.district == district, Slot.day > today,
                                 Slot.booked < Slot.capacity)
              .order_by(Slot.day, Slot.start).limit(limit))

@@ -27,6 +27,7 @@ from flows import interludes
 from flows.messages import t
 from flows.state import ConversationData, OfferedOption, Suspended
 from flows.steps import (
+    AGAIN,
     END,
     STAY,
     Answer,
@@ -462,6 +463,9 @@ class Engine:
             return
         turn.data.misses = 0
         if value is STAY:
+            return
+        if value is AGAIN:
+            await self._ask(turn, state, step, again=True)
             return
         if text and not inbound.choice:
             self._take_facts(turn, flow, flow.index(step.name), text, exclude=step.name)

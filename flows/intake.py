@@ -24,7 +24,7 @@ from documents.consent import ConsentContext, consent_summary, context_to_dict, 
 from flows.engine import Turn
 from flows.kinds import FlowStep, Hooks, build_flow, build_step
 from flows.spec import StepSpec, load_flow_spec
-from flows.steps import END, STAY, Answer, Flow, Option, Prompt, Reprompt, Step, normalize
+from flows.steps import AGAIN, END, STAY, Answer, Flow, Option, Prompt, Reprompt, Step, normalize
 from nlu.entities import relation_label
 from nlu.frequency import Frequency, read_frequency
 
@@ -604,22 +604,41 @@ def slot_label(turn: Turn, day: date, start: time, end: time) -> str:
                   start=start.strftime("%H:%M"), end=end.strftime("%H:%M"))
 
 
+SLOTS_SHOWN = 8  # open times offered at once; "更多日期" shows the next ones
+MORE_PAGES = 4  # how many times later dates may be asked for (each a planning horizon further)
+_MORE = ("更多日期", "更多时间", "还有别的时间吗", "还有别的时间", "还有其他时间吗", "别的时间", "其他时间",
+         "其他日期", "晚一点的", "再晚一些", "往后的", "more dates", "more", "later dates", "other times",
+         "any other times")
+
+
 async def slot_prompt(turn: Turn) -> Prompt:
-    slots = await bookings.open_slots(turn.session, hospital_config(), turn.meta["district"],
-                                      today=turn.today(), limit=8 if not is_series(turn) else 48)
+    config, page = hospital_config(), int(turn.meta.get("slot_page", 0))
+    wanted = SLOTS_SHOWN * (page + 1) + 1
+    slots = await bookings.open_slots(turn.session, config, turn.meta["district"], today=turn.today(),
+                                      limit=wanted if not is_series(turn) else wanted * 6,
+                                      days=config.schedule.days_ahead * (page + 1))
     weekdays = _frequency(turn.meta["frequency"]).weekdays if is_series(turn) else ()
     if weekdays:  # the first visit on a day the discharge order names
         slots = [s for s in slots if s.day.weekday() in weekdays]
-    slots = slots[:8]
-    if not slots:
-        district = hospital_config().service_area.district(turn.meta["district"])
+    shown = slots[SLOTS_SHOWN * page:SLOTS_SHOWN * (page + 1)]
+    if not shown:
+        district = config.service_area.district(turn.meta["district"])
         return Prompt(turn.t("slot.none", district=district.label(turn.lang) if district else ""))
-    options = [Option(str(s.id), slot_label(turn, s.day, s.start, s.end)) for s in slots]
-    return Prompt(turn.t("slot.ask.first" if is_series(turn) else "slot.ask"), options)
+    options = [Option(str(s.id), slot_label(turn, s.day, s.start, s.end)) for s in shown]
+    if len(slots) > SLOTS_SHOWN * (page + 1) or page < MORE_PAGES:
+        options.append(Option("more", turn.t("slot.more"), _MORE))
+    text = turn.t("slot.ask.first" if is_series(turn) else "slot.ask")
+    return Prompt(turn.t("slot.later") + "\n" + text if page else text, options)
 
 
-async def slot_check(turn: Turn, value: Any, answer: Answer) -> int:
+async def slot_check(turn: Turn, value: Any, answer: Answer) -> Any:
+    wants_more = answer.option is not None and answer.option.id == "more" or answer.option is None and any(
+        normalize(word) in normalize(answer.text) for word in _MORE if len(word) > 4 or not word.isascii())
+    if wants_more:
+        turn.meta["slot_page"] = int(turn.meta.get("slot_page", 0)) + 1
+        return AGAIN
     if answer.option is not None:
+        turn.meta.pop("slot_page", None)
         return int(answer.option.id)
     parse = await turn.parse()
     wanted_day, part = parse.first("date"), parse.first("time")

@@ -24,6 +24,7 @@ from cryptography.x509.oid import NameOID
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.metadata.model import VENDOR
+from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers, timestamps
 from pyhanko.sign.signers.pdf_signer import PdfSignatureMetadata
 
@@ -76,6 +77,20 @@ def time_stamper() -> timestamps.TimeStamper | None:
     """The configured RFC 3161 time-stamping authority (``JIAHU_TSA_URL``), if any."""
     url = get_settings().tsa_url
     return timestamps.HTTPTimeStamper(url, timeout=10) if url else None
+
+
+def timestamp_of(pdf: bytes) -> datetime | None:
+    """When the TSA says the seal existed (its RFC 3161 token's genTime), if it carries one."""
+    signatures = [s for s in PdfFileReader(BytesIO(pdf), strict=False).embedded_signatures
+                  if s.field_name == FIELD_NAME]
+    if not signatures:
+        return None
+    for attribute in signatures[0].signer_info["unsigned_attrs"] or []:
+        if attribute["type"].native == "signature_time_stamp_token":
+            token = attribute["values"][0]["content"]["encap_content_info"]["content"].parsed
+            moment: datetime = token["gen_time"].native
+            return moment
+    return None
 
 
 def _align_producer(writer: IncrementalPdfFileWriter) -> None:

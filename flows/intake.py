@@ -9,6 +9,8 @@ from dataclasses import replace
 from datetime import date, time
 from typing import Any
 
+from sqlalchemy import select
+
 from backend import audit, bookings, intakes, notify
 from backend.area import locate
 from backend.artefacts import public_url, signed_path, store_artefact
@@ -16,7 +18,7 @@ from backend.assessment import assess, grade_label
 from backend.config import catalogue, hospital_config, questionnaire
 from backend.crypto import mask
 from backend.identity import parse_resident_id
-from backend.models import Consent, Slot
+from backend.models import Consent, Slot, Upload
 from backend.series import SeriesPlan, plan_series
 from backend.settings import get_settings
 from backend.storage import sniff_content_type
@@ -557,6 +559,7 @@ async def signed(turn: Turn, value: str) -> str | None:
     context = consent_context(turn, consent.document_id)
     context.signer_name, context.signed_at = consent.signer_name, consent.signed_at
     context.channel, context.channel_user_id = turn.user.channel, turn.user.external_id
+    context.identity_checks = await identity_checks(turn)
     # Sealing is a job of its own (bot/notifier.py seal_consents): the PDF is rendered with no
     # transaction open, then stored and queued for the family as a plain document message.
     await notify.notify_family(turn.session, turn.user.id, notify.SEAL_CONSENT, message="consent.document_ready",
@@ -564,6 +567,16 @@ async def signed(turn: Turn, value: str) -> str | None:
     await audit.record(turn.session, f"family:{turn.user.channel}", "consent.signed",
                        f"consent:{consent.id}", {"document_id": consent.document_id})
     return None
+
+
+async def identity_checks(turn: Turn) -> list[str]:
+    """How the patient's identity was checked, for the consent's evidence (DOMAIN.md: 服务对象身份认证):
+    the resident ID's checksum and birth date (python-stdnum), and the ID card photo received."""
+    checks = [turn.t("evidence.id_checksum")]
+    photos = (await turn.session.execute(select(Upload.sha256).where(
+        Upload.intake_id == turn.meta["intake_id"], Upload.kind == "id_card").order_by(Upload.id))).scalars().all()
+    checks.extend(turn.t("evidence.id_photo", sha=sha[:16]) for sha in photos)
+    return checks
 
 
 async def withdraw_signature(turn: Turn) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 import structlog
 from pydantic import Field
@@ -48,6 +49,7 @@ class Settings(BaseSettings):
     telegram_api_url: str = "https://api.telegram.org"
 
     hospital_webhook_url: str = ""
+    hospital_webhook_fhir: Literal["", "masked", "full"] = ""  # booking events carry the FHIR bundle
 
     require_fast_pdf: bool = Field(default=True)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import subprocess
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
@@ -161,3 +161,37 @@ async def test_the_evidence_record_is_stored_and_hashed_into_the_audit_chain(dia
     text = "".join(subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
                                   check=True).stdout.split())
     assert "身份证号码校验码与出生日期核验通过" in text and "已打开协议全文" in text and "打开协议全文" in text
+
+
+async def test_with_a_tsa_the_sealed_consent_and_its_evidence_carry_the_timestamp(dialogue, runtime, tmp_path,
+                                                                                  monkeypatch, clock):
+    """PAdES B-T through the sealing job: the TSA's time is in the seal, the consent's events and
+    the evidence record, and `jiahu consent verify` reports it."""
+    import json
+
+    from backend.models import Artefact
+    from backend.settings import get_settings
+    from backend.storage import read_decrypted
+    from tests.documents.tsa import local_tsa
+
+    with local_tsa(tmp_path) as tsa:
+        monkeypatch.setenv("JIAHU_TSA_URL", tsa.url)
+        monkeypatch.setenv("JIAHU_TSA_TRUST", str(tsa.root_pem))
+        get_settings.cache_clear()
+        runtime.senders["terminal"] = lambda *args: asyncio.sleep(0)
+        await dialogue.intake(until="slot")
+        assert await deliver_notifications(runtime) == 1
+    async with runtime.sessions() as session:
+        consent = (await session.execute(select(Consent))).scalar_one()
+        stored = (await session.execute(select(Artefact).where(Artefact.kind == "consent_evidence"))).scalar_one()
+        pdf = (await session.execute(select(Artefact).where(Artefact.kind == "consent_pdf"))).scalar_one()
+    evidence = json.loads(await read_decrypted(stored.storage_path))
+    sealed_event = consent.events[-1]
+    assert evidence["seal"]["pades"] == "B-T" and evidence["seal"]["timestamp"] == sealed_event["timestamp"]
+    assert sealed_event["timestamp"].startswith(clock.now().astimezone(UTC).strftime("%Y-%m-%dT%H:%M"))
+    path = tmp_path / "stamped.pdf"
+    path.write_bytes(await read_decrypted(pdf.storage_path))
+    result = await asyncio.to_thread(CliRunner().invoke, cli, ["consent", "verify", str(path)])
+    assert result.exit_code == 0 and "by jiahu test TSA, trusted" in result.output, result.output
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    assert "B-T" in text

@@ -13,8 +13,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from backend import audit, clock, notify
 from backend.care import check_assignment
-from backend.config import Catalogue, HospitalConfig
+from backend.config import Catalogue, HospitalConfig, hospital_config
 from backend.models import Booking, BookingEvent, CareWorker, Slot
+from backend.reminders import schedule_reminders
 from backend.workdays import is_visit_day
 
 ACTIVE_STATES = ("requested", "confirmed", "assigned")
@@ -29,17 +30,17 @@ class SlotExists(Exception):
 
 
 async def ensure_slots(session: AsyncSession, config: HospitalConfig, district: str,
-                       today: date | None = None) -> None:
+                       today: date | None = None, *, days: int | None = None) -> None:
     """Create the district's slots for the planning horizon where they do not exist yet, on the
     hospital's visit days (no public holidays, adjusted working days included, no closed days)."""
     today = today or clock.today()
     plan = config.schedule
     first = today + timedelta(days=plan.first_day_offset)
-    days = [first + timedelta(days=i) for i in range(plan.days_ahead)]
-    days = [d for d in days if is_visit_day(d, plan)]
+    horizon = [first + timedelta(days=i) for i in range(days or plan.days_ahead)]
+    horizon = [d for d in horizon if is_visit_day(d, plan)]
     existing = set((await session.execute(
         select(Slot.day, Slot.start).where(Slot.district == district, Slot.day >= first))).all())
-    for day in days:
+    for day in horizon:
         for window in plan.windows:
             if (day, window.start) in existing:
                 continue
@@ -52,10 +53,11 @@ async def ensure_slots(session: AsyncSession, config: HospitalConfig, district: 
 
 
 async def open_slots(session: AsyncSession, config: HospitalConfig, district: str,
-                     limit: int = 8, today: date | None = None) -> list[Slot]:
-    """Slots with a free place in the district, soonest first."""
+                     limit: int = 8, today: date | None = None, *, days: int | None = None) -> list[Slot]:
+    """Slots with a free place in the district, soonest first (generated ``days`` ahead, the
+    schedule's horizon by default)."""
     today = today or clock.today()
-    await ensure_slots(session, config, district, today)
+    await ensure_slots(session, config, district, today, days=days)
     query = (select(Slot).where(Slot.district == district, Slot.day > today,
                                 Slot.booked < Slot.capacity)
              .order_by(Slot.day, Slot.start).limit(limit))
@@ -95,6 +97,7 @@ class NewBooking:
     present_relation: str
     present_phone: str
     total_price: Decimal
+    series: str | None = None  # the number of the series' first visit (repeat visits)
 
 
 def _booking_number(day: date) -> str:
@@ -102,7 +105,7 @@ def _booking_number(day: date) -> str:
 
 
 async def create_booking(session: AsyncSession, new: NewBooking, actor: str) -> Booking:
-    """Take a place in the slot and record the booking as requested."""
+    """Take a place in the slot, record the booking as requested and queue its reminders."""
     await take_place(session, new.slot_id)
     slot = await session.get_one(Slot, new.slot_id)
     await session.refresh(slot)
@@ -111,9 +114,10 @@ async def create_booking(session: AsyncSession, new: NewBooking, actor: str) -> 
                       slot_id=new.slot_id, service_codes=new.service_codes, status="requested",
                       district=new.district, address=new.address, present_name=new.present_name,
                       present_relation=new.present_relation, present_phone=new.present_phone,
-                      total_price=new.total_price)
+                      total_price=new.total_price, series=new.series)
     session.add(booking)
     await session.flush()
+    await schedule_reminders(session, hospital_config(), booking, slot)
     session.add(BookingEvent(booking_id=booking.id, from_status=None, to_status="requested", actor=actor))
     await session.flush()
     await audit.record(session, actor, "booking.requested", f"booking:{booking.id}",
@@ -215,6 +219,7 @@ async def reschedule(session: AsyncSession, booking: Booking, slot_id: int, acto
     await audit.record(session, actor, "booking.rescheduled", f"booking:{booking.id}",
                        {"from_slot": old, "to_slot": slot_id})
     slot = await session.get_one(Slot, slot_id)
+    await schedule_reminders(session, hospital_config(), booking, slot)  # the old slot's lapse
     await notify.notify_family(session, booking.channel_user_id, "booking.rescheduled",
                                message="notify.booking.rescheduled",
                                values={"number": booking.number, "date": slot.day.isoformat(),

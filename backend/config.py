@@ -112,6 +112,32 @@ class FirstResponse(BaseModel):
 class HotlineRules(BaseModel):
     business_hours: BusinessHours = Field(default_factory=BusinessHours)
     first_response: FirstResponse = Field(default_factory=FirstResponse)
+class SeriesRules(BaseModel):
+    """Repeat visits from a discharge order: how many weeks when the order names none, at most."""
+
+    default_weeks: int = Field(default=4, gt=0)
+    max_weeks: int = Field(default=12, gt=0)
+
+
+class ReminderRules(BaseModel):
+    """When the family is reminded of a visit: the evening before, and hours before it starts."""
+
+    day_before_at: time = time(18, 0)
+    hours_before: int = Field(default=2, ge=0)
+
+
+FeeName = Literal["transport", "it_service", "labour"]
+
+
+class CancellationRules(BaseModel):
+    """Until when a family may cancel in the chat, and which fees a cancellation costs once the
+    nurse has set out; shown before booking and in the consent."""
+
+    chat_until_hours: int = Field(default=2, ge=0)
+    fees_after_departure: list[FeeName] = Field(default_factory=lambda: list[FeeName](["transport"]))
+
+    def fee(self, fees: Fees) -> Decimal:
+        return sum((getattr(fees, name) for name in self.fees_after_departure), Decimal("0.00"))
 
 
 class HospitalConfig(BaseModel):
@@ -124,6 +150,9 @@ class HospitalConfig(BaseModel):
     uploads: UploadRules
     data_requests: DataRequestRules = Field(default_factory=DataRequestRules)
     hotline: HotlineRules = Field(default_factory=HotlineRules)
+    series: SeriesRules = Field(default_factory=SeriesRules)
+    reminders: ReminderRules = Field(default_factory=ReminderRules)
+    cancellation: CancellationRules = Field(default_factory=CancellationRules)
 
 
 class CatalogueItem(BaseModel):

@@ -210,6 +210,7 @@ class Booking(Base):
     present_phone_index: Mapped[str | None] = mapped_column(String(64), index=True)
     total_price: Mapped[Decimal] = mapped_column(Numeric(10, 2))
     nurse_id: Mapped[int | None] = mapped_column(ForeignKey("care_workers.id"), index=True)
+    series: Mapped[str | None] = mapped_column(String(30), index=True)  # the first visit's number
     arrived_at: Mapped[datetime | None] = mapped_column()
     finished_at: Mapped[datetime | None] = mapped_column()
     overdue_alerted_at: Mapped[datetime | None] = mapped_column()

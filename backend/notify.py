@@ -54,6 +54,10 @@ def backoff(attempts: int) -> timedelta:
 # A signed consent waiting to be rendered and sealed: a job of its own in the notification
 # outbox (claimed, retried and settled like a message), never delivered to a family as such.
 SEAL_CONSENT = "consent.seal"
+# A visit's reminder, due at its time (backend/reminders.py): written for the family only when
+# it comes due and the visit still stands.
+REMIND_VISIT = "booking.remind"
+JOBS = (SEAL_CONSENT, REMIND_VISIT)
 
 
 async def _due(session: AsyncSession, outbox: type[Outboxed], limit: int, *conditions: Any) -> list[Outboxed]:
@@ -66,11 +70,15 @@ async def _due(session: AsyncSession, outbox: type[Outboxed], limit: int, *condi
 
 
 async def due_notifications(session: AsyncSession, limit: int = 20) -> list[Notification]:
-    return await _due(session, Notification, limit, Notification.kind != SEAL_CONSENT)
+    return await _due(session, Notification, limit, Notification.kind.not_in(JOBS))
 
 
 async def due_seal_jobs(session: AsyncSession, limit: int = 5) -> list[Notification]:
     return await _due(session, Notification, limit, Notification.kind == SEAL_CONSENT)
+
+
+async def due_reminder_jobs(session: AsyncSession, limit: int = 20) -> list[Notification]:
+    return await _due(session, Notification, limit, Notification.kind == REMIND_VISIT)
 
 
 async def due_hospital_events(session: AsyncSession, limit: int = 20) -> list[HospitalEvent]:

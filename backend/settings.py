@@ -4,6 +4,7 @@ from __future__ import annotations
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 import structlog
 from pydantic import Field
@@ -33,6 +34,8 @@ class Settings(BaseSettings):
     signing_cert: Path | None = None
     signing_key: Path | None = None
     signing_key_passphrase: str = ""
+    tsa_url: str = ""  # an RFC 3161 time-stamping authority: seals become PAdES B-T
+    tsa_trust: Path | None = None  # the TSA's root certificate (PEM), for `jiahu consent verify`
 
     wechat_token: str = ""
     wechat_appid: str = ""
@@ -46,6 +49,7 @@ class Settings(BaseSettings):
     telegram_api_url: str = "https://api.telegram.org"
 
     hospital_webhook_url: str = ""
+    hospital_webhook_fhir: Literal["", "masked", "full"] = ""  # booking events carry the FHIR bundle
 
     require_fast_pdf: bool = Field(default=True)
 

@@ -18,9 +18,11 @@ import structlog
 
 from backend import clock, notify
 from backend.db import transaction
+from backend.exports.fhir_bundle import booking_bundle, bundle_json
 from backend.models import ChannelUser, HospitalEvent, Notification
 from bot.runtime import Runtime
 from flows.consent_documents import seal_consent
+from flows.reminders import remind
 
 log = structlog.get_logger(__name__)
 LEASE = timedelta(minutes=5)  # a claimed row is retried after this if its worker died
@@ -61,11 +63,27 @@ async def seal_consents(runtime: Runtime, limit: int = 5) -> int:
     return sealed
 
 
+async def write_reminders(runtime: Runtime, limit: int = 20) -> int:
+    """Run the due ``booking.remind`` jobs (flows/reminders.py); returns how many were written."""
+    written = 0
+    for job_id in await _claim(runtime, notify.due_reminder_jobs, limit):
+        try:
+            written += int(await remind(runtime.sessions, job_id))
+        except Exception as error:  # noqa: BLE001 - recorded and retried
+            log.warning("reminder.failed", id=job_id, error=str(error))
+            await _settle(runtime, Notification, job_id, str(error))
+            continue
+        await _settle(runtime, Notification, job_id, None)
+    return written
+
+
 async def deliver_notifications(runtime: Runtime, limit: int = 20) -> int:
-    """Seal the consents signed since (a job of its own, rendered with no transaction open),
-    then deliver what is due; a failure is retried later with back-off. Returns how many
-    messages went out. Channels without push (terminal, try-out) show them from the transcript."""
+    """Seal the consents signed since (a job of its own, rendered with no transaction open) and
+    write the reminders now due, then deliver what is due; a failure is retried later with
+    back-off. Returns how many messages went out. Channels without push (terminal, try-out)
+    show them from the transcript."""
     await seal_consents(runtime)
+    await write_reminders(runtime)
     sent = 0
     for note_id in await _claim(runtime, notify.due_notifications, limit):
         try:
@@ -100,8 +118,11 @@ async def deliver_hospital_events(runtime: Runtime, http: aiohttp.ClientSession,
     for event_id in await _claim(runtime, notify.due_hospital_events, limit):
         async with runtime.sessions() as session:
             item = await session.get_one(HospitalEvent, event_id)
+        data = dict(item.payload)
+        if runtime.settings.hospital_webhook_fhir and item.event.startswith("booking.") and "number" in data:
+            data["fhir"] = await _fhir_bundle(runtime, str(data["number"]))
         body = json.dumps({"id": item.id, "event": item.event, "created_at": item.created_at.isoformat(),
-                           "data": item.payload}, ensure_ascii=False).encode()
+                           "data": data}, ensure_ascii=False).encode()
         try:
             async with http.post(url, data=body, timeout=aiohttp.ClientTimeout(total=10), headers={
                     "Content-Type": "application/json", "X-Jiahu-Event": item.event,
@@ -114,6 +135,16 @@ async def deliver_hospital_events(runtime: Runtime, http: aiohttp.ClientSession,
         await _settle(runtime, HospitalEvent, event_id, None)
         delivered += 1
     return delivered
+
+
+async def _fhir_bundle(runtime: Runtime, number: str) -> dict[str, object]:
+    """The booking as it stands now as a FHIR R4 Bundle (``JIAHU_HOSPITAL_WEBHOOK_FHIR``: masked
+    or full personal data), with the access record every export writes."""
+    async with transaction(runtime.sessions) as session:
+        bundle = await booking_bundle(session, number, "system:hospital-webhook",
+                                      full_identifiers=runtime.settings.hospital_webhook_fhir == "full")
+    loaded: dict[str, object] = json.loads(bundle_json(bundle))
+    return loaded
 
 
 async def run_workers(runtime: Runtime, interval: float = 2.0) -> None:

@@ -50,6 +50,8 @@ class ConsentContext:
     fees: dict[str, Decimal]
     total_price: Decimal
     visit: str = ""
+    cancellation: str = ""  # the hospital's cancellation rules, as the family read them
+    identity_checks: list[str] = field(default_factory=list)  # how the patient's identity was checked
     barthel_score: int | None = None
     barthel_grade: str = ""
     signer_name: str | None = None

@@ -28,9 +28,10 @@ import pypdfium2
 
 from backend import clock
 from backend.config import hospital_config
+from backend.settings import get_settings
 from documents.consent import TEMPLATES, ConsentContext, content_sha256
 from documents.fonts import install_compact_cff
-from documents.seal import Sealer, current_sealer
+from documents.seal import Sealer, current_sealer, timestamp_of
 
 PDF_VARIANT = "pdf/a-3u"
 ID_KEYWORD_PREFIX = "jiahu-consent-id:"
@@ -44,9 +45,9 @@ _CHANNELS = {
 }
 _EVENTS = {
     "zh": {"created": "文书生成", "sent": "发送给申请人", "opened": "通过链接打开",
-           "signed": "申请人签署", "sealed": "医院加盖电子签章"},
+           "signed": "申请人签署", "sealed": "医院加盖电子签章", "full_text_shown": "打开协议全文"},
     "en": {"created": "Created", "sent": "Sent to applicant", "opened": "Opened via link",
-           "signed": "Signed", "sealed": "Sealed by hospital"},
+           "signed": "Signed", "sealed": "Sealed by hospital", "full_text_shown": "Full text opened"},
 }
 _SEAL_PURPOSE = {False: "居家护理专用章", True: "开发测试章"}  # a seal is in Chinese
 
@@ -60,6 +61,7 @@ class SealedConsent:
     content_sha256: str  # of the filled-in values (documents.consent.content_sha256)
     pages: list[bytes]  # PNG images of every page, for channels that cannot send files
     development_seal: bool
+    timestamp: datetime | None = None  # the TSA's time of the seal (PAdES B-T), if configured
 
 
 def render_and_seal(context: ConsentContext, *, with_pages: bool = True) -> SealedConsent:
@@ -74,7 +76,8 @@ def render_and_seal(context: ConsentContext, *, with_pages: bool = True) -> Seal
     pages = page_images(sealed) if with_pages else []
     return SealedConsent(pdf=sealed, sha256=hashlib.sha256(sealed).hexdigest(),
                          content_sha256=content_digest, pages=pages,
-                         development_seal=sealer.development)
+                         development_seal=sealer.development,
+                         timestamp=timestamp_of(sealed) if get_settings().tsa_url else None)
 
 
 _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="consent-pdf")
@@ -238,6 +241,9 @@ def _view(context: ConsentContext, content_digest: str, sealer: Sealer) -> dict[
         "cert_subject": sealer.subject,
         "cert_serial": sealer.serial,
         "cert_not_after": _local(sealer.not_after, tz, lang),
+        "pades_level": "B-T" if get_settings().tsa_url else "B-B",
+        "full_text_opened": [_local(_as_datetime(e["at"]), tz, lang) for e in events
+                             if e.get("event") == "full_text_shown"],
     }
 
 

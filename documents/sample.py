@@ -9,6 +9,8 @@ from documents.consent import ConsentContext, service_line
 
 SAMPLE_SERVICES = ("wound_care", "urinary_catheter", "vital_signs")
 
+_CHECKS = {"zh": ["身份证号码校验码与出生日期核验通过", "身份证照片已上传（SHA-256 3f9a1c0d5e7b2a64…）"],
+           "en": ["resident ID checksum and birth date verified", "ID card photo received (SHA-256 3f9a1c0d5e7b2a64…)"]}
 _PEOPLE = {
     # 𠮷 (U+20BB7, CJK Ext-B) and 龘: names the fonts must render
     "zh": {"patient": "王𠮷", "sex": "男", "applicant": "王龘", "relation": "儿子",
@@ -46,6 +48,7 @@ def sample_context(lang: str = "zh", *, document_id: str | None = None) -> Conse
         services=lines, fees=fees,
         total_price=sum((line.price for line in lines), config.fees.total),
         visit=people["visit"], barthel_score=55, barthel_grade=people["grade"],
+        identity_checks=_CHECKS[lang],
         signer_name=people["applicant"], signed_at=signed_at, channel="wechat",
         channel_user_id="o6_bmjrPTlm6_2sgVt7hMZOPfL2M",
         events=[{"event": "created", "at": created.isoformat()},

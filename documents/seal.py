@@ -1,7 +1,9 @@
 """The hospital's electronic seal: a PAdES signature made with pyHanko.
 
 The hospital's certificate and key come from ``JIAHU_SIGNING_CERT`` and ``JIAHU_SIGNING_KEY``.
-Without them a self-signed development certificate is generated once under
+With ``JIAHU_TSA_URL`` set, the signature also carries an RFC 3161 timestamp from that
+time-stamping authority (PAdES B-T); a TSA that does not answer fails the sealing job, which
+is retried. Without them a self-signed development certificate is generated once under
 ``DATA_DIR/signing/development/`` and reused; documents sealed with it say so visibly.
 """
 from __future__ import annotations
@@ -22,7 +24,8 @@ from cryptography.x509.oid import NameOID
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.metadata.model import VENDOR
-from pyhanko.sign import fields, signers
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import fields, signers, timestamps
 from pyhanko.sign.signers.pdf_signer import PdfSignatureMetadata
 
 from backend import clock
@@ -56,7 +59,8 @@ class Sealer:
     not_after: datetime
 
     def seal(self, pdf: bytes) -> bytes:
-        """Add a PAdES baseline B-B signature to ``pdf`` as an incremental update."""
+        """Add a PAdES signature to ``pdf`` as an incremental update: baseline B-T with a
+        timestamp when a TSA is configured, B-B without."""
         writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
         _align_producer(writer)
         meta = PdfSignatureMetadata(
@@ -65,8 +69,28 @@ class Sealer:
             reason="居家护理服务协议及知情同意书 电子签章 / consent seal",
             location=hospital_config().hospital.name_zh)
         out = BytesIO()
-        signers.PdfSigner(meta, signer=self.signer).sign_pdf(writer, output=out)
+        signers.PdfSigner(meta, signer=self.signer, timestamper=time_stamper()).sign_pdf(writer, output=out)
         return out.getvalue()
+
+
+def time_stamper() -> timestamps.TimeStamper | None:
+    """The configured RFC 3161 time-stamping authority (``JIAHU_TSA_URL``), if any."""
+    url = get_settings().tsa_url
+    return timestamps.HTTPTimeStamper(url, timeout=10) if url else None
+
+
+def timestamp_of(pdf: bytes) -> datetime | None:
+    """When the TSA says the seal existed (its RFC 3161 token's genTime), if it carries one."""
+    signatures = [s for s in PdfFileReader(BytesIO(pdf), strict=False).embedded_signatures
+                  if s.field_name == FIELD_NAME]
+    if not signatures:
+        return None
+    for attribute in signatures[0].signer_info["unsigned_attrs"] or []:
+        if attribute["type"].native == "signature_time_stamp_token":
+            token = attribute["values"][0]["content"]["encap_content_info"]["content"].parsed
+            moment: datetime = token["gen_time"].native
+            return moment
+    return None
 
 
 def _align_producer(writer: IncrementalPdfFileWriter) -> None:
@@ -97,6 +121,12 @@ def trusted_certificates() -> list[asn1_x509.Certificate]:
     paths = [settings.signing_cert] if settings.signing_cert else []
     paths.append(settings.data_dir / _DEV_DIR / _DEV_CERT)
     return [_load_asn1(p) for p in paths if p is not None and p.exists()]
+
+
+def trusted_tsa_certificates() -> list[asn1_x509.Certificate]:
+    """The time-stamping authority's root (``JIAHU_TSA_TRUST``), for checking timestamps."""
+    path = get_settings().tsa_trust
+    return [_load_asn1(path)] if path is not None and path.exists() else []
 
 
 def _load_asn1(path: Path) -> asn1_x509.Certificate:

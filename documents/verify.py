@@ -10,13 +10,13 @@ from pathlib import Path
 
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
-from pyhanko.sign.validation.status import SignatureCoverageLevel
+from pyhanko.sign.validation.status import SignatureCoverageLevel, TimestampSignatureStatus
 from pyhanko_certvalidator import ValidationContext
 
 from backend import clock
 from backend.settings import get_settings
 from documents.pdf import ID_KEYWORD_PREFIX
-from documents.seal import FIELD_NAME, trusted_certificates
+from documents.seal import FIELD_NAME, trusted_certificates, trusted_tsa_certificates
 
 _ID = re.compile(re.escape(ID_KEYWORD_PREFIX) + r"([0-9A-Za-z_-]{1,40})")
 
@@ -50,7 +50,9 @@ def verify_consent_pdf(data: bytes, *, check_database: bool = True) -> Verdict:
                        document_id)
     try:
         context = ValidationContext(trust_roots=trusted, allow_fetching=False, moment=clock.now())
-        status = validate_pdf_signature(signatures[0], context)
+        tsa_context = ValidationContext(trust_roots=trusted_tsa_certificates() or trusted,
+                                        allow_fetching=False, moment=clock.now())
+        status = validate_pdf_signature(signatures[0], context, ts_validation_context=tsa_context)
     except Exception as error:  # noqa: BLE001 - a broken signature structure is a failed check
         return Verdict(False, f"{label}: the seal cannot be checked ({error})", document_id)
     if not (status.intact and status.valid):
@@ -59,10 +61,14 @@ def verify_consent_pdf(data: bytes, *, check_database: bool = True) -> Verdict:
     if not status.trusted:
         return Verdict(False, f"{label}: sealed with a certificate this hospital does not trust",
                        document_id)
-    if status.coverage != SignatureCoverageLevel.ENTIRE_FILE or not status.bottom_line:
+    stamp = status.timestamp_validity
+    if stamp is not None and not (stamp.intact and stamp.valid):
+        return Verdict(False, f"{label}: the seal's timestamp does not match the seal", document_id)
+    untrusted_stamp_only = stamp is not None and not stamp.trusted
+    if status.coverage != SignatureCoverageLevel.ENTIRE_FILE or not (status.bottom_line or untrusted_stamp_only):
         return Verdict(False, f"{label}: the document was changed after sealing", document_id)
     signer = status.signing_cert.subject.native.get("common_name", "the hospital")
-    message = f"{label}: seal by {signer} is intact and trusted, unchanged since sealing"
+    message = f"{label}: seal by {signer} is intact and trusted, unchanged since sealing; {_timestamp(stamp)}"
     if not check_database or document_id is None:
         return Verdict(True, message, document_id)
     try:
@@ -78,6 +84,15 @@ def verify_consent_pdf(data: bytes, *, check_database: bool = True) -> Verdict:
         return Verdict(False, f"{label}: the file is not the copy recorded in the database "
                               f"(SHA-256 differs)", document_id)
     return Verdict(True, f"{message}; SHA-256 matches the database record", document_id)
+
+
+def _timestamp(stamp: TimestampSignatureStatus | None) -> str:
+    """What the verdict says of the seal's RFC 3161 timestamp (PAdES B-T), if it has one."""
+    if stamp is None:
+        return "no timestamp (PAdES B-B)"
+    authority = stamp.signing_cert.subject.native.get("common_name", "a time-stamping authority")
+    trust = "trusted" if stamp.trusted else "not trusted here (set JIAHU_TSA_TRUST to its root certificate)"
+    return f"timestamp {stamp.timestamp.isoformat()} by {authority}, {trust}"
 
 
 def _document_id(reader: PdfFileReader) -> str | None:

@@ -1,7 +1,10 @@
 """After booking: status, cancellation and complaints (DOMAIN.md: complaints and evaluation)."""
 from __future__ import annotations
 
-from backend import bookings, complaints, conversations, privacy, visits
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from backend import bookings, complaints, conversations, privacy, series, visits
 from backend.config import catalogue, hospital_config
 from backend.models import Booking, Slot
 from flows.engine import Turn
@@ -49,19 +52,39 @@ async def has_no_active(turn: Turn) -> bool:
 async def cancel_confirm_prompt(turn: Turn) -> Prompt:
     booking = await turn.session.get_one(Booking, int(turn.answers["booking"]))
     slot = await turn.session.get_one(Slot, booking.slot_id)
-    return Prompt(turn.t("cancel.confirm", number=booking.number,
-                         slot=slot_label(turn, slot.day, slot.start, slot.end)), yes_no(turn))
+    label = slot_label(turn, slot.day, slot.start, slot.end)
+    later = len(await series.later_visits(turn.session, booking)) - 1
+    if later > 0:  # one visit of a discharge order's series: this one, or the rest as well
+        return Prompt(turn.t("cancel.confirm.series", number=booking.number, slot=label, later=later), [
+            Option("one", turn.t("cancel.one"), ("这一次", "这次", "只取消这次", "只取消这一次", "only this", "this one")),
+            Option("rest", turn.t("cancel.rest"), ("以后的", "以后的都取消", "后面的", "剩下的", "全部", "都取消",
+                                                   "all", "the rest", "all later")),
+            Option("no", turn.t("cancel.keep.option"), ("不取消", "保留", "算了", "keep"))])
+    return Prompt(turn.t("cancel.confirm", number=booking.number, slot=label), yes_no(turn))
 
 
 async def cancel_booking(turn: Turn, value: str) -> str | None:
     booking = await turn.session.get_one(Booking, int(turn.answers["booking"]))
-    if value != "yes":
+    if value not in ("yes", "one", "rest"):
         turn.say(turn.t("cancel.keep"))
         return END
     if booking.channel_user_id != turn.user.id or booking.status not in bookings.ACTIVE_STATES:
         raise Reprompt(turn.t("cancel.none"))
-    await bookings.change_status(turn.session, booking, "cancelled", actor=f"family:{turn.user.channel}",
-                                 tell_family=False)
+    slot = await turn.session.get_one(Slot, booking.slot_id)
+    config = hospital_config()
+    hours = config.cancellation.chat_until_hours
+    starts = datetime.combine(slot.day, slot.start, ZoneInfo(config.schedule.timezone))
+    if turn.now() >= starts - timedelta(hours=hours):  # hospital.yaml: cancellation.chat_until_hours
+        turn.say(turn.t("cancel.too_late", number=booking.number, slot=slot_label(turn, slot.day, slot.start, slot.end),
+                        hours=hours, hotline=config.hospital.hotline))
+        return END
+    actor = f"family:{turn.user.channel}"
+    if value == "rest":
+        cancelled = await series.cancel_from(turn.session, booking, actor, tell_family=False)
+        turn.say(turn.t("cancel.cancelled.rest", count=len(cancelled),
+                        numbers=turn.t("list.separator").join(b.number for b in cancelled)))
+        return END
+    await bookings.change_status(turn.session, booking, "cancelled", actor=actor, tell_family=False)
     turn.say(turn.t("cancel.cancelled", number=booking.number))
     return END
 

@@ -21,7 +21,8 @@ from backend import audit, clock, notify
 from backend.artefacts import signed_path, store_artefact
 from backend.db import transaction
 from backend.models import Consent, Intake, Notification
-from documents.consent import context_from_dict
+from documents.consent import ConsentContext, context_from_dict
+from documents.evidence import canonical, evidence_record, evidence_sha256
 from documents.pdf import SealedConsent, agreement_html, produce_sealed_consent
 from flows.messages import t
 
@@ -39,7 +40,7 @@ async def seal_consent(sessions: async_sessionmaker[AsyncSession], job_id: int) 
     sealed = await produce_sealed_consent(context)  # no transaction is open while rendering
     page = agreement_html(context, download=(t(context.language, "consent.page.download"), _PDF_LINK))
     async with transaction(sessions) as session:
-        await _record(session, job_id, sealed, page)
+        await _record(session, job_id, sealed, page, context)
     return True
 
 
@@ -47,7 +48,8 @@ _PDF_LINK = "about:jiahu-sealed-pdf"
 """Stands for the sealed PDF's signed link in the page until the PDF is stored and has an id."""
 
 
-async def _record(session: AsyncSession, job_id: int, sealed: SealedConsent, page: str) -> None:
+async def _record(session: AsyncSession, job_id: int, sealed: SealedConsent, page: str,
+                  context: ConsentContext) -> None:
     job = await session.get_one(Notification, job_id)
     consent = await session.get_one(Consent, int((job.payload or {})["values"]["consent_id"]))
     pdf = await store_artefact(session, owner_kind="consent", owner_id=consent.id, kind="consent_pdf",
@@ -59,14 +61,25 @@ async def _record(session: AsyncSession, job_id: int, sealed: SealedConsent, pag
     html = await store_artefact(session, owner_kind="consent", owner_id=consent.id, kind="consent_page_html",
                                 data=page.encode(), content_type="text/html; charset=utf-8")
     consent.pdf_path, consent.pdf_sha256, consent.status = pdf.storage_path, sealed.sha256, "sealed"
+    timestamp = sealed.timestamp.isoformat() if sealed.timestamp else None
     consent.events = [*consent.events, {"event": "sealed", "at": clock.now().isoformat(),
-                                        "development": sealed.development_seal}]
+                                        "development": sealed.development_seal,
+                                        **({"timestamp": timestamp} if timestamp else {})}]
     intake = await session.get_one(Intake, consent.intake_id)
     await audit.record(session, "system", "consent.sealed", f"consent:{consent.id}",
                        {"document_id": consent.document_id, "sha256": sealed.sha256})
+    # The evidence record, stored beside the PDF and hashed into the audit chain.
+    evidence = evidence_record(context, summary_sha256=consent.summary_sha256, pdf_sha256=sealed.sha256,
+                               events=list(consent.events), development=sealed.development_seal,
+                               timestamp=timestamp)
+    stored = await store_artefact(session, owner_kind="consent", owner_id=consent.id, kind="consent_evidence",
+                                  data=canonical(evidence), content_type="application/json")
+    await audit.record(session, "system", "consent.evidence", f"consent:{consent.id}",
+                       {"document_id": consent.document_id, "sha256": evidence_sha256(evidence),
+                        "artefact_id": stored.id})
     await notify.notify_hospital(session, "consent.sealed", {
         "document_id": consent.document_id, "sha256": sealed.sha256, "intake_id": intake.id,
-        "signer": consent.signer_name})
+        "signer": consent.signer_name, "evidence": evidence, "evidence_sha256": evidence_sha256(evidence)})
     await notify.notify_family(session, job.channel_user_id, "consent.document", message="consent.document",
                                values={"artefact_id": pdf.id, "page_ids": [p.id for p in pages],
                                        "filename": filename, "html_id": html.id,

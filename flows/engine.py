@@ -28,6 +28,7 @@ from flows.messages import join, t
 from flows.notices import notice_values
 from flows.state import ConversationData, OfferedOption, Suspended
 from flows.steps import (
+    AGAIN,
     END,
     STAY,
     Answer,
@@ -477,6 +478,9 @@ class Engine:
         if value is STAY:
             await self._keep_choices(turn, state, step)
             return
+        if value is AGAIN:
+            await self._ask(turn, state, step, again=True)
+            return
         if text and not inbound.choice:
             self._take_facts(turn, flow, flow.index(step.name), text, exclude=step.name)
             if _asides(step) and _kind(step) not in ("free_text", "signature"):
@@ -710,7 +714,7 @@ class MenuHandler:
 
 
 _WHICH = "?"  # data.revisit while the bot asks which answer was wrong
-_CONFIRMED_KINDS = {"services", "review", "signature", "slot", "upload", "uploads", "questionnaire"}
+_CONFIRMED_KINDS = {"services", "visits", "review", "signature", "slot", "upload", "uploads", "questionnaire"}
 _BLOCKING_KINDS = {"upload", "uploads", "questionnaire", "review", "signature", "slot"}
 
 

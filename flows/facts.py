@@ -20,6 +20,7 @@ from nlu.entities import (
     extract_phones,
     extract_services,
 )
+from nlu.frequency import read_frequency
 
 _WORD_CODE: dict[str, str] = {}
 for _code, _words in RELATIONS.items():
@@ -89,11 +90,12 @@ class Facts:
     speaker_present: bool | None = None
     other_present: str | None = None        # who will be there, as the writer's relation to them
     other_name: str | None = None           # their name ("是我爱人在家，她叫陈芳")
+    frequency: str | None = None            # a discharge order's visits ("每周二、周五，连续4周")
 
     def empty(self) -> bool:
         return not any((self.speaker_relation, self.self_applicant, self.speaker_name, self.patient_name,
                         self.phones, self.id_number, self.address, self.services,
-                        self.speaker_present is not None, self.other_present))
+                        self.speaker_present is not None, self.other_present, self.frequency))
 
 
 def _name(candidate: str) -> str | None:
@@ -190,6 +192,8 @@ def read_facts(text: str) -> Facts:
     if facts.address is None and address_en and re.search(r"\d|district", address_en[1], re.I):
         facts.address = address_en[1].strip(" ,.")
     facts.services = services_in(text)
+    frequency = read_frequency(text)
+    facts.frequency = frequency.phrase() if frequency else None
     if _NOT_SPEAKER.search(text.strip()):
         facts.speaker_present = False
     elif _SPEAKER_PRESENT.search(text):
@@ -288,4 +292,6 @@ def fact_values(facts: Facts, answers: dict[str, Any]) -> dict[str, Any]:
             given["present_relation"] = relation
     if facts.other_name:
         given["present_name"] = facts.other_name
+    if facts.frequency:
+        given["frequency"] = facts.frequency
     return given

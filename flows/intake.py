@@ -5,8 +5,11 @@ the booking."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date, time
 from typing import Any
+
+from sqlalchemy import select
 
 from backend import audit, bookings, intakes, notify
 from backend.area import locate
@@ -15,7 +18,8 @@ from backend.assessment import assess, grade_label
 from backend.config import catalogue, hospital_config, questionnaire
 from backend.crypto import mask
 from backend.identity import parse_resident_id
-from backend.models import Consent, Slot
+from backend.models import Consent, Slot, Upload
+from backend.series import SeriesPlan, plan_series
 from backend.settings import get_settings
 from backend.storage import sniff_content_type
 from documents.consent import ConsentContext, consent_summary, context_to_dict, service_line
@@ -23,8 +27,9 @@ from flows.engine import Turn
 from flows.kinds import FlowStep, Hooks, build_flow, build_step
 from flows.messages import join, visit_time
 from flows.spec import StepSpec, load_flow_spec
-from flows.steps import END, STAY, Answer, Flow, Option, Prompt, Reprompt, Step, normalize
+from flows.steps import AGAIN, END, STAY, Answer, Flow, Option, Prompt, Reprompt, Step, normalize
 from nlu.entities import relation_label
+from nlu.frequency import Frequency, read_frequency
 
 
 def yes_no(turn: Turn) -> list[Option]:
@@ -301,6 +306,72 @@ async def save_services(turn: Turn, value: list[str]) -> None:
     await intakes.update_intake(turn.session, turn.meta["intake_id"], service_codes=value)
 
 
+# --- 5b. repeat visits (DOMAIN.md: a discharge order may name the frequency) -------------
+
+def frequency_phrase(turn: Turn) -> str | None:
+    """The discharge order's frequency as given ("每周二、周五，连续4周"), if any."""
+    return turn.data.facts.get("visits") or turn.meta.get("frequency")
+
+
+def no_frequency(turn: Turn) -> bool:
+    """No message named a frequency (this one included): the visits question does not apply."""
+    if frequency_phrase(turn) or "visits" in turn.answers:
+        return False
+    return read_frequency(turn.inbound.text or "") is None
+
+
+def is_series(turn: Turn) -> bool:
+    return turn.answers.get("visits") == "series" and bool(turn.meta.get("frequency"))
+
+
+def _frequency(phrase: str) -> Frequency:
+    frequency = read_frequency(phrase)
+    if frequency is None:  # a canonical phrase always reads back
+        raise ValueError(f"not a frequency: {phrase}")
+    return frequency
+
+
+def visit_count(phrase: str) -> int:
+    """How many visits the series has (the hospital's default weeks when the order names none)."""
+    frequency, rules = _frequency(phrase), hospital_config().series
+    return min(frequency.weeks or rules.default_weeks, rules.max_weeks) * frequency.visits_a_week
+
+
+def frequency_words(turn: Turn, phrase: str) -> str:
+    """The frequency in the family's language: 每周二、周五，连续4周（共8次） / every Tue, Fri …"""
+    frequency, rules = _frequency(phrase), hospital_config().series
+    if frequency.weekdays:
+        text = turn.t("visits.days", days=join(turn.lang, (turn.t(f"weekday.{d}") for d in frequency.weekdays)))
+    else:
+        text = turn.t("visits.per_week", count=frequency.per_week)
+    weeks = min(frequency.weeks or rules.default_weeks, rules.max_weeks)
+    return text + turn.t("visits.weeks", weeks=weeks, count=visit_count(phrase))
+
+
+async def visits_prompt(turn: Turn) -> Prompt:
+    phrase = frequency_phrase(turn) or ""
+    return Prompt(turn.t("visits.ask", frequency=frequency_words(turn, phrase)), [
+        Option("series", turn.t("visits.series", count=visit_count(phrase)),
+               ("按医嘱", "按医嘱预约", "全部", "都约", "都预约", "按这个", "按这个频次", "是", "好", "对", "all", "yes")),
+        Option("once", turn.t("visits.once"), ("只约一次", "一次", "先约一次", "就一次", "只要一次", "once", "just once"))])
+
+
+async def visits_check(turn: Turn, value: str, answer: Answer) -> str:
+    turn.meta["frequency"] = frequency_phrase(turn)
+    turn.data.facts.pop("visits", None)
+    if value in ("series", "once"):
+        return value
+    turn.meta["frequency"] = value  # the frequency said anew ("不对，是每周三次"): the series it names
+    turn.say(turn.t("understood", facts=turn.t("fact.visits") + turn.t("fact.separator") + frequency_words(turn, value)))
+    return "series"
+
+
+async def series_plan(turn: Turn, first: Slot) -> SeriesPlan:
+    frequency = _frequency(turn.meta["frequency"])
+    return await plan_series(turn.session, hospital_config(), turn.meta["district"], first,
+                             weekdays=frequency.weekdays, per_week=frequency.per_week, weeks=frequency.weeks)
+
+
 # --- 6. the family member present --------------------------------------------------------
 
 def present_is_applicant(turn: Turn) -> bool:
@@ -355,6 +426,8 @@ def review_lines(turn: Turn) -> list[tuple[str, str]]:
              ("address", turn.t("review.address", address=turn.answers["address"])),
              ("services", turn.t("review.services", services=service_names(turn, codes),
                                  price=bookings.price_of(items, config, codes)))]
+    if is_series(turn):
+        lines.append(("visits", turn.t("review.visits", frequency=frequency_words(turn, turn.meta["frequency"]))))
     if not is_self(turn):
         lines.insert(0, ("applicant_name", turn.t("review.applicant", name=turn.answers["applicant_name"],
                                                   relation=relation_words(turn, turn.answers.get("relation", "")))))
@@ -416,6 +489,8 @@ def consent_context(turn: Turn, document_id: str = "") -> ConsentContext:
         total_price=bookings.price_of(items, config, codes),
         barthel_score=assessment.get("score"),
         barthel_grade=grade_label(questionnaire(), assessment["grade"], lang) if assessment else "",
+        visit=turn.t("consent.visits", frequency=frequency_words(turn, turn.meta["frequency"])) if is_series(turn) else "",
+        cancellation=cancellation_terms(turn),
         channel=turn.user.channel, channel_user_id=turn.user.external_id)
 
 
@@ -486,6 +561,7 @@ async def signed(turn: Turn, value: str) -> str | None:
     context = consent_context(turn, consent.document_id)
     context.signer_name, context.signed_at = consent.signer_name, consent.signed_at
     context.channel, context.channel_user_id = turn.user.channel, turn.user.external_id
+    context.identity_checks = await identity_checks(turn)
     # Sealing is a job of its own (bot/notifier.py seal_consents): the PDF is rendered with no
     # transaction open, then stored and queued for the family as a plain document message.
     await notify.notify_family(turn.session, turn.user.id, notify.SEAL_CONSENT, message="consent.document_ready",
@@ -493,6 +569,16 @@ async def signed(turn: Turn, value: str) -> str | None:
     await audit.record(turn.session, f"family:{turn.user.channel}", "consent.signed",
                        f"consent:{consent.id}", {"document_id": consent.document_id})
     return None
+
+
+async def identity_checks(turn: Turn) -> list[str]:
+    """How the patient's identity was checked, for the consent's evidence (DOMAIN.md: 服务对象身份认证):
+    the resident ID's checksum and birth date (python-stdnum), and the ID card photo received."""
+    checks = [turn.t("evidence.id_checksum")]
+    photos = (await turn.session.execute(select(Upload.sha256).where(
+        Upload.intake_id == turn.meta["intake_id"], Upload.kind == "id_card").order_by(Upload.id))).scalars().all()
+    checks.extend(turn.t("evidence.id_photo", sha=sha[:16]) for sha in photos)
+    return checks
 
 
 async def withdraw_signature(turn: Turn) -> None:
@@ -512,24 +598,60 @@ def _tz():  # type: ignore[no-untyped-def]
     return ZoneInfo(hospital_config().schedule.timezone)
 
 
+def cancellation_terms(turn: Turn) -> str:
+    """The hospital's cancellation rules in the family's language (hospital.yaml ``cancellation``)."""
+    config = hospital_config()
+    rules = config.cancellation
+    return turn.t("cancel.terms", hours=rules.chat_until_hours, hotline=config.hospital.hotline,
+                  fees=join(turn.lang, (turn.t(f"cancel.fee.{name}") for name in rules.fees_after_departure)),
+                  amount=rules.fee(config.fees))
+
+
 # --- 8. visit time and confirmation ------------------------------------------------------
+
+def slot_date(turn: Turn, day: date) -> str:
+    return f"{day.month}月{day.day}日" if turn.lang == "zh" else day.strftime("%b %d")
+
 
 def slot_label(turn: Turn, day: date, start: time, end: time) -> str:
     return visit_time(turn.lang, day, start, end)
 
 
+SLOTS_SHOWN = 8  # open times offered at once; "更多日期" shows the next ones
+MORE_PAGES = 4  # how many times later dates may be asked for (each a planning horizon further)
+_MORE = ("更多日期", "更多时间", "还有别的时间吗", "还有别的时间", "还有其他时间吗", "别的时间", "其他时间",
+         "其他日期", "晚一点的", "再晚一些", "往后的", "more dates", "more", "later dates", "other times",
+         "any other times")
+
+
 async def slot_prompt(turn: Turn) -> Prompt:
-    slots = await bookings.open_slots(turn.session, hospital_config(), turn.meta["district"],
-                                      today=turn.today())
-    if not slots:
-        district = hospital_config().service_area.district(turn.meta["district"])
+    config, page = hospital_config(), int(turn.meta.get("slot_page", 0))
+    wanted = SLOTS_SHOWN * (page + 1) + 1
+    slots = await bookings.open_slots(turn.session, config, turn.meta["district"], today=turn.today(),
+                                      limit=wanted if not is_series(turn) else wanted * 6,
+                                      days=config.schedule.days_ahead * (page + 1))
+    weekdays = _frequency(turn.meta["frequency"]).weekdays if is_series(turn) else ()
+    if weekdays:  # the first visit on a day the discharge order names
+        slots = [s for s in slots if s.day.weekday() in weekdays]
+    shown = slots[SLOTS_SHOWN * page:SLOTS_SHOWN * (page + 1)]
+    if not shown:
+        district = config.service_area.district(turn.meta["district"])
         return Prompt(turn.t("slot.none", district=district.label(turn.lang) if district else ""))
-    options = [Option(str(s.id), slot_label(turn, s.day, s.start, s.end)) for s in slots]
-    return Prompt(turn.t("slot.ask"), options)
+    options = [Option(str(s.id), slot_label(turn, s.day, s.start, s.end)) for s in shown]
+    if len(slots) > SLOTS_SHOWN * (page + 1) or page < MORE_PAGES:
+        options.append(Option("more", turn.t("slot.more"), _MORE))
+    text = turn.t("slot.ask.first" if is_series(turn) else "slot.ask")
+    return Prompt(turn.t("slot.later") + "\n" + text if page else text, options)
 
 
-async def slot_check(turn: Turn, value: Any, answer: Answer) -> int:
+async def slot_check(turn: Turn, value: Any, answer: Answer) -> Any:
+    wants_more = answer.option is not None and answer.option.id == "more" or answer.option is None and any(
+        normalize(word) in normalize(answer.text) for word in _MORE if len(word) > 4 or not word.isascii())
+    if wants_more:
+        turn.meta["slot_page"] = int(turn.meta.get("slot_page", 0)) + 1
+        return AGAIN
     if answer.option is not None:
+        turn.meta.pop("slot_page", None)
         return int(answer.option.id)
     parse = await turn.parse()
     wanted_day, part = parse.first("date"), parse.first("time")
@@ -555,6 +677,18 @@ async def confirm_prompt(turn: Turn) -> Prompt:
                   services=service_names(turn, codes),
                   present=turn.t("person.with_relation", name=present_name, relation=relation),
                   price=bookings.price_of(items, config, codes))
+    if is_series(turn):
+        plan = await series_plan(turn, slot)
+        turn.meta["series_slots"] = [s.id for s in plan.slots]
+        visits = "\n".join(slot_label(turn, s.day, s.start, s.end) for s in plan.slots)
+        series = turn.t("confirm.series", count=len(plan.slots), visits=visits)
+        if plan.missing:
+            series += "\n" + turn.t("confirm.series.missing", dates=turn.t("list.separator").join(
+                slot_date(turn, d) for d in plan.missing))
+        head, _, question = text.rpartition("\n")
+        text = f"{head}\n{series}\n{question}"
+    head, _, question = text.rpartition("\n")
+    text = f"{head}\n{cancellation_terms(turn)}\n{question}"
     return Prompt(text, [Option("yes", turn.t("confirm.yes"), ("确认", "是", "对", "yes", "confirm", "好")),
                          Option("change", turn.t("confirm.change_time"), ("换", "改时间", "change"))])
 
@@ -570,6 +704,10 @@ async def book(turn: Turn, value: str) -> str | None:
         return "slot"
     present_name, present_relation = present_person(turn)
     codes = turn.answers["services"]
+    slot_ids = [turn.answers["slot"]]
+    planned = turn.meta.get("series_slots") or []
+    if is_series(turn) and planned[:1] == slot_ids:  # the visits shown when confirming
+        slot_ids = planned
     new = bookings.NewBooking(
         intake_id=turn.meta["intake_id"], patient_id=turn.meta["patient_id"],
         channel_user_id=turn.user.id, slot_id=turn.answers["slot"], service_codes=codes,
@@ -579,6 +717,11 @@ async def book(turn: Turn, value: str) -> str | None:
     try:
         async with turn.session.begin_nested():
             booking = await bookings.create_booking(turn.session, new, actor=f"family:{turn.user.channel}")
+            if len(slot_ids) > 1:  # a series: every visit a booking of its own, one consent
+                booking.series = booking.number
+                for slot_id in slot_ids[1:]:
+                    await bookings.create_booking(turn.session, replace(new, slot_id=slot_id, series=booking.number),
+                                                  actor=f"family:{turn.user.channel}")
     except bookings.SlotFull:
         turn.say(turn.t("slot.taken"))
         return "slot"
@@ -587,25 +730,30 @@ async def book(turn: Turn, value: str) -> str | None:
                                 applicant_relation="self" if is_self(turn) else turn.answers.get("relation"),
                                 applicant_name=applicant_name(turn))
     turn.meta["booking_number"] = booking.number
+    turn.meta["visits_booked"] = len(slot_ids)
     return None
 
 
 async def booked(turn: Turn) -> None:
+    if turn.meta.get("visits_booked", 1) > 1:
+        turn.say(turn.t("booking.done.series", number=turn.meta["booking_number"], count=turn.meta["visits_booked"]))
+        return
     turn.say(turn.t("booking.done", number=turn.meta["booking_number"]))
 
 
 HOOKS = Hooks(
-    prompts={"privacy": privacy_prompt, "patient_name": patient_name_prompt, "services": services_prompt, "review": review_prompt,
+    prompts={"privacy": privacy_prompt, "patient_name": patient_name_prompt, "services": services_prompt,
+             "visits": visits_prompt, "review": review_prompt,
              "consent": consent_prompt, "slots": slot_prompt, "confirm": confirm_prompt},
     options={"districts": district_options},
     accepts={"applicant": applicant_check, "id_number": id_number_check, "in_service_area": in_service_area,
              "district": district_check, "id_card": id_card, "records": records,
-             "services": services_check, "present_same": present_same_check, "review": review_check,
+             "services": services_check, "visits": visits_check, "present_same": present_same_check, "review": review_check,
              "signature": signature_check, "slot": slot_check, "confirm": confirm_check},
     afters={"open_intake": open_intake, "save_applicant": save_applicant, "placed": placed,
             "save_patient": save_patient_after, "assessed": assessed, "save_services": save_services,
             "save_present": save_present, "signed": signed, "book": book},
-    conditions={"applicant_is_patient": is_self, "district_known": district_known,
+    conditions={"applicant_is_patient": is_self, "district_known": district_known, "no_frequency": no_frequency,
                 "present_is_applicant": present_is_applicant},
     finishes={"booked": booked},
     expand={"questionnaire": question_steps},

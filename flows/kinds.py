@@ -26,6 +26,7 @@ from flows.reading import (
 from flows.spec import FlowSpec, StepSpec
 from flows.steps import Answer, Flow, Option, Prompt, Reprompt, Step, normalize
 from nlu.entities import RELATION_LABELS, extract_relations
+from nlu.frequency import read_frequency
 
 if TYPE_CHECKING:
     from flows.engine import Turn
@@ -243,13 +244,24 @@ async def read_review(turn: Turn, answer: Answer, spec: StepSpec) -> Any:
     return await read_choice(turn, answer, spec)
 
 
+async def read_visits(turn: Turn, answer: Answer, spec: StepSpec) -> str:
+    """The series a discharge order asks for or a single visit; or the frequency said anew."""
+    try:
+        return str(await read_choice(turn, answer, spec))
+    except Reprompt:
+        frequency = read_frequency(answer.text or "")
+        if frequency is None:
+            raise
+        return frequency.phrase()
+
+
 READERS: dict[str, Callable[[Turn, Answer, StepSpec], Awaitable[Any]]] = {
     "choice": read_choice, "multi_choice": read_choice, "yes_no": read_yes_no_kind,
     "name": read_name_kind, "relation": read_relation, "phone": read_phone_kind,
     "id_number": read_id_kind, "address": read_address_kind, "upload": read_upload,
     "uploads": read_uploads, "questionnaire": read_questionnaire_answer,
     "services": read_services, "review": read_review, "signature": read_signature,
-    "slot": read_nothing, "free_text": read_free_text,
+    "slot": read_nothing, "free_text": read_free_text, "visits": read_visits,
 }
 MEDIA_KINDS = {"upload", "uploads"}
 

@@ -21,11 +21,11 @@ DATA = Path(__file__).with_name("data")
 
 Kind = Literal["choice", "multi_choice", "yes_no", "name", "relation", "phone", "id_number",
                "address", "upload", "uploads", "questionnaire", "services", "review", "signature",
-               "slot", "free_text"]
+               "slot", "free_text", "visits"]
 # Facts one message can give (flows/facts.py) that a step may take without asking.
 Fact = Literal["speaker_relation", "self_applicant", "speaker_name", "patient_name", "phone",
                "id_number", "address", "services", "speaker_present", "present_relation",
-               "present_name"]
+               "present_name", "frequency"]
 
 
 class OptionSpec(BaseModel):

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 END = "__end__"
 STAY = object()  # the step keeps the conversation where it is (e.g. more uploads may follow)
+AGAIN = object()  # the step asks its question again, changed (e.g. later dates), and it is no miss
 
 
 class Reprompt(Exception):

@@ -16,6 +16,7 @@ from typing import Any
 
 from backend import clock
 from nlu.base import Entity
+from nlu.frequency import read_frequency
 from nlu.normalise import simplified
 
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
@@ -198,11 +199,20 @@ def _jionlp_dates(text: str, today: date) -> list[Entity]:
 def extract_dates(text: str, today: date | None = None, *, fallback: bool = True) -> list[Entity]:
     """Dates as ISO strings; the next such day, never a past one."""
     today = today or clock.today()
-    simple = simplified(text)  # 週六, 禮拜二, 下週
+    simple = _without_frequency(simplified(text))  # 週六, 禮拜二, 下週
     found = _rule_dates(simple, today)
     if not found and fallback and _DATE_CUE.search(simple):
         found = _jionlp_dates(simple, today)
     return sorted((_original(e, text) for e in found), key=lambda e: e.start)
+
+
+def _without_frequency(text: str) -> str:
+    """The text with a visit frequency ("每周二、周五", "每周来两次") blanked out: it names no
+    date, and jionlp fails on it."""
+    frequency = read_frequency(text)
+    for start, end in frequency.spans if frequency else ():
+        text = text[:start] + " " * (end - start) + text[end:]
+    return text
 
 
 def _original(entity: Entity, text: str) -> Entity:

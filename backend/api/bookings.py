@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from backend import audit, bookings, clock
+from backend import audit, bookings, clock, series
 from backend.care import qualified_workers
 from backend.config import hospital_config
 from backend.models import Booking, BookingEvent, CareWorker, Patient, Slot, VisitReport
@@ -24,6 +24,7 @@ from .schemas import (
     BookingFilter,
     BookingList,
     BookingSummary,
+    CancelBody,
     CareWorkerList,
     ReasonBody,
     RescheduleBody,
@@ -59,7 +60,7 @@ def _summary(booking: Booking, slot: Slot, patient: Patient, nurse: WorkerRef | 
                           district=booking.district, date=slot.day, start=slot.start, end=slot.end,
                           services=booking.service_codes, patient_name=patient.name,
                           present_name=booking.present_name, nurse=nurse,
-                          total_price=f"{booking.total_price:.2f}")
+                          total_price=f"{booking.total_price:.2f}", series=booking.series)
 
 
 async def detail(call: Call, booking: Booking) -> BookingDetail:
@@ -131,12 +132,17 @@ async def reject(call: Call) -> BookingDetail:
     return await detail(call, booking)
 
 
-@route("POST", f"/api/bookings/{NUMBER}/cancel", scope="bookings:write", tag="bookings", body=ReasonBody,
+@route("POST", f"/api/bookings/{NUMBER}/cancel", scope="bookings:write", tag="bookings", body=CancelBody,
        answer=BookingDetail, errors=(400, 404, 409))
 async def cancel(call: Call) -> BookingDetail:
-    """Cancel a booking with a reason the family reads; its place is freed."""
-    booking = await bookings.change_status(call.session, await booking_or_404(call), "cancelled", call.actor,
-                                           note=call.body_as(ReasonBody).reason)
+    """Cancel a booking with a reason the family reads; its place is freed. With ``rest``, the
+    later visits of its series (a discharge order's repeat visits) are cancelled too."""
+    body = call.body_as(CancelBody)
+    booking = await booking_or_404(call)
+    if body.rest:
+        await series.cancel_from(call.session, booking, call.actor, note=body.reason)
+    else:
+        booking = await bookings.change_status(call.session, booking, "cancelled", call.actor, note=body.reason)
     return await detail(call, booking)
 
 

@@ -51,6 +51,12 @@ class ReasonBody(Body):
     reason: Reason
 
 
+class CancelBody(ReasonBody):
+    """Why a booking is cancelled; with ``rest``, the later visits of its series too."""
+
+    rest: bool = Field(default=False, description="also cancel the later visits of the booking's series")
+
+
 class AssignBody(Body):
     care_worker_id: RowId
 
@@ -202,6 +208,7 @@ class BookingSummary(BaseModel):
     present_name: str
     nurse: WorkerRef | None
     total_price: str
+    series: str | None = Field(default=None, description="the first visit's number, for repeat visits")
 
 
 class BookingList(BaseModel):

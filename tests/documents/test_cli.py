@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -119,3 +120,44 @@ def test_verify_rejects_a_file_the_database_does_not_match(sample_pdf: Path,
     result = runner.invoke(app, ["verify", str(sample_pdf)])
     assert result.exit_code == 1, result.output
     assert "not the copy recorded in the database" in result.output
+
+
+def test_a_seal_with_a_tsa_verifies_with_its_timestamp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PAdES B-T: JIAHU_TSA_URL adds an RFC 3161 timestamp, which `verify` reports."""
+    from backend import clock
+    from tests.documents.tsa import local_tsa
+
+    out = tmp_path / "stamped.pdf"
+    with local_tsa(tmp_path) as tsa:
+        monkeypatch.setenv("JIAHU_TSA_URL", tsa.url)
+        monkeypatch.setenv("JIAHU_TSA_TRUST", str(tsa.root_pem))
+        from tests.conftest import _reset_caches
+
+        _reset_caches()
+        result = runner.invoke(app, ["sample", "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        assert tsa.requests  # pyHanko asks once to size the signature, then for the real token
+    result = runner.invoke(app, ["verify", str(out)])
+    assert result.exit_code == 0, result.output
+    stamped_at = clock.now().astimezone(UTC).strftime("%Y-%m-%dT%H:%M")  # the service's clock
+    assert f"timestamp {stamped_at}" in result.output and "by jiahu test TSA, trusted" in result.output
+
+    monkeypatch.delenv("JIAHU_TSA_TRUST")
+    _reset_caches()
+    result = runner.invoke(app, ["verify", str(out)])
+    assert result.exit_code == 0 and "not trusted here" in result.output, result.output
+
+
+def test_without_a_tsa_the_seal_has_no_timestamp(sample_pdf: Path) -> None:
+    result = runner.invoke(app, ["verify", str(sample_pdf)])
+    assert "no timestamp (PAdES B-B)" in result.output
+
+
+def test_an_unreachable_tsa_fails_the_seal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sealing job fails (and is retried by the outbox) rather than sealing without a timestamp."""
+    from tests.conftest import _reset_caches
+
+    monkeypatch.setenv("JIAHU_TSA_URL", "http://127.0.0.1:9/tsa")
+    _reset_caches()
+    result = runner.invoke(app, ["sample", "--out", str(tmp_path / "x.pdf")])
+    assert result.exit_code != 0 and not (tmp_path / "x.pdf").exists()

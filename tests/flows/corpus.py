@@ -96,6 +96,7 @@ async def stored_facts(sessions: Any) -> dict[str, Any]:
         HandoffRequest,
         Intake,
         Patient,
+        Slot,
     )
 
     async with sessions() as session:
@@ -128,6 +129,10 @@ async def stored_facts(sessions: Any) -> dict[str, Any]:
                 facts["consent_events"] = [e["event"] for e in consent.events]
         booking = (await session.execute(select(Booking).order_by(Booking.id.desc()))).scalars().first()
         facts["booked"] = booking is not None
+        visits = (await session.execute(select(Booking.slot_id))).scalars().all()
+        facts["visits_booked"] = len(visits)  # a discharge order's series books several
+        facts["series_weekdays"] = sorted({(await session.get_one(Slot, slot_id)).day.weekday() for slot_id in visits})
+        facts["consents"] = len((await session.execute(select(Consent))).scalars().all())
         if booking is not None:
             facts.update(booking_address=booking.address, booking_present=booking.present_name,
                          booking_services=booking.service_codes)

@@ -6,7 +6,7 @@ import hashlib
 import html
 import re
 import subprocess
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
@@ -127,3 +127,80 @@ async def test_a_change_after_signing_is_reviewed_and_signed_again(dialogue, run
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     flat = text.replace(" ", "").replace("\n", "")
     assert "花家地小区5号楼1单元101" in flat and "3号楼2单元501" not in flat
+
+
+async def test_the_evidence_record_is_stored_and_hashed_into_the_audit_chain(dialogue, runtime, tmp_path):
+    """What was shown and read, how identity was checked, who signed: as JSON beside the PDF,
+    its SHA-256 in the audit chain, and on the PDF's audit page."""
+    import json
+
+    from backend.models import Artefact, AuditEntry
+    from backend.storage import read_decrypted
+
+    sent = []
+
+    async def sender(user_id, replies):
+        sent.extend(replies)
+
+    runtime.senders["terminal"] = sender
+    await dialogue.intake(until="consent")
+    assert "协议全文" in await dialogue.say("我想先看一下协议全文")
+    await dialogue.say("张丽")
+    assert await deliver_notifications(runtime) == 1
+    async with runtime.sessions() as session:
+        consent = (await session.execute(select(Consent))).scalar_one()
+        stored = (await session.execute(select(Artefact).where(Artefact.kind == "consent_evidence"))).scalar_one()
+        entry = (await session.execute(select(AuditEntry).where(AuditEntry.action == "consent.evidence"))).scalar_one()
+    data = await read_decrypted(stored.storage_path)
+    assert entry.details["sha256"] == hashlib.sha256(data).hexdigest() == stored.sha256
+    evidence = json.loads(data)
+    assert evidence["agreement"]["title"] == "居家护理服务协议及知情同意书"
+    assert evidence["agreement"]["version"] == consent.template_version
+    assert len(evidence["agreement"]["content_sha256"]) == 64
+    assert evidence["shown"]["full_text_opened"] is True and evidence["shown"]["key_points_at"]
+    assert evidence["channel"] == {"name": "terminal", "user_id": "family-1"}
+    assert evidence["identity_checks"][0] == "身份证号码校验码与出生日期核验通过"
+    assert evidence["identity_checks"][1].startswith("身份证照片已上传（SHA-256 ")
+    assert evidence["signer"]["name"] == "张丽" and evidence["signer"]["relation_to_patient"] == "女儿"
+    assert evidence["seal"] == {"pdf_sha256": consent.pdf_sha256, "pades": "B-B", "timestamp": None,
+                                "development": True}
+
+    pdf = tmp_path / "consent.pdf"
+    pdf.write_bytes(sent[0].data)
+    text = "".join(subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                                  check=True).stdout.split())
+    assert "身份证号码校验码与出生日期核验通过" in text and "已打开协议全文" in text and "打开协议全文" in text
+
+
+async def test_with_a_tsa_the_sealed_consent_and_its_evidence_carry_the_timestamp(dialogue, runtime, tmp_path,
+                                                                                  monkeypatch, clock):
+    """PAdES B-T through the sealing job: the TSA's time is in the seal, the consent's events and
+    the evidence record, and `jiahu consent verify` reports it."""
+    import json
+
+    from backend.models import Artefact
+    from backend.settings import get_settings
+    from backend.storage import read_decrypted
+    from tests.documents.tsa import local_tsa
+
+    with local_tsa(tmp_path) as tsa:
+        monkeypatch.setenv("JIAHU_TSA_URL", tsa.url)
+        monkeypatch.setenv("JIAHU_TSA_TRUST", str(tsa.root_pem))
+        get_settings.cache_clear()
+        runtime.senders["terminal"] = lambda *args: asyncio.sleep(0)
+        await dialogue.intake(until="slot")
+        assert await deliver_notifications(runtime) == 1
+    async with runtime.sessions() as session:
+        consent = (await session.execute(select(Consent))).scalar_one()
+        stored = (await session.execute(select(Artefact).where(Artefact.kind == "consent_evidence"))).scalar_one()
+        pdf = (await session.execute(select(Artefact).where(Artefact.kind == "consent_pdf"))).scalar_one()
+    evidence = json.loads(await read_decrypted(stored.storage_path))
+    sealed_event = consent.events[-1]
+    assert evidence["seal"]["pades"] == "B-T" and evidence["seal"]["timestamp"] == sealed_event["timestamp"]
+    assert sealed_event["timestamp"].startswith(clock.now().astimezone(UTC).strftime("%Y-%m-%dT%H:%M"))
+    path = tmp_path / "stamped.pdf"
+    path.write_bytes(await read_decrypted(pdf.storage_path))
+    result = await asyncio.to_thread(CliRunner().invoke, cli, ["consent", "verify", str(path)])
+    assert result.exit_code == 0 and "by jiahu test TSA, trusted" in result.output, result.output
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    assert "B-T" in text

@@ -5,7 +5,16 @@ import re
 
 from sqlalchemy import func, select, text
 
-from backend.models import Assessment, Booking, Consent, Intake, Patient, TranscriptEntry, Upload
+from backend.models import (
+    Assessment,
+    Booking,
+    Consent,
+    Intake,
+    Patient,
+    Slot,
+    TranscriptEntry,
+    Upload,
+)
 from flows.types import Media
 
 
@@ -200,3 +209,19 @@ async def test_declining_the_privacy_notice_ends_politely(dialogue, runtime):
     await dialogue.play([("预约", "个人信息处理告知"), ("不同意", "不会收集您的信息")])
     async with runtime.sessions() as session:
         assert (await session.execute(select(func.count(Intake.id)))).scalar_one() == 0
+
+
+async def test_more_dates_on_request(dialogue, runtime):
+    """"还有别的时间吗" (or the 更多日期 option) offers the next open times instead of a fixed 8."""
+    await dialogue.intake(until="slot")
+    first_page = dialogue.log[-1]
+    assert "9. 更多日期" in first_page
+    later = await dialogue.say("还有别的时间吗")
+    assert "以下是更晚一些的上门时间" in later and "9. 更多日期" in later
+    first_shown = re.search(r"\n1\. (.+)", later).group(1)
+    assert first_shown not in first_page
+    await dialogue.play([("1", "确认预约吗"), ("确认", "预约编号")])
+    async with runtime.sessions() as session:
+        booking = (await session.execute(select(Booking))).scalar_one()
+        slot = await session.get_one(Slot, booking.slot_id)
+    assert f"{slot.day.month}月{slot.day.day}日" in first_shown

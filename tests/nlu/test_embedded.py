@@ -61,7 +61,7 @@ async def test_ranking_gives_two_alternatives(recognizer: EmbeddedRecognizer) ->
 
 
 async def test_training_examples_are_understood_exactly(recognizer: EmbeddedRecognizer) -> None:
-    parse = await recognizer.parse("转人工！")
+    parse = await recognizer.parse("转接人工！")
     assert (parse.intent, parse.confidence) == ("human_handoff", 1.0)
 
 

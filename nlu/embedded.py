@@ -1,8 +1,8 @@
-"""The embedded recognizer: a linear classifier over character n-grams and jieba words,
-trained from the Rasa data in ``nlu/data``.
+"""The embedded recognizer: a linear classifier over character n-grams, jieba words and
+pinyin syllables, trained from the Rasa data in ``nlu/data``.
 
-Character n-grams suit voice-typed or misspelt text, jieba words keep 换药 apart from 换 + 药;
-both read the text after ``nlu.normalise`` (simplified characters, numbers as placeholders,
+Character n-grams suit voice-typed or misspelt text, jieba words keep 换药 apart from 换 + 药,
+pinyin syllables read a homophone typo (换要, 海店) as the word meant; all read the text after ``nlu.normalise`` (simplified characters, numbers as placeholders,
 thanks and filler dropped). Confidence is calibrated by a temperature fitted on
 cross-validated scores. The model is saved as ``DATA_DIR/nlu/model-<hash>.joblib``, the hash covering the training
 files and ``CODE_VERSION``; a missing or stale model is trained on first use.
@@ -33,12 +33,12 @@ from sklearn.svm import LinearSVC
 from nlu import training
 from nlu.base import Entity, Parse
 from nlu.entities import TermMatcher, extract_all
-from nlu.normalise import content_free, normalise, topic_only, words
+from nlu.normalise import content_free, normalise, syllables, topic_only, words
 
 log = structlog.get_logger(__name__)
 
 #: Bump when preprocessing, features or the model change, so saved models are retrained.
-CODE_VERSION = f"embedded-4/sklearn-{sklearn.__version__}"
+CODE_VERSION = f"embedded-5/sklearn-{sklearn.__version__}"
 #: The classifier kept after comparing the alternatives on the held-out file (README, "nlu/").
 DEFAULT_KIND = "svm-words"
 KINDS = ("lr-chars", "lr-words", "svm-chars", "svm-words", "svm-sigmoid-words", "sgd-words",
@@ -61,6 +61,15 @@ def _word_ngrams(features: str) -> list[str]:
     tokens = words(text)
     return [*tokens, *(f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)),
             *marks.split()]
+
+
+def _pinyin_ngrams(features: str) -> list[str]:
+    """Toneless pinyin syllables of the Chinese text and syllable pairs within a run."""
+    grams: list[str] = []
+    for run in syllables(_text_part(features)):
+        grams += run
+        grams += [f"{a}_{b}" for a, b in zip(run, run[1:], strict=False)]
+    return grams
 
 
 @dataclass
@@ -111,6 +120,7 @@ def _pipeline(kind: str, smallest_class: int) -> Pipeline:
     ]
     if kind.endswith("-words"):
         parts.append(("words", TfidfVectorizer(analyzer=_word_ngrams, sublinear_tf=True)))
+        parts.append(("pinyin", TfidfVectorizer(analyzer=_pinyin_ngrams, sublinear_tf=True)))
     return Pipeline([("features", FeatureUnion(parts)),
                      ("classifier", _classifier(kind, smallest_class))])
 

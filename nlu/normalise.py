@@ -14,6 +14,7 @@ from functools import lru_cache
 
 import jieba
 from opencc import OpenCC
+from pypinyin import Style, lazy_pinyin
 
 jieba.setLogLevel(logging.WARNING)
 
@@ -92,6 +93,23 @@ def content_free(normalised: str) -> bool:
 def words(normalised: str) -> list[str]:
     """jieba's words (Chinese) and whole words (other scripts), spaces dropped."""
     return [w for w in jieba.lcut(normalised) if w.strip()]
+
+
+@lru_cache(maxsize=8192)
+def _syllable(character: str) -> str:
+    return lazy_pinyin(character, style=Style.NORMAL)[0]
+
+
+def syllables(normalised: str) -> list[list[str]]:
+    """The toneless pinyin of each run of Chinese characters (换要 and 换药 are both huan yao,
+    海店 and 海淀 both hai dian): voice input and pinyin keyboards err by sound."""
+    runs: list[list[str]] = [[]]
+    for character in normalised:
+        if "\u4e00" <= character <= "\u9fff":
+            runs[-1].append(_syllable(character))
+        elif runs[-1]:
+            runs.append([])
+    return [run for run in runs if run]
 
 
 _TOPIC_ONLY = re.compile(r"^\S{0,6}?(?:的事情?|那事|这事|那个事|的问题)$")

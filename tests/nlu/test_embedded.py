@@ -103,3 +103,16 @@ def test_a_damaged_model_is_retrained(tmp_path: Path) -> None:
 
 def test_default_model_dir_is_under_data_dir(jiahu_env: Path) -> None:
     assert EmbeddedRecognizer().model_dir == jiahu_env / "nlu"
+
+
+def test_training_never_repeats_an_evaluation_message() -> None:
+    """No training example equals a message of any file under nlu/data_test/, as written or
+    after normalisation (the model would answer it from its exact-text table)."""
+    from nlu.normalise import normalise
+
+    trained = training.load(training.training_files()).examples
+    texts = {e.text for e in trained} | {normalise(e.text) for e in trained}
+    for path in sorted(training.TEST_FILE.parent.glob("*.yml")):
+        evaluated = training.load([path]).examples
+        repeated = sum(e.text in texts or normalise(e.text) in texts for e in evaluated)
+        assert repeated == 0, f"{path.name}: {repeated} messages are also training examples"

@@ -1,0 +1,15 @@
+"""What the classifier reads: pinyin syllables that make homophone typos meet their word."""
+from __future__ import annotations
+
+from nlu.normalise import normalise, syllables
+
+
+def test_homophone_typos_share_their_syllables() -> None:
+    assert syllables(normalise("换要 海店区")) == syllables(normalise("换药 海淀区"))
+    assert syllables(normalise("換藥")) == [["huan", "yao"]]
+
+
+def test_syllables_break_at_anything_not_chinese() -> None:
+    assert syllables(normalise("约个PICC维护 13800138000 明天")) == [
+        ["yue", "ge"], ["wei", "hu"], ["ming", "tian"]]
+    assert syllables("hello") == []

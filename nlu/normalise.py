@@ -34,6 +34,8 @@ _VARIANTS = {
     "滴": "的", "嘞": "了", "哒": "的",
 }
 _VARIANT_RE = re.compile("|".join(sorted(map(re.escape, _VARIANTS), key=len, reverse=True)))
+# 么 typed for the question particle 吗 (在么, 能约么), not inside 什么 / 怎么 / 这么 / 那么 / 多么.
+_QUESTION_ME = re.compile(r"(?<![什怎这那多要])么")
 
 # Politeness and filler that carry no request of their own.
 _FILLER = (
@@ -80,6 +82,7 @@ def normalise(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).lower()
     text = _t2s().convert(text)
     text = _VARIANT_RE.sub(lambda m: _VARIANTS[m[0]], text)
+    text = _QUESTION_ME.sub("吗", text)
     text = placeholders(text)
     text = _PUNCT.sub(" ", text).strip()
     return _without_filler(text)

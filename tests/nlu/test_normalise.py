@@ -13,3 +13,10 @@ def test_syllables_break_at_anything_not_chinese() -> None:
     assert syllables(normalise("约个PICC维护 13800138000 明天")) == [
         ["yue", "ge"], ["wei", "hu"], ["ming", "tian"]]
     assert syllables("hello") == []
+
+
+def test_me_typed_for_the_question_particle() -> None:
+    assert normalise("在么") == normalise("在吗")
+    assert normalise("能约么") == "能约吗"
+    assert normalise("什么时候来") == "什么时候来"
+    assert normalise("怎么这么贵") == "怎么这么贵"

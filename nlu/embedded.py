@@ -48,6 +48,7 @@ KINDS = ("lr-chars", "lr-words", "svm-chars", "svm-words", "svm-sigmoid-words", 
 # add raw matches for them.
 _RULE_ONLY = {"date", "time", "phone", "id_number"}
 _TOPIC_FLATTER = 1.3
+_MIN_CHINESE = 10  # examples with Chinese characters needed for the pinyin features
 _SEP = "\x00"  # between the normalised text and the regex / lookup feature names
 
 
@@ -113,14 +114,15 @@ def _classifier(kind: str, smallest_class: int) -> ClassifierMixin:
     return LogisticRegression(C=20.0, max_iter=3000)
 
 
-def _pipeline(kind: str, smallest_class: int) -> Pipeline:
+def _pipeline(kind: str, smallest_class: int, *, pinyin: bool = True) -> Pipeline:
     parts: list[tuple[str, Any]] = [
         ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True,
                                   preprocessor=_text_part)),
     ]
     if kind.endswith("-words"):
         parts.append(("words", TfidfVectorizer(analyzer=_word_ngrams, sublinear_tf=True)))
-        parts.append(("pinyin", TfidfVectorizer(analyzer=_pinyin_ngrams, sublinear_tf=True)))
+        if pinyin:
+            parts.append(("pinyin", TfidfVectorizer(analyzer=_pinyin_ngrams, sublinear_tf=True)))
     return Pipeline([("features", FeatureUnion(parts)),
                      ("classifier", _classifier(kind, smallest_class))])
 
@@ -177,8 +179,8 @@ class Model:
         cleaned = _text_part(inputs)
         if not cleaned or content_free(cleaned):
             return []
-        if cleaned in self.exact and _SEP not in inputs:
-            return [(self.exact[cleaned], 1.0)]
+        if inputs in self.exact:
+            return [(self.exact[inputs], 1.0)]
         if _scored(self.pipeline):
             # A message that only names a topic is read with a flatter softmax: unsure.
             flatter = _TOPIC_FLATTER if topic_only(cleaned) else 1.0
@@ -243,7 +245,9 @@ def train(data: training.TrainingData, fingerprint: str = "", kind: str = DEFAUL
     inputs = [features(e.text, patterns) for e in data.examples]
     labels = [e.intent for e in data.examples]
     smallest = int(np.unique(labels, return_counts=True)[1].min())
-    pipeline = _pipeline(kind, smallest)
+    # Pinyin only for data with Chinese in it: enough that every cross-validation fold has some.
+    chinese = sum(bool(_pinyin_ngrams(text)) for text in inputs)
+    pipeline = _pipeline(kind, smallest, pinyin=chinese >= _MIN_CHINESE)
     pipeline.fit(inputs, labels)
     temperature = 1.0
     if calibrate and _scored(pipeline):
@@ -252,7 +256,7 @@ def train(data: training.TrainingData, fingerprint: str = "", kind: str = DEFAUL
     for text, label in zip(inputs, labels, strict=True):
         seen.setdefault(text, set()).add(label)
     exact = {text: next(iter(found)) for text, found in seen.items()
-             if len(found) == 1 and text and _SEP not in text}
+             if len(found) == 1 and _text_part(text)}
     return Model(fingerprint, pipeline, exact, data.entity_terms(), data.regexes,
                  time.perf_counter() - started, patterns, temperature, data.roles(),
                  data.grouped_entities(), kind)

@@ -116,9 +116,13 @@ def syllables(normalised: str) -> list[list[str]]:
 
 
 _TOPIC_ONLY = re.compile(r"^\S{0,6}?(?:的事情?|那事|这事|那个事|的问题)$")
+_PERSON_ONLY = re.compile(
+    r"^(?:我|我们|我家|家里|俺)?的?(?:妈妈?|爸爸?|老妈|老爸|母亲|父亲|爹|娘|老人家?|老爷子|老太太|"
+    r"爷爷|奶奶|姥爷|姥姥|外公|外婆|公公|婆婆|岳父|岳母|丈母娘|老丈人|老伴|老公|老婆)$")
 
 
 def topic_only(normalised: str) -> bool:
-    """Whether a message only names a topic and asks nothing ("护士的事", "我妈的问题"):
-    the bot should ask what is wanted rather than act on a guess."""
-    return bool(_TOPIC_ONLY.match(normalised.replace(" ", "")))
+    """Whether a message only names a topic or a person and asks nothing ("护士的事",
+    "我妈的问题", "我妈那个"): the bot should ask what is wanted rather than act on a guess."""
+    compact = normalised.replace(" ", "")
+    return bool(_TOPIC_ONLY.match(compact) or _PERSON_ONLY.match(compact))

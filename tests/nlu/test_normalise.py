@@ -20,3 +20,12 @@ def test_me_typed_for_the_question_particle() -> None:
     assert normalise("能约么") == "能约吗"
     assert normalise("什么时候来") == "什么时候来"
     assert normalise("怎么这么贵") == "怎么这么贵"
+
+
+def test_a_message_naming_only_a_person_asks_nothing() -> None:
+    from nlu.normalise import topic_only
+
+    assert topic_only(normalise("我妈那个"))
+    assert topic_only(normalise("俺娘"))
+    assert topic_only(normalise("护士的事"))
+    assert not topic_only(normalise("我妈明天换药"))

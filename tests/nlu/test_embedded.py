@@ -81,14 +81,14 @@ def test_model_is_retrained_when_the_data_changes(tmp_path: Path) -> None:
     recognizer = EmbeddedRecognizer(tmp_path / "models", data)
     recognizer.load()
     old = recognizer.model_path()
-    assert recognizer.parse_sync("芝麻开门").intent != "restart"
+    assert recognizer.parse_sync("宝塔镇河妖").intent != "restart"
 
     extra = data / "conversation.yml"
     extra.write_text(extra.read_text(encoding="utf-8") + "\n- intent: restart\n  examples: |\n"
-                     "    - 芝麻开门\n", encoding="utf-8")
+                     "    - 宝塔镇河妖\n", encoding="utf-8")
     assert recognizer.model_path() != old
     recognizer.load()
-    assert recognizer.parse_sync("芝麻开门").intent == "restart"
+    assert recognizer.parse_sync("宝塔镇河妖").intent == "restart"
     assert [p.name for p in (tmp_path / "models").glob("model-*.joblib")] == [
         recognizer.model_path().name]
 

@@ -1,8 +1,8 @@
-"""The embedded recognizer: a linear classifier over character n-grams and jieba words,
-trained from the Rasa data in ``nlu/data``.
+"""The embedded recognizer: a linear classifier over character n-grams, jieba words and
+pinyin syllables, trained from the Rasa data in ``nlu/data``.
 
-Character n-grams suit voice-typed or misspelt text, jieba words keep 换药 apart from 换 + 药;
-both read the text after ``nlu.normalise`` (simplified characters, numbers as placeholders,
+Character n-grams suit voice-typed or misspelt text, jieba words keep 换药 apart from 换 + 药,
+pinyin syllables read a homophone typo (换要, 海店) as the word meant; all read the text after ``nlu.normalise`` (simplified characters, numbers as placeholders,
 thanks and filler dropped). Confidence is calibrated by a temperature fitted on
 cross-validated scores. The model is saved as ``DATA_DIR/nlu/model-<hash>.joblib``, the hash covering the training
 files and ``CODE_VERSION``; a missing or stale model is trained on first use.
@@ -33,12 +33,12 @@ from sklearn.svm import LinearSVC
 from nlu import training
 from nlu.base import Entity, Parse
 from nlu.entities import TermMatcher, extract_all
-from nlu.normalise import content_free, normalise, topic_only, words
+from nlu.normalise import content_free, normalise, syllables, topic_only, words
 
 log = structlog.get_logger(__name__)
 
 #: Bump when preprocessing, features or the model change, so saved models are retrained.
-CODE_VERSION = f"embedded-4/sklearn-{sklearn.__version__}"
+CODE_VERSION = f"embedded-5/sklearn-{sklearn.__version__}"
 #: The classifier kept after comparing the alternatives on the held-out file (README, "nlu/").
 DEFAULT_KIND = "svm-words"
 KINDS = ("lr-chars", "lr-words", "svm-chars", "svm-words", "svm-sigmoid-words", "sgd-words",
@@ -48,6 +48,7 @@ KINDS = ("lr-chars", "lr-words", "svm-chars", "svm-words", "svm-sigmoid-words", 
 # add raw matches for them.
 _RULE_ONLY = {"date", "time", "phone", "id_number"}
 _TOPIC_FLATTER = 1.3
+_MIN_CHINESE = 10  # examples with Chinese characters needed for the pinyin features
 _SEP = "\x00"  # between the normalised text and the regex / lookup feature names
 
 
@@ -61,6 +62,15 @@ def _word_ngrams(features: str) -> list[str]:
     tokens = words(text)
     return [*tokens, *(f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)),
             *marks.split()]
+
+
+def _pinyin_ngrams(features: str) -> list[str]:
+    """Toneless pinyin syllables of the Chinese text and syllable pairs within a run."""
+    grams: list[str] = []
+    for run in syllables(_text_part(features)):
+        grams += run
+        grams += [f"{a}_{b}" for a, b in zip(run, run[1:], strict=False)]
+    return grams
 
 
 @dataclass
@@ -104,13 +114,15 @@ def _classifier(kind: str, smallest_class: int) -> ClassifierMixin:
     return LogisticRegression(C=20.0, max_iter=3000)
 
 
-def _pipeline(kind: str, smallest_class: int) -> Pipeline:
+def _pipeline(kind: str, smallest_class: int, *, pinyin: bool = True) -> Pipeline:
     parts: list[tuple[str, Any]] = [
         ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True,
                                   preprocessor=_text_part)),
     ]
     if kind.endswith("-words"):
         parts.append(("words", TfidfVectorizer(analyzer=_word_ngrams, sublinear_tf=True)))
+        if pinyin:
+            parts.append(("pinyin", TfidfVectorizer(analyzer=_pinyin_ngrams, sublinear_tf=True)))
     return Pipeline([("features", FeatureUnion(parts)),
                      ("classifier", _classifier(kind, smallest_class))])
 
@@ -167,8 +179,8 @@ class Model:
         cleaned = _text_part(inputs)
         if not cleaned or content_free(cleaned):
             return []
-        if cleaned in self.exact and _SEP not in inputs:
-            return [(self.exact[cleaned], 1.0)]
+        if inputs in self.exact:
+            return [(self.exact[inputs], 1.0)]
         if _scored(self.pipeline):
             # A message that only names a topic is read with a flatter softmax: unsure.
             flatter = _TOPIC_FLATTER if topic_only(cleaned) else 1.0
@@ -233,7 +245,9 @@ def train(data: training.TrainingData, fingerprint: str = "", kind: str = DEFAUL
     inputs = [features(e.text, patterns) for e in data.examples]
     labels = [e.intent for e in data.examples]
     smallest = int(np.unique(labels, return_counts=True)[1].min())
-    pipeline = _pipeline(kind, smallest)
+    # Pinyin only for data with Chinese in it: enough that every cross-validation fold has some.
+    chinese = sum(bool(_pinyin_ngrams(text)) for text in inputs)
+    pipeline = _pipeline(kind, smallest, pinyin=chinese >= _MIN_CHINESE)
     pipeline.fit(inputs, labels)
     temperature = 1.0
     if calibrate and _scored(pipeline):
@@ -242,7 +256,7 @@ def train(data: training.TrainingData, fingerprint: str = "", kind: str = DEFAUL
     for text, label in zip(inputs, labels, strict=True):
         seen.setdefault(text, set()).add(label)
     exact = {text: next(iter(found)) for text, found in seen.items()
-             if len(found) == 1 and text and _SEP not in text}
+             if len(found) == 1 and _text_part(text)}
     return Model(fingerprint, pipeline, exact, data.entity_terms(), data.regexes,
                  time.perf_counter() - started, patterns, temperature, data.roles(),
                  data.grouped_entities(), kind)

@@ -14,6 +14,7 @@ from functools import lru_cache
 
 import jieba
 from opencc import OpenCC
+from pypinyin import Style, lazy_pinyin
 
 jieba.setLogLevel(logging.WARNING)
 
@@ -33,6 +34,8 @@ _VARIANTS = {
     "滴": "的", "嘞": "了", "哒": "的",
 }
 _VARIANT_RE = re.compile("|".join(sorted(map(re.escape, _VARIANTS), key=len, reverse=True)))
+# 么 typed for the question particle 吗 (在么, 能约么), not inside 什么 / 怎么 / 这么 / 那么 / 多么.
+_QUESTION_ME = re.compile(r"(?<![什怎这那多要])么")
 
 # Politeness and filler that carry no request of their own.
 _FILLER = (
@@ -79,6 +82,7 @@ def normalise(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).lower()
     text = _t2s().convert(text)
     text = _VARIANT_RE.sub(lambda m: _VARIANTS[m[0]], text)
+    text = _QUESTION_ME.sub("吗", text)
     text = placeholders(text)
     text = _PUNCT.sub(" ", text).strip()
     return _without_filler(text)
@@ -94,10 +98,31 @@ def words(normalised: str) -> list[str]:
     return [w for w in jieba.lcut(normalised) if w.strip()]
 
 
+@lru_cache(maxsize=8192)
+def _syllable(character: str) -> str:
+    return lazy_pinyin(character, style=Style.NORMAL)[0]
+
+
+def syllables(normalised: str) -> list[list[str]]:
+    """The toneless pinyin of each run of Chinese characters (换要 and 换药 are both huan yao,
+    海店 and 海淀 both hai dian): voice input and pinyin keyboards err by sound."""
+    runs: list[list[str]] = [[]]
+    for character in normalised:
+        if "\u4e00" <= character <= "\u9fff":
+            runs[-1].append(_syllable(character))
+        elif runs[-1]:
+            runs.append([])
+    return [run for run in runs if run]
+
+
 _TOPIC_ONLY = re.compile(r"^\S{0,6}?(?:的事情?|那事|这事|那个事|的问题)$")
+_PERSON_ONLY = re.compile(
+    r"^(?:我|我们|我家|家里|俺)?的?(?:妈妈?|爸爸?|老妈|老爸|母亲|父亲|爹|娘|老人家?|老爷子|老太太|"
+    r"爷爷|奶奶|姥爷|姥姥|外公|外婆|公公|婆婆|岳父|岳母|丈母娘|老丈人|老伴|老公|老婆)$")
 
 
 def topic_only(normalised: str) -> bool:
-    """Whether a message only names a topic and asks nothing ("护士的事", "我妈的问题"):
-    the bot should ask what is wanted rather than act on a guess."""
-    return bool(_TOPIC_ONLY.match(normalised.replace(" ", "")))
+    """Whether a message only names a topic or a person and asks nothing ("护士的事",
+    "我妈的问题", "我妈那个"): the bot should ask what is wanted rather than act on a guess."""
+    compact = normalised.replace(" ", "")
+    return bool(_TOPIC_ONLY.match(compact) or _PERSON_ONLY.match(compact))

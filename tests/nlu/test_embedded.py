@@ -61,7 +61,7 @@ async def test_ranking_gives_two_alternatives(recognizer: EmbeddedRecognizer) ->
 
 
 async def test_training_examples_are_understood_exactly(recognizer: EmbeddedRecognizer) -> None:
-    parse = await recognizer.parse("转人工！")
+    parse = await recognizer.parse("转接人工！")
     assert (parse.intent, parse.confidence) == ("human_handoff", 1.0)
 
 
@@ -81,14 +81,14 @@ def test_model_is_retrained_when_the_data_changes(tmp_path: Path) -> None:
     recognizer = EmbeddedRecognizer(tmp_path / "models", data)
     recognizer.load()
     old = recognizer.model_path()
-    assert recognizer.parse_sync("芝麻开门").intent != "restart"
+    assert recognizer.parse_sync("宝塔镇河妖").intent != "restart"
 
     extra = data / "conversation.yml"
     extra.write_text(extra.read_text(encoding="utf-8") + "\n- intent: restart\n  examples: |\n"
-                     "    - 芝麻开门\n", encoding="utf-8")
+                     "    - 宝塔镇河妖\n", encoding="utf-8")
     assert recognizer.model_path() != old
     recognizer.load()
-    assert recognizer.parse_sync("芝麻开门").intent == "restart"
+    assert recognizer.parse_sync("宝塔镇河妖").intent == "restart"
     assert [p.name for p in (tmp_path / "models").glob("model-*.joblib")] == [
         recognizer.model_path().name]
 
@@ -103,3 +103,16 @@ def test_a_damaged_model_is_retrained(tmp_path: Path) -> None:
 
 def test_default_model_dir_is_under_data_dir(jiahu_env: Path) -> None:
     assert EmbeddedRecognizer().model_dir == jiahu_env / "nlu"
+
+
+def test_training_never_repeats_an_evaluation_message() -> None:
+    """No training example equals a message of any file under nlu/data_test/, as written or
+    after normalisation (the model would answer it from its exact-text table)."""
+    from nlu.normalise import normalise
+
+    trained = training.load(training.training_files()).examples
+    texts = {e.text for e in trained} | {normalise(e.text) for e in trained}
+    for path in sorted(training.TEST_FILE.parent.glob("*.yml")):
+        evaluated = training.load([path]).examples
+        repeated = sum(e.text in texts or normalise(e.text) in texts for e in evaluated)
+        assert repeated == 0, f"{path.name}: {repeated} messages are also training examples"

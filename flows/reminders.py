@@ -16,7 +16,7 @@ from backend.config import catalogue
 from backend.db import transaction
 from backend.models import Booking, ChannelUser, Notification, Slot
 from documents.consent import service_line
-from flows.messages import t
+from flows.messages import join, t
 
 
 async def remind(sessions: async_sessionmaker[AsyncSession], job_id: int) -> bool:

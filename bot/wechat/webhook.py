@@ -31,11 +31,11 @@ from wechatpy.replies import TextReply
 from wechatpy.utils import check_signature
 
 from backend import clock
-from backend.crypto import mask
 from backend.db import transaction
 from backend.models import ChannelUser
 from backend.settings import get_settings
-from bot import limits
+from bot import delivery, limits
+from bot.base import Progress, Undeliverable
 from bot.downloads import public_url, signed_path, store_artefact
 from bot.runtime import Runtime
 from bot.wechat.api import WeChatAPI, WeChatError
@@ -50,6 +50,10 @@ PASSIVE_WINDOW_SECONDS = 4.0
 """How long a request waits for its turn before answering ``success`` (WeChat gives up at 5)."""
 RETRY_MEMORY_SECONDS = 30.0
 """How long a finished turn is remembered for WeChat's retries (they come within ~15 s)."""
+OUTBOX_HOLD_SECONDS = 20.0
+"""How long a turn's queued replies wait for the passive reply before the outbox sends them
+itself: past WeChat's retries of a message (three within ~15 s), so that a process that died
+after the turn committed leaves the answer to a retry, or else to the outbox."""
 SUCCESS = "success"
 
 
@@ -159,7 +163,10 @@ class WeChatWebhook:
     # --- turns ----------------------------------------------------------------------------
 
     async def process(self, message: BaseMessage) -> str | None:
-        """Run (or join) the message's turn; the passive reply text, or None for ``success``."""
+        """Run (or join) the message's turn; the passive reply text, or None for ``success``.
+
+        The turn queues its replies in the outbox, held for a moment: a passive reply settles
+        them as sent, otherwise they are released and sent through the customer-service API."""
         key = message_key(message)
         pending = self._pending.get(key)
         if pending is None:
@@ -177,16 +184,19 @@ class WeChatWebhook:
         if done:
             replies = pending.task.result()
             pending.passive = passive_text(replies)
-            if pending.passive is None and replies:
-                self._spawn(self._deliver_safely(openid, replies))
+            if pending.passive is not None:
+                await delivery.answered_passively(self.runtime, CHANNEL, openid, key)
+            elif replies:
+                self._spawn(self._send_queued(openid, key))
             return pending.passive
         log.info("wechat.turn.slow", message_id=key)
-        self._spawn(self._deliver_later(openid, pending.task))
+        self._spawn(self._send_queued(openid, key, pending.task))
         return None
 
     async def _turn(self, message: BaseMessage) -> list[Outbound]:
         try:
             inbound = await to_inbound(message, self._fetch_image)
+            inbound.outbox, inbound.outbox_hold_seconds = True, OUTBOX_HOLD_SECONDS
             return await limits.handle(self.runtime.engine, inbound)
         except Exception:  # the family must not be left without an answer by a bug here
             log.exception("wechat.turn.failed", message_id=message_key(message))
@@ -221,34 +231,44 @@ class WeChatWebhook:
 
     # --- customer-service delivery --------------------------------------------------------
 
-    async def _deliver_later(self, openid: str, task: asyncio.Task[list[Outbound]]) -> None:
-        await self._deliver_safely(openid, await task)
+    async def _send_queued(self, openid: str, key: str, turn: asyncio.Task[list[Outbound]] | None = None) -> None:
+        """Send the turn's queued replies now, through the customer-service API."""
+        if turn is not None:
+            await turn
+        await delivery.release(self.runtime, CHANNEL, openid, key)
+        await delivery.flush(self.runtime, CHANNEL, openid)
 
-    async def _deliver_safely(self, openid: str, replies: list[Outbound]) -> None:
-        """A turn's replies, sent in the background: a failure is logged (the transcript has them)."""
-        try:
-            await self.deliver(openid, replies)
-        except (WeChatError, aiohttp.ClientError, asyncio.TimeoutError) as error:
-            log.warning("wechat.send.failed", user=mask(openid), error=str(error))
+    async def deliver(self, openid: str, replies: list[Outbound], progress: Progress | None = None) -> None:
+        """Send replies through the customer-service API, in order, after the ``progress.done``
+        messages already sent. Outside the 48-hour window (45015) text goes as a template
+        message when one is configured; a family who unfollowed raises ``Undeliverable``; any
+        other failure is raised, so that the message is retried rather than counted as sent."""
+        progress = progress or Progress()
+        messages = await plan(replies, lambda reply: self._document_link(openid, reply))
+        for index, message in enumerate(messages):
+            if index < progress.done:
+                continue
+            try:
+                await self._send_one(openid, message)
+            except WeChatError as error:
+                if error.errcode in PERMANENT_ERRORS:
+                    raise Undeliverable(str(error)) from None
+                raise
+            await progress.sent(index + 1)
 
-    async def deliver(self, openid: str, replies: list[Outbound]) -> None:
-        """Send replies through the customer-service API, in order. Outside the 48-hour window
-        (45015) text goes as a template message when one is configured; any other failure is
-        raised, so that a queued notification is retried rather than counted as sent."""
-        for message in await plan(replies, lambda reply: self._document_link(openid, reply)):
-            if isinstance(message, Text):
-                try:
-                    await self.api.send_text(openid, message.content)
-                except WeChatError as error:
-                    template = load_templates()
-                    if error.errcode not in OUTSIDE_WINDOW or not template.get("template_id"):
-                        raise
-                    await self.api.send_template(openid, template["template_id"],
-                                                 template_values(template, message.content))
-            elif isinstance(message, Image):
-                media_id = await self.api.upload_image(message.data, message.filename,
-                                                       message.content_type)
-                await self.api.send_image(openid, media_id)
+    async def _send_one(self, openid: str, message: Text | Image) -> None:
+        if isinstance(message, Text):
+            try:
+                await self.api.send_text(openid, message.content)
+            except WeChatError as error:
+                template = load_templates()
+                if error.errcode not in OUTSIDE_WINDOW or not template.get("template_id"):
+                    raise
+                await self.api.send_template(openid, template["template_id"],
+                                             template_values(template, message.content))
+        else:
+            media_id = await self.api.upload_image(message.data, message.filename, message.content_type)
+            await self.api.send_image(openid, media_id)
 
     async def _document_link(self, openid: str, reply: Outbound) -> str:
         """The signed download link of a document (stored now if the flow gave no link)."""
@@ -264,6 +284,7 @@ class WeChatWebhook:
 
 
 OUTSIDE_WINDOW = {45015, 45047}  # past 48 hours since the user's last message / too many replies
+PERMANENT_ERRORS = {40003, 43004}  # not an openid of this account / the family unfollowed
 TEMPLATES_FILE = Path(__file__).with_name("templates.yaml")
 
 

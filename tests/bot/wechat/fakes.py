@@ -27,6 +27,9 @@ PUBLIC_URL = "https://jiahu.example-hospital.cn"
 
 # --- the fake WeChat server --------------------------------------------------------------
 
+ERRORS = {-1: "system error", 43004: "require subscribe", 40003: "invalid openid"}
+
+
 @dataclass
 class FakeWeChat:
     """Serves tokens, media and uploads; records menus and customer-service messages."""
@@ -40,6 +43,7 @@ class FakeWeChat:
     calls: list[str] = field(default_factory=list)
     templates: list[dict[str, Any]] = field(default_factory=list)
     window_closed: bool = False  # answer customer-service sends with 45015, as after 48 hours
+    failures: list[int] = field(default_factory=list)  # the next sends' errors: an HTTP status or an errcode
     url: str = ""
 
     def app(self) -> web.Application:
@@ -106,6 +110,14 @@ class FakeWeChat:
             return denied
         if self.window_closed:
             return web.json_response({"errcode": 45015, "errmsg": "response out of time limit or subscription is canceled"})
+        if self.failures:
+            failure = self.failures.pop(0)
+            if failure == 0:  # this one goes through
+                self.sent.append(await request.json())
+                return web.json_response({"errcode": 0, "errmsg": "ok"})
+            if 500 <= failure < 600:  # WeChat's front end answers an HTML error page
+                return web.Response(status=failure, text="<html>502 Bad Gateway</html>", content_type="text/html")
+            return web.json_response({"errcode": failure, "errmsg": ERRORS.get(failure, "error")})
         self.sent.append(await request.json())
         return web.json_response({"errcode": 0, "errmsg": "ok"})
 

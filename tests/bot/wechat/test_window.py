@@ -25,7 +25,8 @@ async def test_outside_the_window_without_a_template_is_retried(runtime, client,
     fake_wechat.window_closed = True
     assert await deliver_notifications(runtime) == 0
     async with runtime.sessions() as session:
-        note = (await session.execute(select(Notification))).scalar_one()
+        note = (await session.execute(select(Notification).where(
+            Notification.kind == "staff.message"))).scalar_one()
     assert note.status == "pending" and note.attempts == 1 and "45015" in note.last_error
     assert fake_wechat.templates == []
 

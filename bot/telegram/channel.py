@@ -6,6 +6,7 @@ id and the engine drops a redelivered update, also across processes.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable, Iterator
 from functools import cached_property, partial
 
@@ -333,9 +334,13 @@ def _apply_command(inbound: Inbound, text: str) -> None:
 
 
 def _phone(number: str) -> str:
-    """Telegram sends contacts' numbers with or without ``+``; the flow reads ``+86…``."""
-    number = number.strip().replace(" ", "")
-    return number if number.startswith("+") else f"+{number}"
+    """A shared contact's number as the flow reads it. Telegram sends it with or without ``+``
+    and the country code: a bare Chinese mobile number (11 digits, 1…) stays as it is, every
+    other number gets its ``+``."""
+    digits = re.sub(r"\D", "", number)
+    if len(digits) == 11 and digits.startswith("1") and not number.strip().startswith("+"):
+        return digits
+    return f"+{digits}"
 
 
 def _message_text(query: CallbackQuery) -> str:

@@ -38,6 +38,7 @@ class FakeBotAPI:
         self.messages: dict[int, dict[str, Any]] = {}
         self.failures: dict[str, list[tuple[int, dict[str, Any]]]] = {}
         self.fail_after: dict[str, int] = {}
+        self.polled = 0
         self._message_ids = itertools.count(1)
         self._changed = asyncio.Condition()
         self.server: TestServer | None = None
@@ -116,6 +117,7 @@ class FakeBotAPI:
             await self._note(Call(f"{name}!{status}", params, files))
             return web.json_response(answer, status=status)
         if name == "getUpdates":
+            self.polled += 1
             result = await self._updates(params)
             return web.json_response({"ok": True, "result": result})
         await self._note(Call(name, params, files))
@@ -340,6 +342,8 @@ async def polling(runtime: Any, telegram_api: FakeBotAPI) -> AsyncIterator[Any]:
     runtime.senders["telegram"] = channel.deliver  # as `jiahu telegram poll` does
     task = asyncio.create_task(run_polling(channel, polling_timeout=1, handle_signals=False))
     await telegram_api.wait_for(lambda: bool(telegram_api.called("setMyCommands")))
+    while not telegram_api.polled:  # polling has begun, so that it can be stopped
+        await asyncio.sleep(0.01)
     yield channel
     await channel.dispatcher.stop_polling()
     await task

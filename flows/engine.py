@@ -230,6 +230,8 @@ class Engine:
 
     async def _dispatch(self, turn: Turn, state: ConversationState) -> None:
         inbound = turn.inbound
+        if inbound.event and inbound.event.startswith("notice:"):
+            return  # a channel's event for the record (a subscription choice …): no reply, no miss
         if inbound.event == "unsubscribe":
             turn.user.subscribed = False
             return

@@ -42,13 +42,14 @@ class FakeWeChat:
     menus: list[dict[str, Any]] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)
     templates: list[dict[str, Any]] = field(default_factory=list)
+    expiry: dict[str, int] = field(default_factory=dict)  # token → when it expires (Unix seconds)
     window_closed: bool = False  # answer customer-service sends with 45015, as after 48 hours
     failures: list[int] = field(default_factory=list)  # the next sends' errors: an HTTP status or an errcode
     url: str = ""
 
     def app(self) -> web.Application:
         app = web.Application()
-        app.router.add_get("/cgi-bin/token", self._token)
+        app.router.add_post("/cgi-bin/stable_token", self._stable_token)
         app.router.add_get("/cgi-bin/media/get", self._media_get)
         app.router.add_post("/cgi-bin/media/upload", self._media_upload)
         app.router.add_post("/cgi-bin/menu/create", self._menu_create)
@@ -67,13 +68,25 @@ class FakeWeChat:
             return web.json_response({"errcode": 40001, "errmsg": "invalid credential, access_token is invalid"})
         return None
 
-    async def _token(self, request: web.Request) -> web.Response:
+    async def _stable_token(self, request: web.Request) -> web.Response:
+        """``getStableAccessToken``: the current token while it has more than 5 minutes left
+        (normal mode), else, or when forced, a new one that retires the old."""
         self.calls.append(request.path)
-        if request.query.get("appid") != APPID or request.query.get("secret") != SECRET:
+        body = await request.json()
+        if body.get("grant_type") != "client_credential" or body.get("appid") != APPID \
+                or body.get("secret") != SECRET:
             return web.json_response({"errcode": 40013, "errmsg": "invalid appid"})
-        token = f"ACCESS_TOKEN_{len(self.issued) + 1}"
-        self.issued.append(token)
-        return web.json_response({"access_token": token, "expires_in": 7200})
+        current = self.issued[-1] if self.issued else None
+        now = clock.timestamp()
+        left = self.expiry.get(current, 0) - now if current else 0
+        if current is None or current in self.revoked or left <= 300 or body.get("force_refresh"):
+            if current is not None and body.get("force_refresh"):
+                self.revoked.add(current)
+            current = f"ACCESS_TOKEN_{len(self.issued) + 1}"
+            self.issued.append(current)
+            self.expiry[current] = now + 7200
+            left = 7200
+        return web.json_response({"access_token": current, "expires_in": int(left)})
 
     async def _media_get(self, request: web.Request) -> web.Response:
         if (denied := self._authorised(request)) is not None:

@@ -186,6 +186,8 @@ class Engine:
             if state.taken_over_by:
                 return []  # a member of staff is talking; the bot stays quiet
             turn.replies.extend(inbound.notices)
+            if inbound.kind == "voice" and inbound.text:  # what was heard, before acting on it
+                turn.say(turn.t("voice.heard", text=inbound.text))
             await self._dispatch(turn, state)
             for reply in turn.replies:
                 await conversations.record_outbound(session, user, kind=reply.kind, text=reply.text,
@@ -251,7 +253,8 @@ class Engine:
             await self._reask(turn, state)
             return
         if inbound.kind == "unsupported":
-            turn.say(turn.t("unsupported_message"))
+            if not inbound.notices:  # unless the channel said what works instead (WeChat files)
+                turn.say(turn.t("unsupported_message"))
             await self._reask(turn, state)
             return
         if inbound.choice_context and state.flow and inbound.choice_context not in (

@@ -111,6 +111,15 @@ class WeChatAPI:
             "touser": openid, "template_id": template_id,
             "data": {name: {"value": value} for name, value in data.items()}})
 
+    async def send_subscription(self, openid: str, template_id: str, data: dict[str, str],
+                                page: str = "") -> None:
+        """A subscription notification (订阅通知, ``subscribe/bizsend``) for a family who accepted it."""
+        payload: dict[str, Any] = {"touser": openid, "template_id": template_id,
+                                   "data": {name: {"value": value} for name, value in data.items()}}
+        if page:
+            payload["page"] = page
+        await self._json("POST", "/cgi-bin/message/subscribe/bizsend", payload=payload)
+
     async def send_image(self, openid: str, media_id: str) -> None:
         await self._json("POST", "/cgi-bin/message/custom/send", payload={
             "touser": openid, "msgtype": "image", "image": {"media_id": media_id}})

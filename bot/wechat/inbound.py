@@ -16,6 +16,7 @@ UNSUPPORTED_TYPES = frozenset({"video", "shortvideo", "link", "file", "miniprogr
 SUBSCRIBE_EVENTS = frozenset({"subscribe", "subscribe_scan"})
 
 FetchImage = Callable[[BaseMessage], Awaitable[Media | None]]
+Hear = Callable[[BaseMessage], Awaitable[str | None]]
 
 
 def raw(message: BaseMessage) -> dict[str, str]:
@@ -60,8 +61,9 @@ def _subscription_choices(data: Mapping[str, object], event: str) -> str:
                      for item in items or [] if isinstance(item, dict))
 
 
-async def to_inbound(message: BaseMessage, fetch_image: FetchImage) -> Inbound:
-    """The ``Inbound`` for one message; an image's file is fetched with ``fetch_image``."""
+async def to_inbound(message: BaseMessage, fetch_image: FetchImage, hear: Hear | None = None) -> Inbound:
+    """The ``Inbound`` for one message; an image's file is fetched with ``fetch_image``, a voice
+    message without WeChat's recognition is transcribed with ``hear``."""
     data = raw(message)
     inbound = Inbound(channel=CHANNEL, user_id=str(data.get("FromUserName", "")),
                       message_id=message_key(message), retry_expects_answer=True)
@@ -89,6 +91,8 @@ async def to_inbound(message: BaseMessage, fetch_image: FetchImage) -> Inbound:
         inbound.media = [media] if media is not None else []
     elif msg_type == "voice":
         inbound.text = (data.get("Recognition") or "").strip() or None
+        if inbound.text is None and hear is not None:
+            inbound.text = await hear(message)
     elif msg_type == "location":
         try:
             inbound.location = Location(latitude=float(data.get("Location_X", 0)),

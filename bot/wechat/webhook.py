@@ -30,7 +30,8 @@ from wechatpy.messages import BaseMessage
 from wechatpy.replies import TextReply
 from wechatpy.utils import check_signature
 
-from backend import clock
+from backend import clock, conversations
+from backend.crypto import mask
 from backend.db import transaction
 from backend.models import ChannelUser
 from backend.settings import get_settings
@@ -38,10 +39,13 @@ from bot import delivery, limits
 from bot.base import Progress, Undeliverable
 from bot.downloads import public_url, signed_path, store_artefact
 from bot.runtime import Runtime
+from bot.speech import make_speech
 from bot.wechat.api import WeChatAPI, WeChatError
 from bot.wechat.inbound import CHANNEL, is_answerable, message_key, raw, to_inbound
 from bot.wechat.outbox import Image, Text, passive_text, plan
 from bot.wechat.replay import first_or_retry, is_fresh
+from bot.wechat.upload_page import upload_link
+from flows.messages import t
 from flows.types import Media, Outbound
 
 log = structlog.get_logger(__name__)
@@ -86,6 +90,7 @@ class WeChatWebhook:
                                     runtime.settings.wechat_appid)
                        if runtime.settings.wechat_aes_key else None)
         self._pending: dict[str, _Pending] = {}
+        self.speech = make_speech(runtime.settings)
         self._background: set[asyncio.Task[Any]] = set()
 
     # --- HTTP -----------------------------------------------------------------------------
@@ -195,8 +200,10 @@ class WeChatWebhook:
 
     async def _turn(self, message: BaseMessage) -> list[Outbound]:
         try:
-            inbound = await to_inbound(message, self._fetch_image)
+            inbound = await to_inbound(message, self._fetch_image, self._hear)
             inbound.outbox, inbound.outbox_hold_seconds = True, OUTBOX_HOLD_SECONDS
+            if str(raw(message).get("MsgType", "")).lower() == "file":
+                inbound.notices = [await self._file_answer(inbound.user_id)]
             return await limits.handle(self.runtime.engine, inbound)
         except Exception:  # the family must not be left without an answer by a bug here
             log.exception("wechat.turn.failed", message_id=message_key(message))
@@ -215,6 +222,28 @@ class WeChatWebhook:
             except (WeChatError, aiohttp.ClientError, asyncio.TimeoutError) as error:
                 log.warning("wechat.image.failed", source=field, error=str(error))
         return None
+
+    async def _file_answer(self, openid: str) -> Outbound:
+        """A family cannot send a PDF to an official account: photos of each page, or the
+        upload page (``bot/wechat/upload_page.py``) through a signed link."""
+        async with transaction(self.runtime.sessions) as session:
+            user = await conversations.get_or_create_user(session, CHANNEL, openid)
+            lang = user.language or "zh"
+            link = upload_link(self.settings.public_url, user.id)
+        return Outbound.say(t(lang, "wechat.file_message", link=link))
+
+    async def _hear(self, message: BaseMessage) -> str | None:
+        """The words of a voice message WeChat did not recognise: its file is fetched at once
+        (temporary media expire after 3 days) and read by the configured engine."""
+        media_id = raw(message).get("MediaId")
+        if self.speech is None or not media_id:
+            return None
+        try:
+            media = await self.api.download_media(str(media_id))
+        except (WeChatError, aiohttp.ClientError, asyncio.TimeoutError) as error:
+            log.warning("wechat.voice.failed", error=str(error))
+            return None
+        return await self.speech.transcribe(media.data)
 
     def _forget_later(self, key: str) -> None:
         asyncio.get_running_loop().call_later(RETRY_MEMORY_SECONDS, self._pending.pop, key, None)
@@ -261,14 +290,33 @@ class WeChatWebhook:
             try:
                 await self.api.send_text(openid, message.content)
             except WeChatError as error:
-                template = load_templates()
-                if error.errcode not in OUTSIDE_WINDOW or not template.get("template_id"):
+                if error.errcode not in OUTSIDE_WINDOW:
                     raise
-                await self.api.send_template(openid, template["template_id"],
-                                             template_values(template, message.content))
+                await self._notify_outside_window(openid, message.content, error)
         else:
             media_id = await self.api.upload_image(message.data, message.filename, message.content_type)
             await self.api.send_image(openid, media_id)
+
+    async def _notify_outside_window(self, openid: str, text: str, refused: WeChatError) -> None:
+        """Past the customer-service window: a subscription notification (订阅通知) when one is
+        configured and the family accepted it, else a template message, else ``refused`` is
+        raised (retried later: the family may write again and open the window)."""
+        templates = load_templates()
+        subscription = templates.get("subscribe") or {}
+        if subscription.get("template_id"):
+            try:
+                await self.api.send_subscription(openid, subscription["template_id"],
+                                                 subscription_values(subscription, text),
+                                                 str(subscription.get("page") or ""))
+                return
+            except WeChatError as error:
+                if error.errcode != NOT_SUBSCRIBED:
+                    raise
+                log.info("wechat.subscription.not_accepted", user=mask(openid))
+                refused = error
+        if not templates.get("template_id"):
+            raise refused
+        await self.api.send_template(openid, templates["template_id"], template_values(templates, text))
 
     async def _document_link(self, openid: str, reply: Outbound) -> str:
         """The signed download link of a document (stored now if the flow gave no link)."""
@@ -285,6 +333,8 @@ class WeChatWebhook:
 
 OUTSIDE_WINDOW = {45015, 45047}  # past 48 hours since the user's last message / too many replies
 PERMANENT_ERRORS = {40003, 43004}  # not an openid of this account / the family unfollowed
+NOT_SUBSCRIBED = 43101  # bizsend: the family has not accepted (or has refused) the subscription
+THING_LIMIT = 20  # characters of a subscription notification's `thing` value
 TEMPLATES_FILE = Path(__file__).with_name("templates.yaml")
 
 
@@ -303,3 +353,20 @@ def template_values(template: dict[str, Any], text: str) -> dict[str, str]:
     words = {"title": template.get("title", ""), "content": text[:200], "time": now,
              "remark": template.get("remark", "")}
     return {fields[name]: value for name, value in words.items() if fields.get(name)}
+
+
+def subscription_values(subscription: dict[str, Any], text: str) -> dict[str, str]:
+    """The notification's words in the subscription template's keys, each within its kind's
+    limit (``thing``: 20 characters; ``time``: a date and time as WeChat formats them)."""
+    fields = subscription.get("fields", {})
+    words = {"title": subscription.get("title", ""), "content": " ".join(text.split()),
+             "time": clock.local_now().strftime("%Y-%m-%d %H:%M")}
+    values: dict[str, str] = {}
+    for name, value in words.items():
+        key = fields.get(name)
+        if not key:
+            continue
+        if key.startswith("thing") and len(value) > THING_LIMIT:
+            value = value[:THING_LIMIT - 1] + "…"
+        values[key] = value
+    return values

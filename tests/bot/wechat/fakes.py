@@ -43,6 +43,8 @@ class FakeWeChat:
     calls: list[str] = field(default_factory=list)
     templates: list[dict[str, Any]] = field(default_factory=list)
     expiry: dict[str, int] = field(default_factory=dict)  # token → when it expires (Unix seconds)
+    subscriptions: list[dict[str, Any]] = field(default_factory=list)
+    accepted: set[str] = field(default_factory=set)  # openids that accepted the subscription
     window_closed: bool = False  # answer customer-service sends with 45015, as after 48 hours
     failures: list[int] = field(default_factory=list)  # the next sends' errors: an HTTP status or an errcode
     url: str = ""
@@ -55,6 +57,7 @@ class FakeWeChat:
         app.router.add_post("/cgi-bin/menu/create", self._menu_create)
         app.router.add_post("/cgi-bin/message/custom/send", self._custom_send)
         app.router.add_post("/cgi-bin/message/template/send", self._template_send)
+        app.router.add_post("/cgi-bin/message/subscribe/bizsend", self._bizsend)
         app.router.add_get("/pic/{name}", self._picture)
         return app
 
@@ -132,6 +135,23 @@ class FakeWeChat:
                 return web.Response(status=failure, text="<html>502 Bad Gateway</html>", content_type="text/html")
             return web.json_response({"errcode": failure, "errmsg": ERRORS.get(failure, "error")})
         self.sent.append(await request.json())
+        return web.json_response({"errcode": 0, "errmsg": "ok"})
+
+    async def _bizsend(self, request: web.Request) -> web.Response:
+        """``subscribe/bizsend`` as documented: touser, template_id, data {key: {value}}, page;
+        43101 for a family who did not accept; 47003 when a ``thing`` value is too long."""
+        if (denied := self._authorised(request)) is not None:
+            return denied
+        body = await request.json()
+        if body.get("touser") not in self.accepted:
+            return web.json_response({"errcode": 43101, "errmsg": "user refuse to accept the msg"})
+        data = body.get("data")
+        if not body.get("template_id") or not isinstance(data, dict) or not all(
+                isinstance(v, dict) and isinstance(v.get("value"), str) for v in data.values()):
+            return web.json_response({"errcode": 47003, "errmsg": "argument invalid!"})
+        if any(key.startswith("thing") and len(v["value"]) > 20 for key, v in data.items()):
+            return web.json_response({"errcode": 47003, "errmsg": "argument invalid! data.thing.value exceeds limit"})
+        self.subscriptions.append(body)
         return web.json_response({"errcode": 0, "errmsg": "ok"})
 
     async def _template_send(self, request: web.Request) -> web.Response:

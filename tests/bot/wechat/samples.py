@@ -8,6 +8,8 @@ so that each push is new) are replaced by the test family's; everything else is 
   WeRoBot's event tables.
 - KF_CREATE_SESSION and LOCATION_SELECT: wechatpy's ``tests/test_events.py``
   (test_kf_create_session_event, test_location_select_event).
+- FILE: a file message as an official account receives it, from Senparc.Weixin's
+  ``MessageHandlerTest`` (文件类型测试; its compatible-mode ``Encrypt`` element left out).
 """
 from __future__ import annotations
 
@@ -99,6 +101,19 @@ LOCATION_SELECT = """<xml>
         </SendLocationInfo>
         </xml>"""
 
+FILE = """<xml>
+    <ToUserName><![CDATA[gh_8a50de30e55a]]></ToUserName>
+    <FromUserName><![CDATA[o5lE40xwHOqG8riO_EOZQV3JYCV8]]></FromUserName>
+    <CreateTime>1519483978</CreateTime>
+    <MsgType><![CDATA[file]]></MsgType>
+    <Title><![CDATA[test.zip]]></Title>
+    <Description><![CDATA[]]></Description>
+    <FileKey><![CDATA[BAAAAAAAAACJHA0y]]></FileKey>
+    <FileMd5><![CDATA[95d98d3bf1b251a9e4a40f3bd88eef29]]></FileMd5>
+    <FileTotalLen>222</FileTotalLen>
+    <MsgId>6526133992738756795</MsgId>
+</xml>"""
+
 _times = itertools.count(int(time.time()) + 100_000)
 
 
@@ -106,4 +121,5 @@ def from_family(sample: str, openid: str) -> str:
     """The sample as pushed for ``openid``, with a creation time of its own."""
     sample = re.sub(r"<FromUserName><!\[CDATA\[[^\]]*\]\]></FromUserName>",
                     f"<FromUserName><![CDATA[{openid}]]></FromUserName>", sample)
+    sample = re.sub(r"<MsgId>\d+</MsgId>", f"<MsgId>{next(_times)}</MsgId>", sample)
     return re.sub(r"<CreateTime>\d+</CreateTime>", f"<CreateTime>{next(_times)}</CreateTime>", sample)

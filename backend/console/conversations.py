@@ -8,7 +8,7 @@ from aiohttp import web
 from sqlalchemy.exc import NoResultFound
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend import audit, conversations, queries
+from backend import audit, conversations, queries, service_window
 from backend.bookings import bookings_of_user
 from backend.console import reads
 from backend.console.guard import staff, staff_form, text_field
@@ -75,9 +75,10 @@ async def _page(request: web.Request, who: Principal, user_id: int, *, reveal: b
         intake_id = await queries.assessed_intake_of_user(session, user_id)
         assessment = await queries.assessment_of_intake(session, intake_id) if intake_id else None
         intake_uploads = await queries.uploads_of_intake(session, intake_id) if intake_id else []
+        window = await service_window.current(session, user_id) if user.channel == "wechat" else None
     return render(request, who, "conversation.html.j2", user=user, entries=entries, patient=patient,
                   uploads=uploads, attached=reads.attachments(entries, uploads), chosen=reads.chosen_labels(entries), taken_over_by=holder_name,
-                  phone_revealed=reveal,
+                  phone_revealed=reveal, service_window=window,
                   waiting=waiting, bookings=booked, assessment=assessment,
                   intake_uploads=intake_uploads if who.can("uploads:read") else [])
 

@@ -30,7 +30,7 @@ from wechatpy.messages import BaseMessage
 from wechatpy.replies import TextReply
 from wechatpy.utils import check_signature
 
-from backend import clock, conversations
+from backend import clock, conversations, service_window
 from backend.crypto import mask
 from backend.db import transaction
 from backend.models import ChannelUser
@@ -42,11 +42,11 @@ from bot.runtime import Runtime
 from bot.speech import make_speech
 from bot.wechat.api import WeChatAPI, WeChatError
 from bot.wechat.inbound import CHANNEL, is_answerable, message_key, raw, to_inbound
-from bot.wechat.outbox import Image, Text, passive_text, plan
+from bot.wechat.outbox import MAX_MESSAGES, Image, Text, passive_text, plan
 from bot.wechat.replay import first_or_retry, is_fresh
 from bot.wechat.upload_page import upload_link
 from flows.messages import t
-from flows.types import Media, Outbound
+from flows.types import Inbound, Media, Outbound
 
 log = structlog.get_logger(__name__)
 
@@ -202,6 +202,10 @@ class WeChatWebhook:
         try:
             inbound = await to_inbound(message, self._fetch_image, self._hear)
             inbound.outbox, inbound.outbox_hold_seconds = True, OUTBOX_HOLD_SECONDS
+            if _opens_window(inbound):
+                async with transaction(self.runtime.sessions) as session:
+                    user = await conversations.get_or_create_user(session, CHANNEL, inbound.user_id)
+                    await service_window.opened(session, user.id)
             if str(raw(message).get("MsgType", "")).lower() == "file":
                 inbound.notices = [await self._file_answer(inbound.user_id)]
             return await limits.handle(self.runtime.engine, inbound)
@@ -273,17 +277,32 @@ class WeChatWebhook:
         message when one is configured; a family who unfollowed raises ``Undeliverable``; any
         other failure is raised, so that the message is retried rather than counted as sent."""
         progress = progress or Progress()
-        messages = await plan(replies, lambda reply: self._document_link(openid, reply))
+        user_id, window = await self._window(openid)
+        limit = MAX_MESSAGES if window is None else window.left + progress.done
+        messages = await plan(replies, lambda reply: self._document_link(openid, reply), limit)
         for index, message in enumerate(messages):
             if index < progress.done:
                 continue
             try:
-                await self._send_one(openid, message)
+                if window is not None and not window.open and isinstance(message, Text):
+                    # the family's 5 messages are spent, or 48 hours passed: no use trying
+                    await self._notify_outside_window(openid, message.content, WeChatError(45015, "window closed"))
+                else:
+                    await self._send_one(openid, message)
+                    if user_id is not None:
+                        async with transaction(self.runtime.sessions) as session:
+                            await service_window.spend(session, user_id)
             except WeChatError as error:
                 if error.errcode in PERMANENT_ERRORS:
                     raise Undeliverable(str(error)) from None
                 raise
             await progress.sent(index + 1)
+
+    async def _window(self, openid: str) -> tuple[int | None, service_window.Window | None]:
+        async with self.runtime.sessions() as session:
+            user_id = await session.scalar(select(ChannelUser.id).where(
+                ChannelUser.channel == CHANNEL, ChannelUser.external_id == openid))
+            return user_id, await service_window.current(session, user_id) if user_id else None
 
     async def _send_one(self, openid: str, message: Text | Image) -> None:
         if isinstance(message, Text):
@@ -353,6 +372,13 @@ def template_values(template: dict[str, Any], text: str) -> dict[str, str]:
     words = {"title": template.get("title", ""), "content": text[:200], "time": now,
              "remark": template.get("remark", "")}
     return {fields[name]: value for name, value in words.items() if fields.get(name)}
+
+
+def _opens_window(inbound: Inbound) -> bool:
+    """What WeChat counts as the family writing: a message, a menu click, following, scanning."""
+    if inbound.kind != "event":
+        return True
+    return inbound.event in ("subscribe", "start") or bool(inbound.event and inbound.event.startswith("menu:"))
 
 
 def subscription_values(subscription: dict[str, Any], text: str) -> dict[str, str]:

@@ -31,6 +31,7 @@ from aiogram.types import (
     Update,
     User,
 )
+from aiogram.utils.chat_action import ChatActionSender
 
 from backend.crypto import mask
 from bot import limits
@@ -56,6 +57,7 @@ CHANNEL = "telegram"
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 DOWNLOAD_LIMIT = 20 * 1024 * 1024  # the Bot API's getFile limit
+TYPING_AFTER = 1.0  # seconds a turn runs before the chat shows "typing…"
 INVALID_CONTEXT = "invalid"  # never a step: the engine answers "expired button" and re-asks
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
@@ -188,7 +190,9 @@ class TelegramChannel(Channel):
             await self._deliver_safely(chat_id, self.deliver(str(chat_id), await limits.handle(self.engine, inbound)))
             return
         inbound.outbox = True  # queued with the turn, then sent from the outbox at once
-        await limits.handle(self.engine, inbound)
+        # "typing…" in the chat while a slow turn runs (a file to check, a PDF to render)
+        async with ChatActionSender.typing(bot=self.bot, chat_id=chat_id, initial_sleep=TYPING_AFTER):
+            await limits.handle(self.engine, inbound)
         await self.flush(str(chat_id))
 
     def _lock(self, chat_id: int) -> asyncio.Lock:

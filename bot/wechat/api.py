@@ -120,6 +120,11 @@ class WeChatAPI:
             payload["page"] = page
         await self._json("POST", "/cgi-bin/message/subscribe/bizsend", payload=payload)
 
+    async def typing(self, openid: str) -> None:
+        """"对方正在输入…" in the family's chat (customer-service typing state, about 15 s)."""
+        await self._json("POST", "/cgi-bin/message/custom/typing", payload={
+            "touser": openid, "command": "Typing"})
+
     async def send_image(self, openid: str, media_id: str) -> None:
         await self._json("POST", "/cgi-bin/message/custom/send", payload={
             "touser": openid, "msgtype": "image", "image": {"media_id": media_id}})

@@ -195,8 +195,16 @@ class WeChatWebhook:
                 self._spawn(self._send_queued(openid, key))
             return pending.passive
         log.info("wechat.turn.slow", message_id=key)
+        self._spawn(self._typing(openid))
         self._spawn(self._send_queued(openid, key, pending.task))
         return None
+
+    async def _typing(self, openid: str) -> None:
+        """Show "typing…" while a slow turn runs on (best effort: it is only a courtesy)."""
+        try:
+            await self.api.typing(openid)
+        except (WeChatError, aiohttp.ClientError, asyncio.TimeoutError) as error:
+            log.info("wechat.typing_failed", error=str(error))
 
     async def _turn(self, message: BaseMessage) -> list[Outbound]:
         try:

@@ -2,6 +2,7 @@
 contact without the country code, digits before any menu, a malformed update while polling."""
 from __future__ import annotations
 
+import asyncio
 import itertools
 
 import pytest
@@ -83,3 +84,21 @@ async def test_a_malformed_update_is_skipped_with_a_log_line(polling, telegram_a
     assert "请问需要办理什么" in answer
     skipped = [entry for entry in logs if entry["event"] == "telegram.update_skipped"]
     assert skipped and skipped[0]["update_id"] == broken["update_id"]
+
+
+async def test_a_slow_turn_shows_typing(family, telegram_api, runtime, monkeypatch):  # type: ignore[no-untyped-def]
+    from bot.telegram import channel as channel_module
+
+    await family.say("/start", expect="请问需要办理什么")
+    assert telegram_api.called("sendChatAction") == []  # a quick turn
+    monkeypatch.setattr(channel_module, "TYPING_AFTER", 0.1)
+    handle = runtime.engine.handle
+
+    async def slow(inbound):  # type: ignore[no-untyped-def]
+        await asyncio.sleep(0.5)
+        return await handle(inbound)
+
+    runtime.engine.handle = slow
+    await family.press("预约上门护理", expect="是否同意")
+    [typing] = telegram_api.called("sendChatAction")
+    assert typing.params["action"] == "typing" and int(typing.params["chat_id"]) == family.chat_id

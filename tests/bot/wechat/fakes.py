@@ -45,6 +45,7 @@ class FakeWeChat:
     expiry: dict[str, int] = field(default_factory=dict)  # token → when it expires (Unix seconds)
     subscriptions: list[dict[str, Any]] = field(default_factory=list)
     accepted: set[str] = field(default_factory=set)  # openids that accepted the subscription
+    typing: list[dict[str, Any]] = field(default_factory=list)
     window_closed: bool = False  # answer customer-service sends with 45015, as after 48 hours
     failures: list[int] = field(default_factory=list)  # the next sends' errors: an HTTP status or an errcode
     url: str = ""
@@ -58,6 +59,7 @@ class FakeWeChat:
         app.router.add_post("/cgi-bin/message/custom/send", self._custom_send)
         app.router.add_post("/cgi-bin/message/template/send", self._template_send)
         app.router.add_post("/cgi-bin/message/subscribe/bizsend", self._bizsend)
+        app.router.add_post("/cgi-bin/message/custom/typing", self._typing)
         app.router.add_get("/pic/{name}", self._picture)
         return app
 
@@ -135,6 +137,12 @@ class FakeWeChat:
                 return web.Response(status=failure, text="<html>502 Bad Gateway</html>", content_type="text/html")
             return web.json_response({"errcode": failure, "errmsg": ERRORS.get(failure, "error")})
         self.sent.append(await request.json())
+        return web.json_response({"errcode": 0, "errmsg": "ok"})
+
+    async def _typing(self, request: web.Request) -> web.Response:
+        if (denied := self._authorised(request)) is not None:
+            return denied
+        self.typing.append(await request.json())
         return web.json_response({"errcode": 0, "errmsg": "ok"})
 
     async def _bizsend(self, request: web.Request) -> web.Response:

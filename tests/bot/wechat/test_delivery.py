@@ -142,3 +142,14 @@ def _returning(runtime: Any, replies: list[Outbound]) -> Any:
         return replies
 
     return handle
+
+
+async def test_a_slow_turn_shows_typing_a_quick_one_does_not(
+        runtime: Any, fake_wechat: Any, family: Family, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert await family.send(family.text("你好"))  # quick: answered passively, no typing
+    assert fake_wechat.typing == []
+    monkeypatch.setattr(webhook_module, "PASSIVE_WINDOW_SECONDS", 0.2)
+    slowed(runtime, 0.5)
+    assert await family.post(family.text("我想预约")) == (200, "success")
+    await webhook_of(family.client).drain()
+    assert fake_wechat.typing == [{"touser": family.openid, "command": "Typing"}]

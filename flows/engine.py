@@ -158,7 +158,8 @@ class Engine:
             async with transaction(self.deps.sessions) as session:
                 user = await conversations.get_or_create_user(session, inbound.channel, inbound.user_id)
                 await notify.queue_replies(session, user.id, [r.dump() for r in apology],
-                                           message_id=inbound.message_id)
+                                           message_id=inbound.message_id,
+                                           hold=timedelta(seconds=inbound.outbox_hold_seconds))
         except Exception:  # noqa: BLE001 - the database itself may be what failed
             log.exception("turn.apology_not_queued", channel=inbound.channel)
 

@@ -103,3 +103,16 @@ async def test_a_family_who_unfollowed_is_given_up_with_the_reason(
     assert row.status == "failed" and row.attempts == 1 and "43004" in row.last_error
     clock.advance(timedelta(hours=2))
     assert await deliver_notifications(runtime) == 0 and fake_wechat.sent == []
+
+
+async def test_a_failed_turns_apology_is_answered_once(runtime: Any, fake_wechat: Any, family: Family,
+                                                      clock: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def broken(turn: Any, state: Any) -> None:
+        raise RuntimeError("a bug in a step")
+
+    monkeypatch.setattr(runtime.engine, "_dispatch", broken)
+    status, body = await family.post(family.text("你好"))
+    assert status == 200 and "抱歉" in family.passive(body)["Content"]  # type: ignore[index]
+    clock.advance(timedelta(seconds=30))
+    assert await deliver_notifications(runtime) == 0 and fake_wechat.sent == []
+    assert [r.status for r in await _replies(runtime)] == ["sent"]

@@ -9,6 +9,7 @@ refusal (``Undeliverable``) is recorded and given up; anything else is retried w
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -126,34 +127,37 @@ async def flush(runtime: Runtime, channel: str, external_id: str) -> None:
             return
 
 
-async def _turn_rows(runtime: Runtime, channel: str, external_id: str,
-                     message_id: str) -> list[Notification]:
-    """The queued replies of one inbound message, still waiting."""
-    user_id = await _user_id(runtime, channel, external_id)
-    async with runtime.sessions() as session:
+async def _held_turn(runtime: Runtime, channel: str, external_id: str, message_id: str,
+                     change: Callable[[Notification], None]) -> None:
+    """Apply ``change`` to the replies of one inbound message still held for a passive reply
+    (one short transaction)."""
+    async with transaction(runtime.sessions) as session:
+        user_id = await session.scalar(select(ChannelUser.id).where(
+            ChannelUser.channel == channel, ChannelUser.external_id == external_id))
         rows = (await session.execute(select(Notification).where(
             Notification.channel_user_id == user_id, Notification.kind == notify.REPLY,
             Notification.status == "pending"))).scalars()
-        return [row for row in rows if (row.payload or {}).get("message_id") == message_id]
+        for row in rows:
+            payload = row.payload or {}
+            if payload.get("message_id") == message_id and payload.get("held"):
+                change(row)
 
 
 async def answered_passively(runtime: Runtime, channel: str, external_id: str, message_id: str) -> None:
     """The turn's replies went out as the answer to the channel's request itself (WeChat's
     passive reply): its queued copy is settled as sent."""
-    for row in await _turn_rows(runtime, channel, external_id, message_id):
-        async with transaction(runtime.sessions) as session:
-            note = await session.get_one(Notification, row.id)
-            if note.status == "pending" and (note.payload or {}).get("held"):
-                note.status, note.sent_at = "sent", clock.now()
-                note.payload = {**(note.payload or {}), "passive": True}
-                log.info("delivery.passive", id=note.id, user=mask(external_id))
+    def settle(note: Notification) -> None:
+        note.status, note.sent_at = "sent", clock.now()
+        note.payload = {**(note.payload or {}), "held": False, "passive": True}
+        log.info("delivery.passive", id=note.id, user=mask(external_id))
+
+    await _held_turn(runtime, channel, external_id, message_id, settle)
 
 
 async def release(runtime: Runtime, channel: str, external_id: str, message_id: str) -> None:
     """The turn's queued replies are due now (they were held for a passive reply)."""
-    for row in await _turn_rows(runtime, channel, external_id, message_id):
-        async with transaction(runtime.sessions) as session:
-            note = await session.get_one(Notification, row.id)
-            if note.status == "pending" and (note.payload or {}).get("held"):
-                note.payload = {**note.payload, "held": False}
-                note.next_attempt_at = clock.now()
+    def due_now(note: Notification) -> None:
+        note.payload = {**(note.payload or {}), "held": False}
+        note.next_attempt_at = clock.now()
+
+    await _held_turn(runtime, channel, external_id, message_id, due_now)

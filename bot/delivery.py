@@ -9,15 +9,14 @@ refusal (``Undeliverable``) is recorded and given up; anything else is retried w
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
 import structlog
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import clock, notify
-from backend.crypto import mask
 from backend.db import transaction
 from backend.models import ChannelUser, Notification
 from bot.base import Progress, Undeliverable
@@ -127,37 +126,38 @@ async def flush(runtime: Runtime, channel: str, external_id: str) -> None:
             return
 
 
-async def _held_turn(runtime: Runtime, channel: str, external_id: str, message_id: str,
-                     change: Callable[[Notification], None]) -> None:
-    """Apply ``change`` to the replies of one inbound message still held for a passive reply
-    (one short transaction)."""
+async def settle_held(session: AsyncSession, channel_user_id: int, message_id: str, *, passive: bool) -> None:
+    """The replies of one inbound message held for a passive reply: settled as sent when they
+    went out as the answer to the channel's request itself (WeChat's passive reply), else due now."""
+    rows = (await session.execute(select(Notification).where(
+        Notification.channel_user_id == channel_user_id, Notification.kind == notify.REPLY,
+        Notification.status == "pending"))).scalars()
+    for note in rows:
+        payload = note.payload or {}
+        if payload.get("message_id") != message_id or not payload.get("held"):
+            continue
+        if passive:
+            note.status, note.sent_at = "sent", clock.now()
+            note.payload = {**payload, "held": False, "passive": True}
+            log.info("delivery.passive", id=note.id)
+        else:
+            note.payload = {**payload, "held": False}
+            note.next_attempt_at = clock.now()
+
+
+async def _held_turn(runtime: Runtime, channel: str, external_id: str, message_id: str, *, passive: bool) -> None:
     async with transaction(runtime.sessions) as session:
         user_id = await session.scalar(select(ChannelUser.id).where(
             ChannelUser.channel == channel, ChannelUser.external_id == external_id))
-        rows = (await session.execute(select(Notification).where(
-            Notification.channel_user_id == user_id, Notification.kind == notify.REPLY,
-            Notification.status == "pending"))).scalars()
-        for row in rows:
-            payload = row.payload or {}
-            if payload.get("message_id") == message_id and payload.get("held"):
-                change(row)
+        if user_id is not None:
+            await settle_held(session, user_id, message_id, passive=passive)
 
 
 async def answered_passively(runtime: Runtime, channel: str, external_id: str, message_id: str) -> None:
-    """The turn's replies went out as the answer to the channel's request itself (WeChat's
-    passive reply): its queued copy is settled as sent."""
-    def settle(note: Notification) -> None:
-        note.status, note.sent_at = "sent", clock.now()
-        note.payload = {**(note.payload or {}), "held": False, "passive": True}
-        log.info("delivery.passive", id=note.id, user=mask(external_id))
-
-    await _held_turn(runtime, channel, external_id, message_id, settle)
+    """``settle_held`` in a transaction of its own: the replies went out passively."""
+    await _held_turn(runtime, channel, external_id, message_id, passive=True)
 
 
 async def release(runtime: Runtime, channel: str, external_id: str, message_id: str) -> None:
-    """The turn's queued replies are due now (they were held for a passive reply)."""
-    def due_now(note: Notification) -> None:
-        note.payload = {**(note.payload or {}), "held": False}
-        note.next_attempt_at = clock.now()
-
-    await _held_turn(runtime, channel, external_id, message_id, due_now)
+    """``settle_held`` in a transaction of its own: the replies are due now."""
+    await _held_turn(runtime, channel, external_id, message_id, passive=False)

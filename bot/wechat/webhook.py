@@ -90,6 +90,7 @@ class WeChatWebhook:
                                     runtime.settings.wechat_appid)
                        if runtime.settings.wechat_aes_key else None)
         self._pending: dict[str, _Pending] = {}
+        self._opening: set[str] = set()  # messages that open the family's 48-hour window
         self.speech = make_speech(runtime.settings)
         self._background: set[asyncio.Task[Any]] = set()
 
@@ -189,9 +190,9 @@ class WeChatWebhook:
         if done:
             replies = pending.task.result()
             pending.passive = passive_text(replies)
-            if pending.passive is not None:
-                await delivery.answered_passively(self.runtime, CHANNEL, openid, key)
-            elif replies:
+            if pending.passive is not None or not replies:
+                await self._after_turn(openid, key, passive=True)
+            else:
                 self._spawn(self._send_queued(openid, key))
             return pending.passive
         log.info("wechat.turn.slow", message_id=key)
@@ -211,9 +212,7 @@ class WeChatWebhook:
             inbound = await to_inbound(message, self._fetch_image, self._hear)
             inbound.outbox, inbound.outbox_hold_seconds = True, OUTBOX_HOLD_SECONDS
             if _opens_window(inbound):
-                async with transaction(self.runtime.sessions) as session:
-                    user = await conversations.get_or_create_user(session, CHANNEL, inbound.user_id)
-                    await service_window.opened(session, user.id)
+                self._opening.add(message_key(message))
             if str(raw(message).get("MsgType", "")).lower() == "file":
                 inbound.notices = [await self._file_answer(inbound.user_id)]
             return await limits.handle(self.runtime.engine, inbound)
@@ -276,8 +275,22 @@ class WeChatWebhook:
         """Send the turn's queued replies now, through the customer-service API."""
         if turn is not None:
             await turn
-        await delivery.release(self.runtime, CHANNEL, openid, key)
+        await self._after_turn(openid, key, passive=False)
         await delivery.flush(self.runtime, CHANNEL, openid)
+
+    async def _after_turn(self, openid: str, key: str, *, passive: bool) -> None:
+        """One short transaction after a turn: the family's window opened (if the message
+        opens one) and the turn's held replies settled as answered passively, or due now."""
+        opens = key in self._opening
+        self._opening.discard(key)
+        async with transaction(self.runtime.sessions) as session:
+            user_id = await session.scalar(select(ChannelUser.id).where(
+                ChannelUser.channel == CHANNEL, ChannelUser.external_id == openid))
+            if user_id is None:
+                return
+            if opens:
+                await service_window.opened(session, user_id)
+            await delivery.settle_held(session, user_id, key, passive=passive)
 
     async def deliver(self, openid: str, replies: list[Outbound], progress: Progress | None = None) -> None:
         """Send replies through the customer-service API, in order, after the ``progress.done``

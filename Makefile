@@ -4,8 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Debian packages: WeasyPrint's pango, HarfBuzz subsetting (fast PDF fonts), CJK fonts,
-# the PDF tools the tests check documents with, and Chromium for the browser tests.
-DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk poppler-utils qpdf chromium
+# the PDF tools the tests check documents with, Chromium for the browser tests, ffmpeg for voice
+# messages, and espeak-ng + the AMR-NB encoder library the voice tests make real speech with.
+DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk poppler-utils qpdf chromium ffmpeg espeak-ng libopencore-amrnb0
 
 .PHONY: install system-deps run test lint bench clean
 

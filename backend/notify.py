@@ -11,12 +11,17 @@ from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from backend import clock
 from backend.models import HospitalEvent, Notification
 from backend.settings import get_settings
 
 MAX_ATTEMPTS = 8
+MESSAGE_ATTEMPTS = 30
+"""A family's message is retried for about a day (back-off capped at an hour) before it is
+given up: a channel's outage delays a reply, it does not lose it. Permanent refusals (the family
+blocked the bot) are given up at once."""
 Outboxed = TypeVar("Outboxed", Notification, HospitalEvent)
 Due = Callable[[AsyncSession, int], Awaitable[Sequence[Notification | HospitalEvent]]]
 
@@ -31,6 +36,25 @@ async def notify_family(session: AsyncSession, channel_user_id: int, kind: str, 
         payload = {"message": message, "values": values or {}}
     note = Notification(channel_user_id=channel_user_id, kind=kind, text=text, payload=payload or None,
                         author=author)
+    session.add(note)
+    await session.flush()
+    return note
+
+
+# A turn's replies for a channel that sends through an API, queued with the turn. ``payload``
+# holds them as ``replies`` (``Outbound.dump``); every other kind gets its replies rendered once,
+# at its first delivery attempt, and stored the same way. ``done`` counts the channel messages
+# already sent, so a retry resumes after them and nothing reaches the family twice.
+REPLY = "reply"
+
+
+async def queue_replies(session: AsyncSession, channel_user_id: int, replies: list[dict[str, Any]], *,
+                        message_id: str | None, hold: timedelta = timedelta(0)) -> Notification:
+    """Queue a turn's replies (in the turn's transaction); due after ``hold``."""
+    note = Notification(channel_user_id=channel_user_id, kind=REPLY, author="bot",
+                        payload={"replies": replies, "done": 0, "message_id": message_id,
+                                 "held": hold > timedelta(0)},
+                        next_attempt_at=clock.now() + hold)
     session.add(note)
     await session.flush()
     return note
@@ -69,8 +93,18 @@ async def _due(session: AsyncSession, outbox: type[Outboxed], limit: int, *condi
     return list((await session.execute(query)).scalars())
 
 
-async def due_notifications(session: AsyncSession, limit: int = 20) -> list[Notification]:
-    return await _due(session, Notification, limit, Notification.kind.not_in(JOBS))
+async def due_notifications(session: AsyncSession, limit: int = 20,
+                            channel_user_id: int | None = None) -> list[Notification]:
+    """Messages due, only the first waiting one of each conversation: a family gets its
+    messages in the order they were queued, a later one never overtaking one being retried."""
+    earlier = aliased(Notification)
+    first_waiting = ~select(earlier.id).where(
+        earlier.channel_user_id == Notification.channel_user_id, earlier.status == "pending",
+        earlier.kind.not_in(JOBS), earlier.id < Notification.id).exists()
+    conditions = [Notification.kind.not_in(JOBS), first_waiting]
+    if channel_user_id is not None:
+        conditions.append(Notification.channel_user_id == channel_user_id)
+    return await _due(session, Notification, limit, *conditions)
 
 
 async def due_seal_jobs(session: AsyncSession, limit: int = 5) -> list[Notification]:
@@ -85,10 +119,13 @@ async def due_hospital_events(session: AsyncSession, limit: int = 20) -> list[Ho
     return await _due(session, HospitalEvent, limit)
 
 
-def mark_failed(item: Notification | HospitalEvent, error: str) -> None:
+def mark_failed(item: Notification | HospitalEvent, error: str, *, permanent: bool = False) -> None:
+    """Record a failed attempt: retried later with back-off, or given up when ``permanent`` or
+    after too many attempts."""
     item.attempts += 1
     item.last_error = error[:500]
-    if item.attempts >= MAX_ATTEMPTS:
+    attempts = MESSAGE_ATTEMPTS if isinstance(item, Notification) and item.kind not in JOBS else MAX_ATTEMPTS
+    if permanent or item.attempts >= attempts:
         item.status = "failed"
     else:
         item.next_attempt_at = clock.now() + backoff(item.attempts)

@@ -51,6 +51,12 @@ class Settings(BaseSettings):
     hospital_webhook_url: str = ""
     hospital_webhook_fhir: Literal["", "masked", "full"] = ""  # booking events carry the FHIR bundle
 
+    # speech to text for voice messages without WeChat's recognition (bot/speech)
+    asr_vosk_url: str = ""  # a vosk-server WebSocket, e.g. ws://127.0.0.1:2700
+    asr_url: str = ""  # an OpenAI-compatible …/audio/transcriptions endpoint
+    asr_api_key: str = ""
+    asr_model: str = "whisper-1"
+
     require_fast_pdf: bool = Field(default=True)
 
     @property

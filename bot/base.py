@@ -2,9 +2,31 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from flows.messages import t
 from flows.types import Outbound
+
+
+class Undeliverable(Exception):
+    """The channel refused a message for good (the family blocked the bot, unfollowed the
+    account, the chat is gone): recorded and given up, never retried. Any other error is
+    taken as passing (a 5xx, the network) and the message is retried with back-off."""
+
+
+@dataclass
+class Progress:
+    """How far a queued message got: ``done`` channel messages already went out (a retry
+    resumes after them); ``sent`` records one more as soon as it is accepted."""
+
+    done: int = 0
+    record: Callable[[int], Awaitable[None]] | None = None
+
+    async def sent(self, count: int) -> None:
+        self.done = count
+        if self.record is not None:
+            await self.record(count)
 
 
 def numbered(reply: Outbound, lang: str = "zh") -> str:
@@ -22,5 +44,6 @@ class Channel(ABC):
     name: str
 
     @abstractmethod
-    async def deliver(self, user_id: str, replies: list[Outbound]) -> None:
-        """Send the replies of one turn to the user, in order."""
+    async def deliver(self, user_id: str, replies: list[Outbound], progress: Progress | None = None) -> None:
+        """Send the replies of one turn to the user, in order, after the ``progress.done``
+        channel messages already sent; raises ``Undeliverable`` when the channel refuses for good."""

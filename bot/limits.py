@@ -49,7 +49,6 @@ async def handle(engine: Engine, inbound: Inbound) -> list[Outbound]:
                  length=len(inbound.text))
         notes.append(Outbound.say(t(_language(inbound), "message.too_long", limit=MAX_TEXT)))
         inbound = dataclasses.replace(inbound, text=inbound.text[:MAX_TEXT])
-    replies = await engine.handle(inbound)
-    if not replies:  # a redelivery, or a member of staff has taken the conversation over
-        return replies
-    return [*notes, *replies]
+    # the engine says them first, within the turn (and queues them with it where the channel
+    # sends through the outbox); a redelivery, or a conversation taken over, gets none
+    return await engine.handle(dataclasses.replace(inbound, notices=[*inbound.notices, *notes]))

@@ -11,7 +11,6 @@ import asyncio
 import hashlib
 import hmac
 import json
-from datetime import timedelta
 
 import aiohttp
 import structlog
@@ -19,13 +18,13 @@ import structlog
 from backend import clock, notify
 from backend.db import transaction
 from backend.exports.fhir_bundle import booking_bundle, bundle_json
-from backend.models import ChannelUser, HospitalEvent, Notification
+from backend.models import HospitalEvent, Notification
+from bot.delivery import LEASE, deliver_due
 from bot.runtime import Runtime
 from flows.consent_documents import seal_consent
 from flows.reminders import remind
 
 log = structlog.get_logger(__name__)
-LEASE = timedelta(minutes=5)  # a claimed row is retried after this if its worker died
 
 
 async def _claim(runtime: Runtime, due: notify.Due, limit: int) -> list[int]:
@@ -79,29 +78,12 @@ async def write_reminders(runtime: Runtime, limit: int = 20) -> int:
 
 async def deliver_notifications(runtime: Runtime, limit: int = 20) -> int:
     """Seal the consents signed since (a job of its own, rendered with no transaction open) and
-    write the reminders now due, then deliver what is due; a failure is retried later with
-    back-off. Returns how many messages went out. Channels without push (terminal, try-out)
-    show them from the transcript."""
+    write the reminders now due, then deliver what is due (``bot/delivery.py``): queued replies
+    and notifications, in order per conversation, retried with back-off. Returns how many went
+    out. Channels without push (terminal, try-out) show them from the transcript."""
     await seal_consents(runtime)
     await write_reminders(runtime)
-    sent = 0
-    for note_id in await _claim(runtime, notify.due_notifications, limit):
-        try:
-            async with transaction(runtime.sessions) as session:
-                note = await session.get_one(Notification, note_id)
-                user = await session.get_one(ChannelUser, note.channel_user_id)
-                replies = await runtime.engine.push(session, user, note)
-                channel, external_id = user.channel, user.external_id
-            sender = runtime.senders.get(channel)
-            if sender is not None:
-                await sender(external_id, replies)
-        except Exception as error:  # noqa: BLE001 - recorded and retried
-            log.warning("notification.failed", id=note_id, error=str(error))
-            await _settle(runtime, Notification, note_id, str(error))
-            continue
-        await _settle(runtime, Notification, note_id, None)
-        sent += 1
-    return sent
+    return await deliver_due(runtime, limit)
 
 
 def signature(secret: str, body: bytes) -> str:

@@ -14,6 +14,7 @@ from backend.clock import Clock
 from backend.config import catalogue
 from backend.db import make_engine, make_sessionmaker, transaction, upgrade
 from backend.settings import Settings
+from bot.base import Progress
 from flows.engine import Deps, Engine
 from flows.factory import build_engine
 from flows.types import Outbound
@@ -23,7 +24,8 @@ from nlu.base import Recognizer
 log = structlog.get_logger(__name__)
 
 
-Sender = Callable[[str, list[Outbound]], Awaitable[None]]
+Sender = Callable[[str, list[Outbound], Progress], Awaitable[None]]
+"""A channel's ``deliver``: send replies to a user after the ``Progress.done`` already sent."""
 
 
 @dataclass

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from backend.db import transaction
 from backend.models import ChannelUser
 from bot import limits
-from bot.base import Channel, numbered
+from bot.base import Channel, Progress, numbered
 from bot.downloads import public_url, signed_path, store_artefact
 from flows.engine import Engine
 from flows.types import Inbound, Media, Outbound
@@ -69,7 +69,7 @@ class TerminalChannel(Channel):
         await self.deliver(self.user_id, replies)
         return replies
 
-    async def deliver(self, user_id: str, replies: list[Outbound]) -> None:
+    async def deliver(self, user_id: str, replies: list[Outbound], progress: Progress | None = None) -> None:
         for reply in replies:
             if reply.kind in ("document", "image") and (reply.data is not None or reply.url):
                 self.out.write(f"bot: [{reply.filename}] {await self._link(user_id, reply)}\n")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ import yaml
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.attributes import flag_modified
 
-from backend import audit, clock, conversations, hotline, intakes
+from backend import audit, clock, conversations, hotline, intakes, notify
 from backend.config import hospital_config
 from backend.crypto import mask
 from backend.db import transaction
@@ -150,7 +150,21 @@ class Engine:
         except Exception:
             log.exception("turn.failed", channel=inbound.channel, user=mask(inbound.user_id))
             lang = inbound.language or "zh"
-            return [Outbound.say(t(lang, "error.internal", hotline=hospital_config().hospital.hotline))]
+            apology = [Outbound.say(t(lang, "error.internal", hotline=hospital_config().hospital.hotline))]
+            if inbound.outbox:
+                await self._queue_apology(inbound, apology)
+            return apology
+
+    async def _queue_apology(self, inbound: Inbound, apology: list[Outbound]) -> None:
+        """The apology of a failed turn goes the way every reply of the channel goes."""
+        try:
+            async with transaction(self.deps.sessions) as session:
+                user = await conversations.get_or_create_user(session, inbound.channel, inbound.user_id)
+                await notify.queue_replies(session, user.id, [r.dump() for r in apology],
+                                           message_id=inbound.message_id,
+                                           hold=timedelta(seconds=inbound.outbox_hold_seconds))
+        except Exception:  # noqa: BLE001 - the database itself may be what failed
+            log.exception("turn.apology_not_queued", channel=inbound.channel)
 
     async def _handle(self, inbound: Inbound) -> list[Outbound]:
         async with transaction(self.deps.sessions) as session:
@@ -175,10 +189,17 @@ class Engine:
             turn = Turn(session=session, user=user, inbound=inbound, data=data, deps=self.deps, entry=entry)
             if state.taken_over_by:
                 return []  # a member of staff is talking; the bot stays quiet
+            turn.replies.extend(inbound.notices)
+            if inbound.kind == "voice" and inbound.text:  # what was heard, before acting on it
+                turn.say(turn.t("voice.heard", text=inbound.text))
             await self._dispatch(turn, state)
             for reply in turn.replies:
                 await conversations.record_outbound(session, user, kind=reply.kind, text=reply.text,
                                                     payload=_outbound_payload(reply))
+            if inbound.outbox and turn.replies:
+                await notify.queue_replies(session, user.id, [r.dump() for r in turn.replies],
+                                           message_id=inbound.message_id,
+                                           hold=timedelta(seconds=inbound.outbox_hold_seconds))
             state.data = turn.data.dump()
             flag_modified(state, "data")
             state.turn += 1
@@ -216,6 +237,8 @@ class Engine:
 
     async def _dispatch(self, turn: Turn, state: ConversationState) -> None:
         inbound = turn.inbound
+        if inbound.event and inbound.event.startswith("notice:"):
+            return  # a channel's event for the record (a subscription choice …): no reply, no miss
         if inbound.event == "unsubscribe":
             turn.user.subscribed = False
             return
@@ -235,7 +258,8 @@ class Engine:
             await self._reask(turn, state)
             return
         if inbound.kind == "unsupported":
-            turn.say(turn.t("unsupported_message"))
+            if not inbound.notices:  # unless the channel said what works instead (WeChat files)
+                turn.say(turn.t("unsupported_message"))
             await self._reask(turn, state)
             return
         if inbound.choice_context and state.flow and inbound.choice_context not in (

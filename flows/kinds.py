@@ -162,13 +162,33 @@ async def read_id_kind(turn: Turn, answer: Answer, spec: StepSpec) -> Any:
     return {"number": resident.number, "birth": resident.birth_date.isoformat(), "sex": resident.sex}
 
 
+_DOOR = re.compile(r"\d|[一二三四五六七八九十]+(?:号|楼|单元|层|室)")
+
+
 async def read_address_kind(turn: Turn, answer: Answer, spec: StepSpec) -> str:
-    if answer.location and answer.location.label:
-        return " ".join(answer.location.label.split())
+    """An address in words, or a shared location: its coordinates are kept (the nurse finds the
+    door by them) and only the building and door number are asked for when it has no words."""
+    if answer.location is not None:
+        where = answer.location
+        turn.meta["location"] = [round(where.latitude, 6), round(where.longitude, 6)]
+        label = " ".join((where.label or "").split())
+        if not label:
+            raise Reprompt(turn.t("intake.address.building"))
+        return _located(turn, label)
     address = read_address(answer.text)
-    if address is None or len(address) < 6:
+    if address is None and turn.meta.get("location") and _DOOR.search(answer.text):
+        address = " ".join(answer.text.split())  # the building and door of a shared location
+    if address is None or len(address) < 6 and not turn.meta.get("location"):
         raise _reprompt(turn, spec, "intake.address.short")
-    return address
+    return _located(turn, address)
+
+
+def _located(turn: Turn, address: str) -> str:
+    if not turn.meta.get("location"):
+        return address
+    latitude, longitude = turn.meta["location"]
+    return turn.t("intake.address.located", address=address, latitude=f"{latitude:.6f}",
+                  longitude=f"{longitude:.6f}")
 
 
 async def read_free_text(turn: Turn, answer: Answer, spec: StepSpec) -> str:
@@ -306,7 +326,7 @@ def build_step(spec: StepSpec, hooks: Hooks) -> FlowStep:
         preface = [label(turn, spec.intro)] if spec.intro else []
         return Prompt(turn.t(spec.ask) if spec.ask else "", options,
                       multiple=spec.kind in ("multi_choice", "services"), preface=preface,
-                      request_contact=spec.kind == "phone" and bool(spec.reuse))
+                      request_contact=spec.kind == "phone")
 
     async def accept(turn: Turn, answer: Answer) -> Any:
         try:

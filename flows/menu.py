@@ -57,8 +57,9 @@ class Menu(MenuHandler):
         shown = turn.offered or options
         text = turn.inbound.text or ""
         option = next((o for o in options if o.id == turn.inbound.choice), None)
-        if option is None and text:
-            option = match_option(text, shown) or match_option(text, options)
+        if option is None and text:  # a number picks only from options the family was shown
+            option = (match_option(text, turn.offered) if turn.offered else None) \
+                or match_option(text, shown, numbers=False) or match_option(text, options, numbers=False)
         if option is not None:
             turn.data.misses = 0
             await self.run_action(engine, turn, state, option.id)

@@ -104,14 +104,15 @@ def normalize(text: str) -> str:
     return _SPACES.sub("", text).lower()
 
 
-def match_option(text: str, options: list[Option]) -> Option | None:
-    """Read a reply as one option: its number, its words or an alias, or a unique partial match."""
+def match_option(text: str, options: list[Option], *, numbers: bool = True) -> Option | None:
+    """Read a reply as one option: its number (unless ``numbers`` is False: options the family
+    never saw have no numbers), its words or an alias, or a unique partial match."""
     cleaned = normalize(text)
     if not cleaned:
         return None
     number = cleaned.rstrip("号")
-    if number.isdigit() and 1 <= int(number) <= len(options):
-        return options[int(number) - 1]
+    if number.isdigit():
+        return options[int(number) - 1] if numbers and 1 <= int(number) <= len(options) else None
     for option in options:
         if cleaned == normalize(option.label) or cleaned in (normalize(a) for a in option.aliases):
             return option

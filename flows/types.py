@@ -1,9 +1,10 @@
 """The one shape every channel speaks: an ``Inbound`` event in, ``Outbound`` replies out."""
 from __future__ import annotations
 
+import base64
 import zlib
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 OutboundKind = Literal["text", "choices", "document", "image"]
 
@@ -50,6 +51,12 @@ class Inbound:
     # died): such a retry gets the answer the committed turn stored. Elsewhere a repeat is
     # dropped (Telegram may deliver one update twice while the first is still being answered).
     retry_expects_answer: bool = False
+    # Channels that send through an API (Telegram, WeChat's customer-service messages) have the
+    # turn's replies queued in the durable outbox in the turn's own transaction, so a crash or
+    # an error of the channel's API delays them but never loses them (bot/delivery.py).
+    outbox: bool = False
+    outbox_hold_seconds: float = 0.0  # WeChat: the passive reply may still answer it meanwhile
+    notices: list[Outbound] = field(default_factory=list)  # said before the turn's replies
 
 
 @dataclass(frozen=True)
@@ -81,6 +88,27 @@ class Outbound:
     @classmethod
     def say(cls, text: str) -> Outbound:
         return cls(kind="text", text=text)
+
+    def dump(self) -> dict[str, Any]:
+        """The reply as JSON, files included, for the outbox (stored encrypted)."""
+        def b64(data: bytes) -> str:
+            return base64.b64encode(data).decode()
+
+        return {"kind": self.kind, "text": self.text, "choices": [[c.id, c.label] for c in self.choices],
+                "context": self.context, "multiple": self.multiple, "request_contact": self.request_contact,
+                "data": b64(self.data) if self.data is not None else None, "filename": self.filename,
+                "content_type": self.content_type, "url": self.url, "pages": [b64(p) for p in self.pages]}
+
+    @classmethod
+    def load(cls, data: dict[str, Any]) -> Outbound:
+        """The reply ``dump`` made."""
+        return cls(kind=data["kind"], text=data.get("text", ""),
+                   choices=[Choice(id_, label) for id_, label in data.get("choices", [])],
+                   context=data.get("context"), multiple=bool(data.get("multiple")),
+                   request_contact=bool(data.get("request_contact")),
+                   data=base64.b64decode(data["data"]) if data.get("data") is not None else None,
+                   filename=data.get("filename"), content_type=data.get("content_type"),
+                   url=data.get("url"), pages=[base64.b64decode(p) for p in data.get("pages", [])])
 
 
 def context_token(context: str) -> str:

@@ -8,7 +8,7 @@ from aiohttp import web
 from sqlalchemy.exc import NoResultFound
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend import audit, canned, conversations, queries
+from backend import audit, canned, conversations, queries, service_window
 from backend.api import conversations as api
 from backend.api.routing import Handler
 from backend.bookings import ACTIVE_STATES, bookings_of_user
@@ -81,6 +81,7 @@ async def _page(request: web.Request, who: Principal, user_id: int, *, reveal: b
         authors = await reads.message_authors(session, entries)
         notes = await conversations.notes(session, user_id)
         note_authors = await reads.staff_names(session, {note.author for note in notes})
+        window = await service_window.current(session, user_id) if user.channel == "wechat" else None
     active = [slot for booking, slot in booked if booking.status in ACTIVE_STATES]
     replies = canned.filled(user.language, staff_name=who.display_name or who.actor,
                             hotline=hospital_config().hospital.hotline,
@@ -88,7 +89,7 @@ async def _page(request: web.Request, who: Principal, user_id: int, *, reveal: b
                             slot=min(active, key=lambda s: (s.day, s.start)) if active else None)
     return render(request, who, "conversation.html.j2", user=user, entries=entries, patient=patient,
                   uploads=uploads, attached=reads.attachments(entries, uploads), chosen=reads.chosen_labels(entries), taken_over_by=holder_name,
-                  phone_revealed=reveal,
+                  phone_revealed=reveal, service_window=window,
                   waiting=waiting, bookings=booked, assessment=assessment,
                   intake_uploads=intake_uploads if who.can("uploads:read") else [],
                   canned=replies, notes=notes, note_authors=note_authors, authors=authors)

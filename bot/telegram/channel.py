@@ -6,12 +6,18 @@ id and the engine drops a redelivered update, also across processes.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Iterator
-from functools import cached_property
+import re
+from collections.abc import Awaitable, Callable, Iterator
+from functools import cached_property, partial
 
 import structlog
 from aiogram import Bot, Dispatcher, Router
-from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNotFound,
+)
 from aiogram.types import (
     BufferedInputFile,
     CallbackQuery,
@@ -25,10 +31,11 @@ from aiogram.types import (
     Update,
     User,
 )
+from aiogram.utils.chat_action import ChatActionSender
 
 from backend.crypto import mask
 from bot import limits
-from bot.base import Channel
+from bot.base import Channel, Progress, Undeliverable
 from bot.telegram.keyboards import (
     Press,
     choices_text,
@@ -50,9 +57,11 @@ CHANNEL = "telegram"
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 DOWNLOAD_LIMIT = 20 * 1024 * 1024  # the Bot API's getFile limit
+TYPING_AFTER = 1.0  # seconds a turn runs before the chat shows "typing…"
 INVALID_CONTEXT = "invalid"  # never a step: the engine answers "expired button" and re-asks
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
+Flush = Callable[[str], Awaitable[None]]
 
 
 def user_language(user: User | None) -> str | None:
@@ -67,9 +76,10 @@ class TelegramChannel(Channel):
 
     name = CHANNEL
 
-    def __init__(self, engine: Engine, bot: Bot) -> None:
+    def __init__(self, engine: Engine, bot: Bot, flush: Flush | None = None) -> None:
         self.engine = engine
         self.bot = bot
+        self.flush = flush  # sends a chat's queued replies (bot/delivery.py)
         self._locks: dict[int, asyncio.Lock] = {}
         self._contact_keyboard: set[int] = set()
 
@@ -176,8 +186,14 @@ class TelegramChannel(Channel):
         inbound.media = [Media(data, content_type, filename)]
 
     async def _turn(self, chat_id: int, inbound: Inbound) -> None:
-        replies = await limits.handle(self.engine, inbound)
-        await self.deliver(str(chat_id), replies)
+        if self.flush is None:  # no outbox wired (a bare channel): best effort
+            await self._deliver_safely(chat_id, self.deliver(str(chat_id), await limits.handle(self.engine, inbound)))
+            return
+        inbound.outbox = True  # queued with the turn, then sent from the outbox at once
+        # "typing…" in the chat while a slow turn runs (a file to check, a PDF to render)
+        async with ChatActionSender.typing(bot=self.bot, chat_id=chat_id, initial_sleep=TYPING_AFTER):
+            await limits.handle(self.engine, inbound)
+        await self.flush(str(chat_id))
 
     def _lock(self, chat_id: int) -> asyncio.Lock:
         """Turns of one chat run in arrival order; different chats run side by side."""
@@ -185,9 +201,23 @@ class TelegramChannel(Channel):
 
     # --- replies out ----------------------------------------------------------------------
 
-    async def deliver(self, user_id: str, replies: list[Outbound]) -> None:
-        """Send one turn's replies in order. A user who blocked the bot ends the delivery."""
-        chat_id = int(user_id)
+    async def deliver(self, user_id: str, replies: list[Outbound], progress: Progress | None = None) -> None:
+        """Send replies in order, after the ``progress.done`` Bot API sends already made; a
+        chat that blocked the bot or no longer exists raises ``Undeliverable``, any other error
+        (a 5xx, the network, flood control beyond its waits) is raised to be retried."""
+        progress = progress or Progress()
+        for index, send in enumerate(self._sends(int(user_id), replies)):
+            if index < progress.done:
+                continue
+            try:
+                await send()
+            except (TelegramForbiddenError, TelegramNotFound, TelegramBadRequest) as refused:
+                raise Undeliverable(f"telegram: {refused.message}") from None
+            await progress.sent(index + 1)
+
+    def _sends(self, chat_id: int, replies: list[Outbound]) -> list[Callable[[], Awaitable[object]]]:
+        """One Bot API call per element, so that a retry can resume after the ones made."""
+        sends: list[Callable[[], Awaitable[object]]] = []
         remove_contact = (chat_id in self._contact_keyboard
                           and not any(reply.request_contact for reply in replies))
         for reply in replies:
@@ -201,43 +231,46 @@ class TelegramChannel(Channel):
                 markup = ReplyKeyboardRemove()
                 remove_contact = False
                 self._contact_keyboard.discard(chat_id)
-            if not await self._deliver_safely(chat_id, self._deliver_one(chat_id, reply, markup)):
-                return
+            sends += self._sends_of(chat_id, reply, markup)
+        return sends
 
     async def _deliver_safely(self, chat_id: int, sending: Awaitable[None]) -> bool:
-        """Send, logging Bot API errors instead of raising; ``False`` once the user blocked us."""
+        """Send, logging errors instead of raising; ``False`` once the user blocked us."""
         try:
             await sending
-        except TelegramForbiddenError:
+        except (TelegramForbiddenError, Undeliverable):
             log.warning("telegram.blocked", chat=mask(str(chat_id)))
             return False
         except TelegramAPIError:
             log.exception("telegram.send_failed", chat=mask(str(chat_id)))
         return True
 
-    async def _deliver_one(self, chat_id: int, reply: Outbound, markup: Markup | None) -> None:
+    def _sends_of(self, chat_id: int, reply: Outbound,
+                  markup: Markup | None) -> list[Callable[[], Awaitable[object]]]:
         if reply.kind in ("document", "image") and reply.data is not None:
             caption = reply.text if len(reply.text) <= MAX_CAPTION else None
             file = BufferedInputFile(reply.data, filename=reply.filename or (
                 "document.pdf" if reply.kind == "document" else "image.png"))
-            if reply.kind == "image":
-                await self.bot.send_photo(chat_id, file, caption=caption or None)
-            else:
-                await self.bot.send_document(chat_id, file, caption=caption or None)
+            send_file = self.bot.send_photo if reply.kind == "image" else self.bot.send_document
+            sends: list[Callable[[], Awaitable[object]]] = [
+                partial(send_file, chat_id, file, caption=caption or None)]
             if caption is None and reply.text:
-                await self._send(chat_id, reply.text, None)
-            return
+                sends += self._texts(chat_id, reply.text, None)
+            return sends
         text = choices_text(reply) if reply.choices else reply.text
         if reply.kind == "document" and reply.url:
             text = f"{text}\n{reply.url}".strip()
-        if text:
-            await self._send(chat_id, text, markup)
+        return self._texts(chat_id, text, markup) if text else []
+
+    def _texts(self, chat_id: int, text: str, markup: Markup | None) -> list[Callable[[], Awaitable[object]]]:
+        chunks = list(_chunks(text))
+        return [partial(self.bot.send_message, chat_id, chunk,
+                        reply_markup=markup if index == len(chunks) - 1 else None)
+                for index, chunk in enumerate(chunks)]
 
     async def _send(self, chat_id: int, text: str, markup: Markup | None) -> None:
-        chunks = list(_chunks(text))
-        for index, chunk in enumerate(chunks):
-            last = index == len(chunks) - 1
-            await self.bot.send_message(chat_id, chunk, reply_markup=markup if last else None)
+        for send in self._texts(chat_id, text, markup):
+            await send()
 
     async def _answer(self, query: CallbackQuery, text: str | None = None) -> None:
         """Always answer a button press, so the client stops its spinner."""
@@ -305,9 +338,13 @@ def _apply_command(inbound: Inbound, text: str) -> None:
 
 
 def _phone(number: str) -> str:
-    """Telegram sends contacts' numbers with or without ``+``; the flow reads ``+86…``."""
-    number = number.strip().replace(" ", "")
-    return number if number.startswith("+") else f"+{number}"
+    """A shared contact's number as the flow reads it. Telegram sends it with or without ``+``
+    and the country code: a bare Chinese mobile number (11 digits, 1…) stays as it is, every
+    other number gets its ``+``."""
+    digits = re.sub(r"\D", "", number)
+    if len(digits) == 11 and digits.startswith("1") and not number.strip().startswith("+"):
+        return digits
+    return f"+{digits}"
 
 
 def _message_text(query: CallbackQuery) -> str:

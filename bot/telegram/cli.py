@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from typing import Annotated
 
 import typer
@@ -55,10 +56,11 @@ def poll() -> None:
     bot = _bot(settings)
 
     async def run() -> None:
+        from bot import delivery
         from bot.notifier import run_workers
 
         runtime = await open_runtime(settings)
-        channel = TelegramChannel(runtime.engine, bot)
+        channel = TelegramChannel(runtime.engine, bot, flush=partial(delivery.flush, runtime, "telegram"))
         runtime.senders["telegram"] = channel.deliver
         workers = asyncio.create_task(run_workers(runtime))  # queued notifications, the consent PDF
         try:

@@ -10,9 +10,10 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramRetryAfter
-from aiogram.methods import Response, TelegramMethod
+from aiogram.methods import GetUpdates, Response, TelegramMethod
 from aiogram.methods.base import TelegramType
-from aiogram.types import BotCommand
+from aiogram.types import BotCommand, Update
+from pydantic import ValidationError
 
 from backend.settings import Settings
 
@@ -52,9 +53,42 @@ class RetryAfterMiddleware(BaseRequestMiddleware):
         raise AssertionError("unreachable")  # pragma: no cover
 
 
+class SkippingSession(AiohttpSession):
+    """aiogram's session, except that ``getUpdates`` reads each update on its own: one that does
+    not parse is skipped with a log line (and confirmed, by moving the offset past it) instead
+    of failing the whole batch, which would make long polling fetch it again for ever."""
+
+    def check_response(self, bot: Bot, method: TelegramMethod[TelegramType], status_code: int,
+                       content: str) -> Response[TelegramType]:
+        if isinstance(method, GetUpdates):
+            updates = self._updates(bot, method, content)
+            if updates is not None:
+                return Response[list[Update]](ok=True, result=updates)  # type: ignore[return-value]
+        return super().check_response(bot, method, status_code, content)
+
+    def _updates(self, bot: Bot, method: GetUpdates, content: str) -> list[Update] | None:
+        """The updates that parse, or None when the answer is not a list of updates at all."""
+        try:
+            data = self.json_loads(content)
+        except ValueError:
+            return None
+        if not (isinstance(data, dict) and data.get("ok") and isinstance(data.get("result"), list)):
+            return None
+        updates: list[Update] = []
+        for item in data["result"]:
+            try:
+                updates.append(Update.model_validate(item, context={"bot": bot}))
+            except ValidationError as error:
+                update_id = item.get("update_id") if isinstance(item, dict) else None
+                log.warning("telegram.update_skipped", update_id=update_id, errors=error.error_count())
+                if isinstance(update_id, int):
+                    method.offset = max(method.offset or 0, update_id + 1)
+        return updates
+
+
 def make_bot(token: str, api_url: str = "https://api.telegram.org") -> Bot:
     """A bot talking to ``api_url`` (Telegram, a local Bot API server, or a test fake)."""
-    session = AiohttpSession(api=TelegramAPIServer.from_base(api_url))
+    session = SkippingSession(api=TelegramAPIServer.from_base(api_url))
     session.middleware(RetryAfterMiddleware())
     return Bot(token=token, session=session)
 

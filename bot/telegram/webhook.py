@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hmac
 import json
+from functools import partial
 
 import structlog
 from aiogram import Bot, Dispatcher
@@ -10,6 +11,7 @@ from aiogram.types import Update
 from aiohttp import web
 from pydantic import ValidationError
 
+from bot import delivery
 from bot.telegram.channel import TelegramChannel
 from bot.telegram.client import bot_from_settings, webhook_secret
 
@@ -52,7 +54,7 @@ def setup(app: web.Application, runtime: object) -> None:
     if not settings.telegram_token:
         return
     bot = bot_from_settings(settings)
-    channel = TelegramChannel(runtime.engine, bot)
+    channel = TelegramChannel(runtime.engine, bot, flush=partial(delivery.flush, runtime, "telegram"))
     runtime.senders["telegram"] = channel.deliver  # queued notifications reach the chat
     handler = webhook_handler(bot, channel.dispatcher, webhook_secret(settings))
     app.router.add_post(WEBHOOK_PATH, handler)

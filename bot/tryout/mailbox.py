@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
+from bot.base import Progress
 from flows.types import Outbound
 
 MAX_USERS = 1000
@@ -22,7 +23,7 @@ class Mailbox:
         self.max_replies = max_replies
         self._boxes: OrderedDict[str, list[Outbound]] = OrderedDict()
 
-    async def deliver(self, user_id: str, replies: list[Outbound]) -> None:
+    async def deliver(self, user_id: str, replies: list[Outbound], progress: Progress | None = None) -> None:
         """The notifier's sender: keep the replies until the user's page fetches them."""
         if not replies:
             return

@@ -10,6 +10,7 @@ import yaml
 from aiohttp import web
 
 from bot.runtime import Runtime
+from bot.wechat import upload_page
 from bot.wechat.api import WeChatAPI
 from bot.wechat.webhook import WeChatWebhook
 
@@ -29,6 +30,7 @@ def setup(app: web.Application, runtime: Runtime) -> None:
     runtime.senders["wechat"] = webhook.deliver  # queued notifications go out as 客服消息
     app.router.add_get("/wechat", webhook.verify)
     app.router.add_post("/wechat", webhook.receive)
+    upload_page.setup(app, runtime)  # where a family sends the PDFs WeChat will not carry
 
     async def _drain(app: web.Application) -> None:
         await webhook.drain()

@@ -49,15 +49,17 @@ class WeChatAPI:
         if self._http is not None:
             await self._http.close()
 
-    async def fetch_token(self) -> tuple[str, int]:
-        """A new access token and its lifetime in seconds (``GET /cgi-bin/token``)."""
-        params = {"grant_type": "client_credential", "appid": self.settings.wechat_appid,
-                  "secret": self.settings.wechat_secret}
-        async with self.http.get(f"{self.base}/cgi-bin/token", params=params) as response:
+    async def fetch_token(self, force: bool = False) -> tuple[str, int]:
+        """The account's access token and its lifetime in seconds, from ``stable_token``: the
+        same token for every caller while it is valid, so other processes and the hospital's
+        other systems do not retire each other's tokens; ``force`` retires it (a rejected one)."""
+        payload = {"grant_type": "client_credential", "appid": self.settings.wechat_appid,
+                   "secret": self.settings.wechat_secret, "force_refresh": force}
+        async with self.http.post(f"{self.base}/cgi-bin/stable_token", json=payload) as response:
             body = await response.json(content_type=None)
         if "access_token" not in body:
             raise WeChatError(int(body.get("errcode", -1)), str(body.get("errmsg", "")))
-        log.info("wechat.token.refreshed", expires_in=body.get("expires_in"))
+        log.info("wechat.token.fetched", expires_in=body.get("expires_in"), forced=force)
         return str(body["access_token"]), int(body.get("expires_in", 7200))
 
     async def _call(self, method: str, path: str, *, params: dict[str, str] | None = None,
@@ -108,6 +110,20 @@ class WeChatAPI:
         await self._json("POST", "/cgi-bin/message/template/send", payload={
             "touser": openid, "template_id": template_id,
             "data": {name: {"value": value} for name, value in data.items()}})
+
+    async def send_subscription(self, openid: str, template_id: str, data: dict[str, str],
+                                page: str = "") -> None:
+        """A subscription notification (订阅通知, ``subscribe/bizsend``) for a family who accepted it."""
+        payload: dict[str, Any] = {"touser": openid, "template_id": template_id,
+                                   "data": {name: {"value": value} for name, value in data.items()}}
+        if page:
+            payload["page"] = page
+        await self._json("POST", "/cgi-bin/message/subscribe/bizsend", payload=payload)
+
+    async def typing(self, openid: str) -> None:
+        """"对方正在输入…" in the family's chat (customer-service typing state, about 15 s)."""
+        await self._json("POST", "/cgi-bin/message/custom/typing", payload={
+            "touser": openid, "command": "Typing"})
 
     async def send_image(self, openid: str, media_id: str) -> None:
         await self._json("POST", "/cgi-bin/message/custom/send", payload={

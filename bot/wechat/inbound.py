@@ -1,7 +1,7 @@
 """WeChat's pushed XML (parsed by wechatpy) turned into one ``Inbound``."""
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 import structlog
 from wechatpy.events import BaseEvent
@@ -16,6 +16,7 @@ UNSUPPORTED_TYPES = frozenset({"video", "shortvideo", "link", "file", "miniprogr
 SUBSCRIBE_EVENTS = frozenset({"subscribe", "subscribe_scan"})
 
 FetchImage = Callable[[BaseMessage], Awaitable[Media | None]]
+Hear = Callable[[BaseMessage], Awaitable[str | None]]
 
 
 def raw(message: BaseMessage) -> dict[str, str]:
@@ -31,16 +32,38 @@ def message_key(message: BaseMessage) -> str:
     return f"{data.get('FromUserName', '')}:{data.get('CreateTime', '')}:{data.get('Event', '')}"
 
 
+QUIET_EVENTS = frozenset({"view", "view_miniprogram", "location", "templatesendjobfinish"})
+"""Pushes that need no turn and no record: menu link views, location reports every few
+seconds, template delivery receipts."""
+SUBSCRIPTION_EVENTS = {  # 订阅通知: what the family chose, and how a notification went
+    "subscribe_msg_popup_event": ("SubscribeMsgPopupEvent", "SubscribeStatusString"),
+    "subscribe_msg_change_event": ("SubscribeMsgChangeEvent", "SubscribeStatusString"),
+    "subscribe_msg_sent_event": ("SubscribeMsgSentEvent", "ErrorStatus"),
+}
+
+
 def is_answerable(message: BaseMessage) -> bool:
-    """False for pushes that need no turn: menu link views, location reports, job results."""
-    if not isinstance(message, BaseEvent):
+    """False for the quiet pushes; every other event is recorded (most without a reply)."""
+    data = raw(message)
+    if str(data.get("MsgType", "")).lower() != "event":
         return True
-    event = raw(message).get("Event", "").lower()
-    return event in SUBSCRIBE_EVENTS or event in ("unsubscribe", "click")
+    return str(data.get("Event", "")).lower() not in QUIET_EVENTS
 
 
-async def to_inbound(message: BaseMessage, fetch_image: FetchImage) -> Inbound:
-    """The ``Inbound`` for one message; an image's file is fetched with ``fetch_image``."""
+def _subscription_choices(data: Mapping[str, object], event: str) -> str:
+    """"TEMPLATE_ID:accept, OTHER_ID:reject" from a subscription event's ``List`` (one or several)."""
+    element, status = SUBSCRIPTION_EVENTS[event]
+    container = data.get(element)
+    items = container.get("List") if isinstance(container, dict) else None
+    if isinstance(items, dict):
+        items = [items]
+    return ", ".join(f"{item.get('TemplateId', '')}:{item.get(status, '')}"
+                     for item in items or [] if isinstance(item, dict))
+
+
+async def to_inbound(message: BaseMessage, fetch_image: FetchImage, hear: Hear | None = None) -> Inbound:
+    """The ``Inbound`` for one message; an image's file is fetched with ``fetch_image``, a voice
+    message without WeChat's recognition is transcribed with ``hear``."""
     data = raw(message)
     inbound = Inbound(channel=CHANNEL, user_id=str(data.get("FromUserName", "")),
                       message_id=message_key(message), retry_expects_answer=True)
@@ -50,12 +73,15 @@ async def to_inbound(message: BaseMessage, fetch_image: FetchImage) -> Inbound:
         inbound.kind = "event"
         if event in SUBSCRIBE_EVENTS:
             inbound.event = "subscribe"
+        elif event == "scan":  # a follower scanned the account's QR code again: greet them
+            inbound.event = "start"
         elif event == "unsubscribe":
             inbound.event = "unsubscribe"
         elif event == "click":
             inbound.event = f"menu:{data.get('EventKey', '')}"
-        else:
-            inbound.event = event
+        else:  # recorded, never read as a family's message (and never a miss)
+            choices = _subscription_choices(data, event) if event in SUBSCRIPTION_EVENTS else ""
+            inbound.event = f"notice:{event} {choices}".strip()
         return inbound
     inbound.kind = msg_type
     if msg_type == "text":
@@ -65,6 +91,8 @@ async def to_inbound(message: BaseMessage, fetch_image: FetchImage) -> Inbound:
         inbound.media = [media] if media is not None else []
     elif msg_type == "voice":
         inbound.text = (data.get("Recognition") or "").strip() or None
+        if inbound.text is None and hear is not None:
+            inbound.text = await hear(message)
     elif msg_type == "location":
         try:
             inbound.location = Location(latitude=float(data.get("Location_X", 0)),

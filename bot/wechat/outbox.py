@@ -47,8 +47,9 @@ def passive_text(replies: list[Outbound]) -> str | None:
     return text
 
 
-async def plan(replies: list[Outbound], link: DocumentLink) -> list[Message]:
-    """Customer-service messages for a turn, in order, at most ``MAX_MESSAGES``.
+async def plan(replies: list[Outbound], link: DocumentLink, limit: int = MAX_MESSAGES) -> list[Message]:
+    """Customer-service messages for a turn, in order, at most ``limit`` (what the family's
+    window still allows, ``MAX_MESSAGES`` at most).
 
     Texts are merged; a document becomes its page images plus a text with its download link,
     since WeChat cannot send a PDF (DOMAIN.md: families receive the consent they signed).
@@ -79,7 +80,7 @@ async def plan(replies: list[Outbound], link: DocumentLink) -> list[Message]:
             pending = []
         if part is not None:
             messages.append(part)
-    return _within_budget(messages)
+    return _within_budget(messages, max(1, min(limit, MAX_MESSAGES)))
 
 
 def split_text(text: str, limit: int = TEXT_LIMIT_BYTES) -> list[str]:
@@ -108,10 +109,10 @@ def _prefix_within(text: str, limit: int) -> str:
     return encoded.decode("utf-8", errors="ignore")
 
 
-def _within_budget(messages: list[Message]) -> list[Message]:
+def _within_budget(messages: list[Message], limit: int = MAX_MESSAGES) -> list[Message]:
     """Drop trailing page images first (the link covers the whole file), then join texts."""
     texts = sum(isinstance(m, Text) for m in messages)
-    images_allowed = max(0, MAX_MESSAGES - texts)
+    images_allowed = max(0, limit - texts)
     kept: list[Message] = []
     for message in messages:
         if isinstance(message, Image):
@@ -119,8 +120,8 @@ def _within_budget(messages: list[Message]) -> list[Message]:
                 continue
             images_allowed -= 1
         kept.append(message)
-    if len(kept) <= MAX_MESSAGES:
+    if len(kept) <= limit:
         return kept
-    head, tail = kept[:MAX_MESSAGES - 1], kept[MAX_MESSAGES - 1:]
+    head, tail = kept[:limit - 1], kept[limit - 1:]
     rest = SEPARATOR.join(m.content for m in tail if isinstance(m, Text))
     return [*head, Text(_prefix_within(rest, TEXT_LIMIT_BYTES - 3) + "…")]

@@ -1,9 +1,11 @@
 """The access token of the Official Account, shared by every server process via the database.
 
-WeChat issues one token at a time per account (``GET /cgi-bin/token``, valid ~2 h) and each new
-token starts the retirement of the old one, so processes must share it instead of each fetching
-their own. It lives in ``CacheEntry`` under ``wechat:access_token`` and is refreshed a few minutes
-before it expires, or once when WeChat rejects it.
+The token comes from ``POST /cgi-bin/stable_token`` (valid ~2 h): in its normal mode every caller
+gets the same token while it is valid and a new one in its last 5 minutes, so the hospital's
+other systems using the same account do not retire ours. It lives in ``CacheEntry`` under
+``wechat:access_token`` (one fetch for all of jiahu's processes) and is fetched again a few
+minutes before it expires, or once when WeChat rejects it; only a token rejected although it is
+still the one handed out is retired with ``force_refresh`` (WeChat allows that 20 times a day).
 """
 from __future__ import annotations
 
@@ -19,10 +21,11 @@ from backend.db import transaction
 from backend.models import CacheEntry
 
 TOKEN_KEY = "wechat:access_token"
-REFRESH_MARGIN = timedelta(minutes=5)
+REFRESH_MARGIN = timedelta(minutes=4)  # within the last 5 minutes stable_token hands out the next one
 INVALID_TOKEN_ERRORS = frozenset({40001, 40014, 42001})
 
-FetchToken = Callable[[], Awaitable[tuple[str, int]]]
+FetchToken = Callable[[bool], Awaitable[tuple[str, int]]]
+"""Fetch the token (``True``: force a new one) → (token, lifetime in seconds)."""
 
 
 def _fresh(expires_at: datetime) -> bool:
@@ -65,7 +68,9 @@ class AccessTokens:
             assert entry is not None
             if entry.value and entry.value != rejected and _fresh(entry.expires_at):
                 return entry.value, entry.expires_at  # another process refreshed it
-            token, expires_in = await self._fetch()
+            token, expires_in = await self._fetch(False)
+            if token == rejected:  # WeChat refused the very token it hands out: retire it
+                token, expires_in = await self._fetch(True)
             entry.value = token
             entry.expires_at = clock.now() + timedelta(seconds=expires_in)
             return entry.value, entry.expires_at

@@ -30,19 +30,23 @@ from wechatpy.messages import BaseMessage
 from wechatpy.replies import TextReply
 from wechatpy.utils import check_signature
 
-from backend import clock
+from backend import clock, conversations, service_window
 from backend.crypto import mask
 from backend.db import transaction
 from backend.models import ChannelUser
 from backend.settings import get_settings
-from bot import limits
+from bot import delivery, limits
+from bot.base import Progress, Undeliverable
 from bot.downloads import public_url, signed_path, store_artefact
 from bot.runtime import Runtime
+from bot.speech import make_speech
 from bot.wechat.api import WeChatAPI, WeChatError
 from bot.wechat.inbound import CHANNEL, is_answerable, message_key, raw, to_inbound
-from bot.wechat.outbox import Image, Text, passive_text, plan
+from bot.wechat.outbox import MAX_MESSAGES, Image, Text, passive_text, plan
 from bot.wechat.replay import first_or_retry, is_fresh
-from flows.types import Media, Outbound
+from bot.wechat.upload_page import upload_link
+from flows.messages import t
+from flows.types import Inbound, Media, Outbound
 
 log = structlog.get_logger(__name__)
 
@@ -50,6 +54,10 @@ PASSIVE_WINDOW_SECONDS = 4.0
 """How long a request waits for its turn before answering ``success`` (WeChat gives up at 5)."""
 RETRY_MEMORY_SECONDS = 30.0
 """How long a finished turn is remembered for WeChat's retries (they come within ~15 s)."""
+OUTBOX_HOLD_SECONDS = 20.0
+"""How long a turn's queued replies wait for the passive reply before the outbox sends them
+itself: past WeChat's retries of a message (three within ~15 s), so that a process that died
+after the turn committed leaves the answer to a retry, or else to the outbox."""
 SUCCESS = "success"
 
 
@@ -82,6 +90,8 @@ class WeChatWebhook:
                                     runtime.settings.wechat_appid)
                        if runtime.settings.wechat_aes_key else None)
         self._pending: dict[str, _Pending] = {}
+        self._opening: set[str] = set()  # messages that open the family's 48-hour window
+        self.speech = make_speech(runtime.settings)
         self._background: set[asyncio.Task[Any]] = set()
 
     # --- HTTP -----------------------------------------------------------------------------
@@ -159,7 +169,10 @@ class WeChatWebhook:
     # --- turns ----------------------------------------------------------------------------
 
     async def process(self, message: BaseMessage) -> str | None:
-        """Run (or join) the message's turn; the passive reply text, or None for ``success``."""
+        """Run (or join) the message's turn; the passive reply text, or None for ``success``.
+
+        The turn queues its replies in the outbox, held for a moment: a passive reply settles
+        them as sent, otherwise they are released and sent through the customer-service API."""
         key = message_key(message)
         pending = self._pending.get(key)
         if pending is None:
@@ -177,16 +190,31 @@ class WeChatWebhook:
         if done:
             replies = pending.task.result()
             pending.passive = passive_text(replies)
-            if pending.passive is None and replies:
-                self._spawn(self._deliver_safely(openid, replies))
+            if pending.passive is not None or not replies:
+                await self._after_turn(openid, key, passive=True)
+            else:
+                self._spawn(self._send_queued(openid, key))
             return pending.passive
         log.info("wechat.turn.slow", message_id=key)
-        self._spawn(self._deliver_later(openid, pending.task))
+        self._spawn(self._typing(openid))
+        self._spawn(self._send_queued(openid, key, pending.task))
         return None
+
+    async def _typing(self, openid: str) -> None:
+        """Show "typing…" while a slow turn runs on (best effort: it is only a courtesy)."""
+        try:
+            await self.api.typing(openid)
+        except (WeChatError, aiohttp.ClientError, asyncio.TimeoutError) as error:
+            log.info("wechat.typing_failed", error=str(error))
 
     async def _turn(self, message: BaseMessage) -> list[Outbound]:
         try:
-            inbound = await to_inbound(message, self._fetch_image)
+            inbound = await to_inbound(message, self._fetch_image, self._hear)
+            inbound.outbox, inbound.outbox_hold_seconds = True, OUTBOX_HOLD_SECONDS
+            if _opens_window(inbound):
+                self._opening.add(message_key(message))
+            if str(raw(message).get("MsgType", "")).lower() == "file":
+                inbound.notices = [await self._file_answer(inbound.user_id)]
             return await limits.handle(self.runtime.engine, inbound)
         except Exception:  # the family must not be left without an answer by a bug here
             log.exception("wechat.turn.failed", message_id=message_key(message))
@@ -206,6 +234,28 @@ class WeChatWebhook:
                 log.warning("wechat.image.failed", source=field, error=str(error))
         return None
 
+    async def _file_answer(self, openid: str) -> Outbound:
+        """A family cannot send a PDF to an official account: photos of each page, or the
+        upload page (``bot/wechat/upload_page.py``) through a signed link."""
+        async with transaction(self.runtime.sessions) as session:
+            user = await conversations.get_or_create_user(session, CHANNEL, openid)
+            lang = user.language or "zh"
+            link = upload_link(self.settings.public_url, user.id)
+        return Outbound.say(t(lang, "wechat.file_message", link=link))
+
+    async def _hear(self, message: BaseMessage) -> str | None:
+        """The words of a voice message WeChat did not recognise: its file is fetched at once
+        (temporary media expire after 3 days) and read by the configured engine."""
+        media_id = raw(message).get("MediaId")
+        if self.speech is None or not media_id:
+            return None
+        try:
+            media = await self.api.download_media(str(media_id))
+        except (WeChatError, aiohttp.ClientError, asyncio.TimeoutError) as error:
+            log.warning("wechat.voice.failed", error=str(error))
+            return None
+        return await self.speech.transcribe(media.data)
+
     def _forget_later(self, key: str) -> None:
         asyncio.get_running_loop().call_later(RETRY_MEMORY_SECONDS, self._pending.pop, key, None)
 
@@ -221,34 +271,92 @@ class WeChatWebhook:
 
     # --- customer-service delivery --------------------------------------------------------
 
-    async def _deliver_later(self, openid: str, task: asyncio.Task[list[Outbound]]) -> None:
-        await self._deliver_safely(openid, await task)
+    async def _send_queued(self, openid: str, key: str, turn: asyncio.Task[list[Outbound]] | None = None) -> None:
+        """Send the turn's queued replies now, through the customer-service API."""
+        if turn is not None:
+            await turn
+        await self._after_turn(openid, key, passive=False)
+        await delivery.flush(self.runtime, CHANNEL, openid)
 
-    async def _deliver_safely(self, openid: str, replies: list[Outbound]) -> None:
-        """A turn's replies, sent in the background: a failure is logged (the transcript has them)."""
-        try:
-            await self.deliver(openid, replies)
-        except (WeChatError, aiohttp.ClientError, asyncio.TimeoutError) as error:
-            log.warning("wechat.send.failed", user=mask(openid), error=str(error))
+    async def _after_turn(self, openid: str, key: str, *, passive: bool) -> None:
+        """One short transaction after a turn: the family's window opened (if the message
+        opens one) and the turn's held replies settled as answered passively, or due now."""
+        opens = key in self._opening
+        self._opening.discard(key)
+        async with transaction(self.runtime.sessions) as session:
+            user_id = await session.scalar(select(ChannelUser.id).where(
+                ChannelUser.channel == CHANNEL, ChannelUser.external_id == openid))
+            if user_id is None:
+                return
+            if opens:
+                await service_window.opened(session, user_id)
+            await delivery.settle_held(session, user_id, key, passive=passive)
 
-    async def deliver(self, openid: str, replies: list[Outbound]) -> None:
-        """Send replies through the customer-service API, in order. Outside the 48-hour window
-        (45015) text goes as a template message when one is configured; any other failure is
-        raised, so that a queued notification is retried rather than counted as sent."""
-        for message in await plan(replies, lambda reply: self._document_link(openid, reply)):
-            if isinstance(message, Text):
-                try:
-                    await self.api.send_text(openid, message.content)
-                except WeChatError as error:
-                    template = load_templates()
-                    if error.errcode not in OUTSIDE_WINDOW or not template.get("template_id"):
-                        raise
-                    await self.api.send_template(openid, template["template_id"],
-                                                 template_values(template, message.content))
-            elif isinstance(message, Image):
-                media_id = await self.api.upload_image(message.data, message.filename,
-                                                       message.content_type)
-                await self.api.send_image(openid, media_id)
+    async def deliver(self, openid: str, replies: list[Outbound], progress: Progress | None = None) -> None:
+        """Send replies through the customer-service API, in order, after the ``progress.done``
+        messages already sent. Outside the 48-hour window (45015) text goes as a template
+        message when one is configured; a family who unfollowed raises ``Undeliverable``; any
+        other failure is raised, so that the message is retried rather than counted as sent."""
+        progress = progress or Progress()
+        user_id, window = await self._window(openid)
+        limit = MAX_MESSAGES if window is None else window.left + progress.done
+        messages = await plan(replies, lambda reply: self._document_link(openid, reply), limit)
+        for index, message in enumerate(messages):
+            if index < progress.done:
+                continue
+            try:
+                if window is not None and not window.open and isinstance(message, Text):
+                    # the family's 5 messages are spent, or 48 hours passed: no use trying
+                    await self._notify_outside_window(openid, message.content, WeChatError(45015, "window closed"))
+                else:
+                    await self._send_one(openid, message)
+                    if user_id is not None:
+                        async with transaction(self.runtime.sessions) as session:
+                            await service_window.spend(session, user_id)
+            except WeChatError as error:
+                if error.errcode in PERMANENT_ERRORS:
+                    raise Undeliverable(str(error)) from None
+                raise
+            await progress.sent(index + 1)
+
+    async def _window(self, openid: str) -> tuple[int | None, service_window.Window | None]:
+        async with self.runtime.sessions() as session:
+            user_id = await session.scalar(select(ChannelUser.id).where(
+                ChannelUser.channel == CHANNEL, ChannelUser.external_id == openid))
+            return user_id, await service_window.current(session, user_id) if user_id else None
+
+    async def _send_one(self, openid: str, message: Text | Image) -> None:
+        if isinstance(message, Text):
+            try:
+                await self.api.send_text(openid, message.content)
+            except WeChatError as error:
+                if error.errcode not in OUTSIDE_WINDOW:
+                    raise
+                await self._notify_outside_window(openid, message.content, error)
+        else:
+            media_id = await self.api.upload_image(message.data, message.filename, message.content_type)
+            await self.api.send_image(openid, media_id)
+
+    async def _notify_outside_window(self, openid: str, text: str, refused: WeChatError) -> None:
+        """Past the customer-service window: a subscription notification (订阅通知) when one is
+        configured and the family accepted it, else a template message, else ``refused`` is
+        raised (retried later: the family may write again and open the window)."""
+        templates = load_templates()
+        subscription = templates.get("subscribe") or {}
+        if subscription.get("template_id"):
+            try:
+                await self.api.send_subscription(openid, subscription["template_id"],
+                                                 subscription_values(subscription, text),
+                                                 str(subscription.get("page") or ""))
+                return
+            except WeChatError as error:
+                if error.errcode != NOT_SUBSCRIBED:
+                    raise
+                log.info("wechat.subscription.not_accepted", user=mask(openid))
+                refused = error
+        if not templates.get("template_id"):
+            raise refused
+        await self.api.send_template(openid, templates["template_id"], template_values(templates, text))
 
     async def _document_link(self, openid: str, reply: Outbound) -> str:
         """The signed download link of a document (stored now if the flow gave no link)."""
@@ -264,6 +372,9 @@ class WeChatWebhook:
 
 
 OUTSIDE_WINDOW = {45015, 45047}  # past 48 hours since the user's last message / too many replies
+PERMANENT_ERRORS = {40003, 43004}  # not an openid of this account / the family unfollowed
+NOT_SUBSCRIBED = 43101  # bizsend: the family has not accepted (or has refused) the subscription
+THING_LIMIT = 20  # characters of a subscription notification's `thing` value
 TEMPLATES_FILE = Path(__file__).with_name("templates.yaml")
 
 
@@ -282,3 +393,27 @@ def template_values(template: dict[str, Any], text: str) -> dict[str, str]:
     words = {"title": template.get("title", ""), "content": text[:200], "time": now,
              "remark": template.get("remark", "")}
     return {fields[name]: value for name, value in words.items() if fields.get(name)}
+
+
+def _opens_window(inbound: Inbound) -> bool:
+    """What WeChat counts as the family writing: a message, a menu click, following, scanning."""
+    if inbound.kind != "event":
+        return True
+    return inbound.event in ("subscribe", "start") or bool(inbound.event and inbound.event.startswith("menu:"))
+
+
+def subscription_values(subscription: dict[str, Any], text: str) -> dict[str, str]:
+    """The notification's words in the subscription template's keys, each within its kind's
+    limit (``thing``: 20 characters; ``time``: a date and time as WeChat formats them)."""
+    fields = subscription.get("fields", {})
+    words = {"title": subscription.get("title", ""), "content": " ".join(text.split()),
+             "time": clock.local_now().strftime("%Y-%m-%d %H:%M")}
+    values: dict[str, str] = {}
+    for name, value in words.items():
+        key = fields.get(name)
+        if not key:
+            continue
+        if key.startswith("thing") and len(value) > THING_LIMIT:
+            value = value[:THING_LIMIT - 1] + "…"
+        values[key] = value
+    return values

@@ -25,7 +25,7 @@ from bot.notifier import deliver_notifications
 def outbox(runtime):
     """A fake pushing channel: what the notifier sends to each family."""
     class Outbox(list):
-        async def send(self, user_id, replies):
+        async def send(self, user_id, replies, progress=None):
             self.extend((user_id, reply.text) for reply in replies)
 
     sent = Outbox()

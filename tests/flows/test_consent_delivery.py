@@ -21,7 +21,7 @@ from bot.notifier import deliver_notifications
 async def test_sealed_consent_is_delivered_stored_and_verifiable(dialogue, runtime, tmp_path, clock):
     sent = []
 
-    async def sender(user_id, replies):
+    async def sender(user_id, replies, progress=None):
         sent.extend(replies)
 
     runtime.senders["terminal"] = sender
@@ -74,7 +74,7 @@ async def test_a_failed_delivery_is_retried_with_the_same_sealed_pdf(dialogue, r
 
     attempts: list[bytes] = []
 
-    async def flaky(user_id, replies):
+    async def flaky(user_id, replies, progress=None):
         attempts.append(replies[0].data)
         if len(attempts) == 1:
             raise ConnectionError("the channel is down")
@@ -102,7 +102,7 @@ async def test_a_change_after_signing_is_reviewed_and_signed_again(dialogue, run
     the signature supersedes the signed consent, goes back to the review and is signed again."""
     sent = []
 
-    async def sender(user_id, replies):
+    async def sender(user_id, replies, progress=None):
         sent.extend(replies)
 
     runtime.senders["terminal"] = sender
@@ -139,7 +139,7 @@ async def test_the_evidence_record_is_stored_and_hashed_into_the_audit_chain(dia
 
     sent = []
 
-    async def sender(user_id, replies):
+    async def sender(user_id, replies, progress=None):
         sent.extend(replies)
 
     runtime.senders["terminal"] = sender

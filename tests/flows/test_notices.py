@@ -38,7 +38,7 @@ def test_a_notice_queued_before_these_words_still_reads():
 
 async def _booked_and_assigned(dialogue: Dialogue, runtime, sent: list,  # type: ignore[no-untyped-def]
                                before: tuple[str, ...] | list[str] = ()) -> None:
-    async def send(user_id, replies):  # type: ignore[no-untyped-def]
+    async def send(user_id, replies, progress=None):  # type: ignore[no-untyped-def]
         sent.extend(reply.text for reply in replies)
 
     await dialogue.intake()

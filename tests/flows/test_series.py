@@ -52,7 +52,7 @@ async def test_a_discharge_order_series_books_reminds_and_cancels(dialogue, runt
 
     sent: list[str] = []
 
-    async def sender(external_id, replies):
+    async def sender(external_id, replies, progress=None):
         sent.extend(r.text for r in replies)
     runtime.senders["terminal"] = sender
     assert await deliver_notifications(runtime) == 1 and "知情同意书" in sent.pop()  # sealed for the series

@@ -155,7 +155,7 @@ async def test_after_a_hand_off_the_family_is_asked_once_how_it_went(as_staff: S
     await as_staff.post(f"/console/conversations/{user_id}/take-over")
     await as_staff.post(f"/console/conversations/{user_id}/release")
     pushed = []
-    runtime.senders["terminal"] = lambda external_id, replies: _collect(pushed, replies)
+    runtime.senders["terminal"] = lambda external_id, replies, progress=None: _collect(pushed, replies)
     await deliver_notifications(runtime)
     said = "\n".join(reply.text or "" for reply in pushed)
     assert "人工客服李敏已结束对话" in said and "刚才的人工服务您满意吗？" in said

@@ -9,6 +9,7 @@ import json
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import pytest
@@ -36,6 +37,8 @@ class FakeBotAPI:
         self.files: dict[str, bytes] = {}
         self.messages: dict[int, dict[str, Any]] = {}
         self.failures: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+        self.fail_after: dict[str, int] = {}
+        self.polled = 0
         self._message_ids = itertools.count(1)
         self._changed = asyncio.Condition()
         self.server: TestServer | None = None
@@ -51,11 +54,14 @@ class FakeBotAPI:
         app.router.add_get("/file/bot{token}/{path:.+}", self.download)
         return app
 
-    def fail(self, method: str, status: int, description: str, **parameters: Any) -> None:
+    def fail(self, method: str, status: int, description: str, *, after: int = 0, **parameters: Any) -> None:
+        """Answer a later call of ``method`` with an error: the next one, or the one after
+        ``after`` successful calls."""
         answer = {"ok": False, "error_code": status, "description": description}
         if parameters:
             answer["parameters"] = parameters
         self.failures.setdefault(method, []).append((status, answer))
+        self.fail_after[method] = after
 
     # --- what the bot sent ----------------------------------------------------------------
 
@@ -104,11 +110,14 @@ class FakeBotAPI:
             for key, value in list(params.items()):  # aiogram uploads files as attach://<name>
                 if isinstance(value, str) and value.startswith("attach://"):
                     files[key] = files.pop(value.removeprefix("attach://"))
-        if self.failures.get(name):
+        if self.failures.get(name) and self.fail_after.get(name, 0) > 0:
+            self.fail_after[name] -= 1
+        elif self.failures.get(name):
             status, answer = self.failures[name].pop(0)
             await self._note(Call(f"{name}!{status}", params, files))
             return web.json_response(answer, status=status)
         if name == "getUpdates":
+            self.polled += 1
             result = await self._updates(params)
             return web.json_response({"ok": True, "result": result})
         await self._note(Call(name, params, files))
@@ -189,6 +198,7 @@ class FamilyMember:
     language_code: str = "zh-hans"
     first_name: str = "丽"
     callback_ids: list[str] = field(default_factory=list)
+    runtime: Any = None  # when given, ``do`` waits until the outbox has sent the turn's replies
 
     @property
     def user(self) -> dict[str, Any]:
@@ -264,8 +274,47 @@ class FamilyMember:
                 await self.api.wait_for(lambda: expect in self.replies_since(mark))
             except asyncio.TimeoutError:
                 raise AssertionError(f"expected {expect!r} in:\n{self.replies_since(mark)}") from None
+        await self.outbox_sent()
         await asyncio.sleep(0.05)
         return self.replies_since(mark)
+
+    async def outbox_sent(self, timeout: float = 5) -> None:
+        """Wait until the outbox has tried every queued message it can send now: each
+        conversation's first waiting message was attempted (it may wait for a retry)."""
+        from sqlalchemy import select
+
+        from backend.models import Notification
+
+        if self.runtime is None:
+            return
+        deadline = asyncio.get_running_loop().time() + timeout
+        while asyncio.get_running_loop().time() < deadline:
+            async with self.runtime.sessions() as session:
+                waiting = (await session.execute(select(Notification).where(
+                    Notification.status == "pending", Notification.kind != "consent.seal")
+                    .order_by(Notification.id))).scalars()
+                heads = {}
+                for row in waiting:
+                    heads.setdefault(row.channel_user_id, row)
+            if all(row.attempts > 0 for row in heads.values()):
+                return
+            await asyncio.sleep(0.02)
+
+    async def processed(self, update: dict[str, Any], timeout: float = 5) -> None:
+        """Wait until the engine recorded ``update`` (polling hands it over in the background)."""
+        from sqlalchemy import func, select
+
+        from backend.models import TranscriptEntry
+
+        key = f"u{update['update_id']}"
+        deadline = asyncio.get_running_loop().time() + timeout
+        while asyncio.get_running_loop().time() < deadline:
+            async with self.runtime.sessions() as session:
+                if await session.scalar(select(func.count(TranscriptEntry.id)).where(
+                        TranscriptEntry.channel_message_id == key)):
+                    return
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"update {key} was not handled")
 
     async def say(self, text: str, expect: str | None = None) -> str:
         return await self.do(self.message(text=text), expect)
@@ -283,14 +332,18 @@ WEBHOOK_SECRET = "test-webhook-secret"
 @pytest.fixture
 async def polling(runtime: Any, telegram_api: FakeBotAPI) -> AsyncIterator[Any]:
     """The channel fetching updates from the fake with getUpdates, as ``jiahu telegram poll``."""
+    from bot import delivery
     from bot.telegram.channel import TelegramChannel
     from bot.telegram.cli import run_polling
     from bot.telegram.client import make_bot
 
-    channel = TelegramChannel(runtime.engine, make_bot(TOKEN, telegram_api.url))
+    channel = TelegramChannel(runtime.engine, make_bot(TOKEN, telegram_api.url),
+                              flush=partial(delivery.flush, runtime, "telegram"))
     runtime.senders["telegram"] = channel.deliver  # as `jiahu telegram poll` does
     task = asyncio.create_task(run_polling(channel, polling_timeout=1, handle_signals=False))
     await telegram_api.wait_for(lambda: bool(telegram_api.called("setMyCommands")))
+    while not telegram_api.polled:  # polling has begun, so that it can be stopped
+        await asyncio.sleep(0.01)
     yield channel
     await channel.dispatcher.stop_polling()
     await task
@@ -327,6 +380,6 @@ def family(request: pytest.FixtureRequest, telegram_api: FakeBotAPI, runtime: An
     """A family member talking to the bot, once by long polling and once by webhook."""
     if request.param == "polling":
         request.getfixturevalue("polling")
-        return FamilyMember(telegram_api, telegram_api.push)
+        return FamilyMember(telegram_api, telegram_api.push, runtime=runtime)
     client = request.getfixturevalue("webhook")
-    return FamilyMember(telegram_api, post_update(client))
+    return FamilyMember(telegram_api, post_update(client), runtime=runtime)

@@ -27,6 +27,9 @@ PUBLIC_URL = "https://jiahu.example-hospital.cn"
 
 # --- the fake WeChat server --------------------------------------------------------------
 
+ERRORS = {-1: "system error", 43004: "require subscribe", 40003: "invalid openid"}
+
+
 @dataclass
 class FakeWeChat:
     """Serves tokens, media and uploads; records menus and customer-service messages."""
@@ -39,17 +42,24 @@ class FakeWeChat:
     menus: list[dict[str, Any]] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)
     templates: list[dict[str, Any]] = field(default_factory=list)
+    expiry: dict[str, int] = field(default_factory=dict)  # token → when it expires (Unix seconds)
+    subscriptions: list[dict[str, Any]] = field(default_factory=list)
+    accepted: set[str] = field(default_factory=set)  # openids that accepted the subscription
+    typing: list[dict[str, Any]] = field(default_factory=list)
     window_closed: bool = False  # answer customer-service sends with 45015, as after 48 hours
+    failures: list[int] = field(default_factory=list)  # the next sends' errors: an HTTP status or an errcode
     url: str = ""
 
     def app(self) -> web.Application:
         app = web.Application()
-        app.router.add_get("/cgi-bin/token", self._token)
+        app.router.add_post("/cgi-bin/stable_token", self._stable_token)
         app.router.add_get("/cgi-bin/media/get", self._media_get)
         app.router.add_post("/cgi-bin/media/upload", self._media_upload)
         app.router.add_post("/cgi-bin/menu/create", self._menu_create)
         app.router.add_post("/cgi-bin/message/custom/send", self._custom_send)
         app.router.add_post("/cgi-bin/message/template/send", self._template_send)
+        app.router.add_post("/cgi-bin/message/subscribe/bizsend", self._bizsend)
+        app.router.add_post("/cgi-bin/message/custom/typing", self._typing)
         app.router.add_get("/pic/{name}", self._picture)
         return app
 
@@ -63,13 +73,25 @@ class FakeWeChat:
             return web.json_response({"errcode": 40001, "errmsg": "invalid credential, access_token is invalid"})
         return None
 
-    async def _token(self, request: web.Request) -> web.Response:
+    async def _stable_token(self, request: web.Request) -> web.Response:
+        """``getStableAccessToken``: the current token while it has more than 5 minutes left
+        (normal mode), else, or when forced, a new one that retires the old."""
         self.calls.append(request.path)
-        if request.query.get("appid") != APPID or request.query.get("secret") != SECRET:
+        body = await request.json()
+        if body.get("grant_type") != "client_credential" or body.get("appid") != APPID \
+                or body.get("secret") != SECRET:
             return web.json_response({"errcode": 40013, "errmsg": "invalid appid"})
-        token = f"ACCESS_TOKEN_{len(self.issued) + 1}"
-        self.issued.append(token)
-        return web.json_response({"access_token": token, "expires_in": 7200})
+        current = self.issued[-1] if self.issued else None
+        now = clock.timestamp()
+        left = self.expiry.get(current, 0) - now if current else 0
+        if current is None or current in self.revoked or left <= 300 or body.get("force_refresh"):
+            if current is not None and body.get("force_refresh"):
+                self.revoked.add(current)
+            current = f"ACCESS_TOKEN_{len(self.issued) + 1}"
+            self.issued.append(current)
+            self.expiry[current] = now + 7200
+            left = 7200
+        return web.json_response({"access_token": current, "expires_in": int(left)})
 
     async def _media_get(self, request: web.Request) -> web.Response:
         if (denied := self._authorised(request)) is not None:
@@ -106,7 +128,38 @@ class FakeWeChat:
             return denied
         if self.window_closed:
             return web.json_response({"errcode": 45015, "errmsg": "response out of time limit or subscription is canceled"})
+        if self.failures:
+            failure = self.failures.pop(0)
+            if failure == 0:  # this one goes through
+                self.sent.append(await request.json())
+                return web.json_response({"errcode": 0, "errmsg": "ok"})
+            if 500 <= failure < 600:  # WeChat's front end answers an HTML error page
+                return web.Response(status=failure, text="<html>502 Bad Gateway</html>", content_type="text/html")
+            return web.json_response({"errcode": failure, "errmsg": ERRORS.get(failure, "error")})
         self.sent.append(await request.json())
+        return web.json_response({"errcode": 0, "errmsg": "ok"})
+
+    async def _typing(self, request: web.Request) -> web.Response:
+        if (denied := self._authorised(request)) is not None:
+            return denied
+        self.typing.append(await request.json())
+        return web.json_response({"errcode": 0, "errmsg": "ok"})
+
+    async def _bizsend(self, request: web.Request) -> web.Response:
+        """``subscribe/bizsend`` as documented: touser, template_id, data {key: {value}}, page;
+        43101 for a family who did not accept; 47003 when a ``thing`` value is too long."""
+        if (denied := self._authorised(request)) is not None:
+            return denied
+        body = await request.json()
+        if body.get("touser") not in self.accepted:
+            return web.json_response({"errcode": 43101, "errmsg": "user refuse to accept the msg"})
+        data = body.get("data")
+        if not body.get("template_id") or not isinstance(data, dict) or not all(
+                isinstance(v, dict) and isinstance(v.get("value"), str) for v in data.values()):
+            return web.json_response({"errcode": 47003, "errmsg": "argument invalid!"})
+        if any(key.startswith("thing") and len(v["value"]) > 20 for key, v in data.items()):
+            return web.json_response({"errcode": 47003, "errmsg": "argument invalid! data.thing.value exceeds limit"})
+        self.subscriptions.append(body)
         return web.json_response({"errcode": 0, "errmsg": "ok"})
 
     async def _template_send(self, request: web.Request) -> web.Response:

@@ -99,7 +99,7 @@ async def test_retry_reaching_another_process_gets_the_committed_answer(runtime:
 async def test_long_turn_is_split_into_messages_of_at_most_2048_bytes(
         runtime: Any, fake_wechat: Any, family: Family) -> None:
     paragraph = "护理须知：" + "请保持伤口清洁干燥，按时换药。" * 20
-    runtime.engine.handle = _returning([Outbound.say(paragraph) for _ in range(8)])
+    runtime.engine.handle = _returning(runtime, [Outbound.say(paragraph) for _ in range(8)])
     assert await family.post(family.text("须知")) == (200, "success")
     await webhook_of(family.client).drain()
     sizes = [len(m["text"]["content"].encode()) for m in fake_wechat.sent]
@@ -111,7 +111,7 @@ async def test_document_goes_out_as_page_images_and_a_signed_link(
     pdf = b"%PDF-1.7\n" + b"0" * 2000 + b"\n%%EOF\n"
     document = Outbound(kind="document", text="这是您签署的知情同意书。", data=pdf,
                         filename="consent.pdf", content_type="application/pdf", pages=[png, png])
-    runtime.engine.handle = _returning([Outbound.say("预约已确认。"), document])
+    runtime.engine.handle = _returning(runtime, [Outbound.say("预约已确认。"), document])
     assert await family.post(family.text("确认")) == (200, "success")
     await webhook_of(client).drain()
 
@@ -126,8 +126,30 @@ async def test_document_goes_out_as_page_images_and_a_signed_link(
     assert download.status == 200 and await download.read() == pdf
 
 
-def _returning(replies: list[Outbound]) -> Any:
+def _returning(runtime: Any, replies: list[Outbound]) -> Any:
+    """An engine whose turns answer ``replies``, queued in the outbox as the engine queues them."""
+    from datetime import timedelta
+
+    from backend import conversations, notify
+    from backend.db import transaction
+
     async def handle(inbound: Inbound) -> list[Outbound]:
+        async with transaction(runtime.sessions) as session:
+            user = await conversations.get_or_create_user(session, inbound.channel, inbound.user_id)
+            await notify.queue_replies(session, user.id, [r.dump() for r in replies],
+                                       message_id=inbound.message_id,
+                                       hold=timedelta(seconds=inbound.outbox_hold_seconds))
         return replies
 
     return handle
+
+
+async def test_a_slow_turn_shows_typing_a_quick_one_does_not(
+        runtime: Any, fake_wechat: Any, family: Family, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert await family.send(family.text("你好"))  # quick: answered passively, no typing
+    assert fake_wechat.typing == []
+    monkeypatch.setattr(webhook_module, "PASSIVE_WINDOW_SECONDS", 0.2)
+    slowed(runtime, 0.5)
+    assert await family.post(family.text("我想预约")) == (200, "success")
+    await webhook_of(family.client).drain()
+    assert fake_wechat.typing == [{"touser": family.openid, "command": "Typing"}]

@@ -1,4 +1,5 @@
-"""The access token: shared through the database, refreshed before expiry or once on 40001."""
+"""The access token from ``stable_token``: shared through the database, fetched again before
+expiry or once on 40001, and forced only when WeChat rejects the token it still hands out."""
 from __future__ import annotations
 
 import asyncio
@@ -62,7 +63,7 @@ async def test_valid_token_in_the_database_is_used_by_every_process(runtime: Any
         await api.close()
         await other_process.close()
     assert fake_wechat.issued == ["ACCESS_TOKEN_1"]
-    assert fake_wechat.calls.count("/cgi-bin/token") == 1
+    assert fake_wechat.calls.count("/cgi-bin/stable_token") == 1
 
 
 async def test_concurrent_processes_refresh_once(runtime: Any, fake_wechat: Any, api: WeChatAPI) -> None:
@@ -73,7 +74,7 @@ async def test_concurrent_processes_refresh_once(runtime: Any, fake_wechat: Any,
         for a in [api, *others]:
             await a.close()
     assert set(tokens) == {"ACCESS_TOKEN_1"}
-    assert fake_wechat.calls.count("/cgi-bin/token") == 1
+    assert fake_wechat.calls.count("/cgi-bin/stable_token") == 1
 
 
 async def test_invalid_token_error_refreshes_once(runtime: Any, fake_wechat: Any, api: WeChatAPI) -> None:
@@ -82,14 +83,40 @@ async def test_invalid_token_error_refreshes_once(runtime: Any, fake_wechat: Any
     fake_wechat.revoked.add("REVOKED_TOKEN")  # e.g. someone fetched a token with the same appid
     try:
         await api.send_text("oWx_family", "您好")
-        assert fake_wechat.calls.count("/cgi-bin/token") == 1
+        assert fake_wechat.calls.count("/cgi-bin/stable_token") == 1
         assert (await _stored(runtime)).value == "ACCESS_TOKEN_2"
 
         fake_wechat.revoked.update(["ACCESS_TOKEN_2", "ACCESS_TOKEN_3"])
         with pytest.raises(WeChatError) as error:  # refused again after one refresh: give up
             await api.send_text("oWx_family", "您好")
         assert error.value.errcode == 40001
-        assert fake_wechat.calls.count("/cgi-bin/token") == 2
+        assert fake_wechat.calls.count("/cgi-bin/stable_token") == 2
     finally:
         await api.close()
     assert [m["text"]["content"] for m in fake_wechat.sent] == ["您好"]
+
+
+async def test_a_token_another_system_fetched_is_shared_not_retired(runtime: Any, fake_wechat: Any,
+                                                                   api: WeChatAPI) -> None:
+    """The hospital's other system asks stable_token too: both get the same token, none is retired."""
+    other_system = WeChatAPI(runtime.settings, runtime.sessions)
+    try:
+        theirs, _ = await other_system.fetch_token()
+        await api.send_text("oWx_family", "您好")
+    finally:
+        await other_system.close()
+        await api.close()
+    assert fake_wechat.issued == [theirs] and not fake_wechat.revoked
+    assert (await _stored(runtime)).value == theirs and len(fake_wechat.sent) == 1
+
+
+async def test_a_rejected_token_still_handed_out_is_force_refreshed(runtime: Any, fake_wechat: Any,
+                                                                   api: WeChatAPI) -> None:
+    try:
+        token = await api.tokens.get()
+        # WeChat refused it (say it leaked and was blocked), yet stable_token hands it out still
+        assert await api.tokens.get(rejected=token) == "ACCESS_TOKEN_2"
+    finally:
+        await api.close()
+    assert token == "ACCESS_TOKEN_1" and token in fake_wechat.revoked
+    assert fake_wechat.calls.count("/cgi-bin/stable_token") == 3  # first, normal again, forced

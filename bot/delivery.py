@@ -1,0 +1,163 @@
+"""Delivery of the notification outbox to families: a turn's queued replies and every
+notification, through the channel's sender, in order per conversation.
+
+A row is claimed for a lease (no transaction is held while the channel is called), its replies
+are rendered once and stored with it, and every channel message accepted is counted in the row
+at once, so a retry resumes after it: a 500 or a dropped connection delays a reply, a crash
+after the turn's commit only delays it too, and nothing reaches a family twice. A permanent
+refusal (``Undeliverable``) is recorded and given up; anything else is retried with back-off.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import structlog
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend import clock, notify
+from backend.db import transaction
+from backend.models import ChannelUser, Notification
+from bot.base import Progress, Undeliverable
+from bot.runtime import Runtime
+from flows.types import Outbound
+
+log = structlog.get_logger(__name__)
+LEASE = timedelta(minutes=5)  # a claimed row is retried after this if its worker died
+
+
+@dataclass
+class _Loaded:
+    channel: str
+    external_id: str
+    replies: list[Outbound]
+    done: int
+
+
+async def _claim(runtime: Runtime, limit: int, channel_user_id: int | None = None) -> list[int]:
+    async with transaction(runtime.sessions) as session:
+        rows = await notify.due_notifications(session, limit, channel_user_id)
+        for row in rows:
+            row.next_attempt_at = clock.now() + LEASE
+            if (row.payload or {}).get("held"):  # its hold is over: a passive answer is too late
+                row.payload = {**row.payload, "held": False}
+        return [row.id for row in rows]
+
+
+async def _load(runtime: Runtime, note_id: int) -> _Loaded:
+    """The row's replies: rendered (and recorded in the transcript) at the first attempt only."""
+    async with transaction(runtime.sessions) as session:
+        note = await session.get_one(Notification, note_id)
+        user = await session.get_one(ChannelUser, note.channel_user_id)
+        payload = dict(note.payload or {})
+        if "replies" not in payload:
+            rendered = await runtime.engine.push(session, user, note)
+            payload.update(replies=[reply.dump() for reply in rendered], done=0)
+            note.payload = payload
+        return _Loaded(user.channel, user.external_id,
+                       [Outbound.load(reply) for reply in payload["replies"]], int(payload.get("done", 0)))
+
+
+def _recorder(runtime: Runtime, note_id: int):  # type: ignore[no-untyped-def]
+    async def record(done: int) -> None:
+        async with transaction(runtime.sessions) as session:
+            note = await session.get_one(Notification, note_id)
+            note.payload = {**(note.payload or {}), "done": done}
+
+    return record
+
+
+async def _settle(runtime: Runtime, note_id: int, error: str | None, *, permanent: bool = False) -> None:
+    async with transaction(runtime.sessions) as session:
+        note = await session.get_one(Notification, note_id)
+        if error is None:
+            note.status, note.sent_at = "sent", clock.now()
+        else:
+            notify.mark_failed(note, error, permanent=permanent)
+
+
+async def deliver_one(runtime: Runtime, note_id: int) -> bool:
+    """Send one claimed row; True when it went out in full."""
+    try:
+        loaded = await _load(runtime, note_id)
+        sender = runtime.senders.get(loaded.channel)
+        if sender is not None:  # channels without push show it from the transcript
+            await sender(loaded.external_id, loaded.replies,
+                         Progress(loaded.done, _recorder(runtime, note_id)))
+    except Undeliverable as refused:
+        log.warning("delivery.refused", id=note_id, error=str(refused))
+        await _settle(runtime, note_id, str(refused), permanent=True)
+        return False
+    except Exception as error:  # noqa: BLE001 - recorded and retried with back-off
+        log.warning("delivery.failed", id=note_id, error=str(error))
+        await _settle(runtime, note_id, str(error) or type(error).__name__)
+        return False
+    await _settle(runtime, note_id, None)
+    return True
+
+
+async def deliver_due(runtime: Runtime, limit: int = 20) -> int:
+    """Deliver what is due (the background worker); returns how many rows went out."""
+    sent = tried = 0
+    while tried < limit:  # a conversation's next message becomes due once the one before went out
+        claimed = await _claim(runtime, limit - tried)
+        if not claimed:
+            break
+        tried += len(claimed)
+        for note_id in claimed:
+            sent += await deliver_one(runtime, note_id)
+    return sent
+
+
+async def _user_id(runtime: Runtime, channel: str, external_id: str) -> int | None:
+    async with runtime.sessions() as session:
+        return await session.scalar(select(ChannelUser.id).where(
+            ChannelUser.channel == channel, ChannelUser.external_id == external_id))
+
+
+async def flush(runtime: Runtime, channel: str, external_id: str) -> None:
+    """Deliver a conversation's due rows now, in order, right after its turn; stops at the first
+    failure (the worker retries it later, and nothing queued after it overtakes it)."""
+    user_id = await _user_id(runtime, channel, external_id)
+    while user_id is not None:
+        claimed = await _claim(runtime, 1, user_id)
+        if not claimed or not await deliver_one(runtime, claimed[0]):
+            return
+
+
+async def settle_held(session: AsyncSession, channel_user_id: int, message_id: str, *, passive: bool) -> None:
+    """The replies of one inbound message held for a passive reply: settled as sent when they
+    went out as the answer to the channel's request itself (WeChat's passive reply), else due now."""
+    rows = (await session.execute(select(Notification).where(
+        Notification.channel_user_id == channel_user_id, Notification.kind == notify.REPLY,
+        Notification.status == "pending"))).scalars()
+    for note in rows:
+        payload = note.payload or {}
+        if payload.get("message_id") != message_id or not payload.get("held"):
+            continue
+        if passive:
+            note.status, note.sent_at = "sent", clock.now()
+            note.payload = {**payload, "held": False, "passive": True}
+            log.info("delivery.passive", id=note.id)
+        else:
+            note.payload = {**payload, "held": False}
+            note.next_attempt_at = clock.now()
+
+
+async def _held_turn(runtime: Runtime, channel: str, external_id: str, message_id: str, *, passive: bool) -> None:
+    async with transaction(runtime.sessions) as session:
+        user_id = await session.scalar(select(ChannelUser.id).where(
+            ChannelUser.channel == channel, ChannelUser.external_id == external_id))
+        if user_id is not None:
+            await settle_held(session, user_id, message_id, passive=passive)
+
+
+async def answered_passively(runtime: Runtime, channel: str, external_id: str, message_id: str) -> None:
+    """``settle_held`` in a transaction of its own: the replies went out passively."""
+    await _held_turn(runtime, channel, external_id, message_id, passive=True)
+
+
+async def release(runtime: Runtime, channel: str, external_id: str, message_id: str) -> None:
+    """``settle_held`` in a transaction of its own: the replies are due now."""
+    await _held_turn(runtime, channel, external_id, message_id, passive=False)

@@ -60,11 +60,12 @@ async def record_inbound(session: AsyncSession, user: ChannelUser, *, kind: str,
 async def record_outbound(session: AsyncSession, user: ChannelUser, *, kind: str, text: str | None,
                           payload: dict[str, Any] | None = None, author: str = "bot",
                           channel_message_id: str | None = None) -> TranscriptEntry:
+    """Record an outbound message; it is written with the transaction's next flush (a turn's
+    replies go in one statement at commit, in the order they were recorded)."""
     entry = TranscriptEntry(channel_user_id=user.id, channel=user.channel, direction="out",
                             channel_message_id=channel_message_id, kind=kind, text=text,
                             payload=payload, author=author)
     session.add(entry)
-    await session.flush()
     return entry
 
 

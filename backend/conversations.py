@@ -26,12 +26,22 @@ RED_FLAG = "red_flag"
 async def get_or_create_user(session: AsyncSession, channel: str, external_id: str, *,
                              language: str | None = None, display_name: str | None = None,
                              is_tryout: bool = False) -> ChannelUser:
-    """The channel user for (channel, external id), created on first contact."""
+    """The channel user for (channel, external id), created on first contact. On SQLite the
+    conversation state comes in the same statement (``load_state`` then needs none)."""
     query = select(ChannelUser).where(ChannelUser.channel == channel,
                                       ChannelUser.external_id == external_id)
-    user = (await session.execute(query)).scalar_one_or_none()
-    if user is not None:
-        return user
+    if not _locks_rows(session):
+        with_state = query.add_columns(ConversationState).outerjoin(
+            ConversationState, ConversationState.channel_user_id == ChannelUser.id)
+        found = (await session.execute(with_state)).first()
+        if found is not None:
+            if found[1] is not None:  # held here: the session's identity map holds it weakly
+                session.info[_LOADED_STATE] = (session.sync_session.get_transaction(), found[1])
+            return found[0]
+    else:
+        user = (await session.execute(query)).scalar_one_or_none()
+        if user is not None:
+            return user
     user = ChannelUser(channel=channel, external_id=external_id, language=language or "zh",
                        display_name=display_name, is_tryout=is_tryout)
     try:
@@ -94,11 +104,16 @@ async def transcript(session: AsyncSession, user_id: int) -> list[TranscriptEntr
 
 
 async def load_state(session: AsyncSession, user: ChannelUser) -> ConversationState:
-    """The user's conversation state, locked for this turn on PostgreSQL."""
+    """The user's conversation state, locked for this turn on PostgreSQL (on SQLite the turn's
+    transaction holds the database's one write lock)."""
     query = select(ConversationState).where(ConversationState.channel_user_id == user.id)
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        query = query.with_for_update()
-    state = (await session.execute(query)).scalar_one_or_none()
+    if _locks_rows(session):
+        state = (await session.execute(query.with_for_update())).scalar_one_or_none()
+    else:  # loaded with the user, as a rule
+        transaction, loaded = session.info.pop(_LOADED_STATE, (None, None))
+        fresh = loaded is not None and loaded.channel_user_id == user.id and \
+            transaction is session.sync_session.get_transaction()
+        state = loaded if fresh else await session.get(ConversationState, user.id)
     if state is None:
         state = ConversationState(channel_user_id=user.id, flow=None, step=None, data={}, turn=0)
         try:
@@ -107,6 +122,13 @@ async def load_state(session: AsyncSession, user: ChannelUser) -> ConversationSt
         except IntegrityError:
             state = (await session.execute(query)).scalar_one()
     return state
+
+
+_LOADED_STATE = "jiahu.conversation_state"
+
+
+def _locks_rows(session: AsyncSession) -> bool:
+    return session.bind is not None and session.bind.dialect.name == "postgresql"
 
 
 async def request_handoff(session: AsyncSession, user: ChannelUser, flow: str | None,

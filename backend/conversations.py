@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -55,16 +56,14 @@ async def get_or_create_user(session: AsyncSession, channel: str, external_id: s
 async def record_inbound(session: AsyncSession, user: ChannelUser, *, kind: str, text: str | None,
                          channel_message_id: str | None, payload: dict[str, Any] | None = None,
                          upload_id: int | None = None) -> TranscriptEntry | None:
-    """Record an inbound message; None when this channel message id was already recorded."""
-    entry = TranscriptEntry(channel_user_id=user.id, channel=user.channel, direction="in",
-                            channel_message_id=channel_message_id, kind=kind, text=text,
-                            payload=payload, upload_id=upload_id, author="family")
-    try:
-        async with session.begin_nested():
-            session.add(entry)
-    except IntegrityError:
-        return None
-    return entry
+    """Record an inbound message; None when this channel message id was already recorded
+    (one ``INSERT … ON CONFLICT DO NOTHING RETURNING``, no savepoint)."""
+    values = {"channel_user_id": user.id, "channel": user.channel, "direction": "in",
+              "channel_message_id": channel_message_id, "kind": kind, "text": text,
+              "payload": payload, "upload_id": upload_id, "author": "family"}
+    insert = postgresql.insert if _locks_rows(session) else sqlite.insert
+    statement = insert(TranscriptEntry).values(values).on_conflict_do_nothing().returning(TranscriptEntry)
+    return (await session.scalars(statement)).one_or_none()
 
 
 async def record_outbound(session: AsyncSession, user: ChannelUser, *, kind: str, text: str | None,

@@ -12,7 +12,9 @@ bare layer's.
 latencies of the other families' turns while ``jiahu serve``'s worker renders and seals them.
 ``--database-url`` runs jiahu on another database (PostgreSQL: it must exist and be empty, or
 hold an earlier run's schema).
-Run: ``.venv/bin/python bench/wechat_webhook.py [--messages 600] [--seal 4]``.
+Run: ``.venv/bin/python bench/wechat_webhook.py [--messages 600] [--seal 4]``. To profile the
+server, ``BENCH_PROFILE_SERVE=/path/to/script.py`` starts it as ``python script.py PORT`` instead
+(a script that runs ``bot.cli.main`` with ``serve --port PORT`` under cProfile).
 """
 from __future__ import annotations
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,12 +28,22 @@ RED_FLAG = "red_flag"
 async def get_or_create_user(session: AsyncSession, channel: str, external_id: str, *,
                              language: str | None = None, display_name: str | None = None,
                              is_tryout: bool = False) -> ChannelUser:
-    """The channel user for (channel, external id), created on first contact."""
+    """The channel user for (channel, external id), created on first contact. On SQLite the
+    conversation state comes in the same statement (``load_state`` then needs none)."""
     query = select(ChannelUser).where(ChannelUser.channel == channel,
                                       ChannelUser.external_id == external_id)
-    user = (await session.execute(query)).scalar_one_or_none()
-    if user is not None:
-        return user
+    if not _locks_rows(session):
+        with_state = query.add_columns(ConversationState).outerjoin(
+            ConversationState, ConversationState.channel_user_id == ChannelUser.id)
+        found = (await session.execute(with_state)).first()
+        if found is not None:
+            if found[1] is not None:  # held here: the session's identity map holds it weakly
+                session.info[_LOADED_STATE] = (session.sync_session.get_transaction(), found[1])
+            return found[0]
+    else:
+        user = (await session.execute(query)).scalar_one_or_none()
+        if user is not None:
+            return user
     user = ChannelUser(channel=channel, external_id=external_id, language=language or "zh",
                        display_name=display_name, is_tryout=is_tryout)
     try:
@@ -46,26 +57,25 @@ async def get_or_create_user(session: AsyncSession, channel: str, external_id: s
 async def record_inbound(session: AsyncSession, user: ChannelUser, *, kind: str, text: str | None,
                          channel_message_id: str | None, payload: dict[str, Any] | None = None,
                          upload_id: int | None = None) -> TranscriptEntry | None:
-    """Record an inbound message; None when this channel message id was already recorded."""
-    entry = TranscriptEntry(channel_user_id=user.id, channel=user.channel, direction="in",
-                            channel_message_id=channel_message_id, kind=kind, text=text,
-                            payload=payload, upload_id=upload_id, author="family")
-    try:
-        async with session.begin_nested():
-            session.add(entry)
-    except IntegrityError:
-        return None
-    return entry
+    """Record an inbound message; None when this channel message id was already recorded
+    (one ``INSERT … ON CONFLICT DO NOTHING RETURNING``, no savepoint)."""
+    values = {"channel_user_id": user.id, "channel": user.channel, "direction": "in",
+              "channel_message_id": channel_message_id, "kind": kind, "text": text,
+              "payload": payload, "upload_id": upload_id, "author": "family"}
+    insert = postgresql.insert if _locks_rows(session) else sqlite.insert
+    statement = insert(TranscriptEntry).values(values).on_conflict_do_nothing().returning(TranscriptEntry)
+    return (await session.scalars(statement)).one_or_none()
 
 
 async def record_outbound(session: AsyncSession, user: ChannelUser, *, kind: str, text: str | None,
                           payload: dict[str, Any] | None = None, author: str = "bot",
                           channel_message_id: str | None = None) -> TranscriptEntry:
+    """Record an outbound message; it is written with the transaction's next flush (a turn's
+    replies go in one statement at commit, in the order they were recorded)."""
     entry = TranscriptEntry(channel_user_id=user.id, channel=user.channel, direction="out",
                             channel_message_id=channel_message_id, kind=kind, text=text,
                             payload=payload, author=author)
     session.add(entry)
-    await session.flush()
     return entry
 
 
@@ -94,11 +104,16 @@ async def transcript(session: AsyncSession, user_id: int) -> list[TranscriptEntr
 
 
 async def load_state(session: AsyncSession, user: ChannelUser) -> ConversationState:
-    """The user's conversation state, locked for this turn on PostgreSQL."""
+    """The user's conversation state, locked for this turn on PostgreSQL (on SQLite the turn's
+    transaction holds the database's one write lock)."""
     query = select(ConversationState).where(ConversationState.channel_user_id == user.id)
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        query = query.with_for_update()
-    state = (await session.execute(query)).scalar_one_or_none()
+    if _locks_rows(session):
+        state = (await session.execute(query.with_for_update())).scalar_one_or_none()
+    else:  # loaded with the user, as a rule
+        transaction, loaded = session.info.pop(_LOADED_STATE, (None, None))
+        fresh = loaded is not None and loaded.channel_user_id == user.id and \
+            transaction is session.sync_session.get_transaction()
+        state = loaded if fresh else await session.get(ConversationState, user.id)
     if state is None:
         state = ConversationState(channel_user_id=user.id, flow=None, step=None, data={}, turn=0)
         try:
@@ -107,6 +122,13 @@ async def load_state(session: AsyncSession, user: ChannelUser) -> ConversationSt
         except IntegrityError:
             state = (await session.execute(query)).scalar_one()
     return state
+
+
+_LOADED_STATE = "jiahu.conversation_state"
+
+
+def _locks_rows(session: AsyncSession) -> bool:
+    return session.bind is not None and session.bind.dialect.name == "postgresql"
 
 
 async def request_handoff(session: AsyncSession, user: ChannelUser, flow: str | None,

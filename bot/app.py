@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
+import structlog
 from aiohttp import web
 
 from backend import api, console
@@ -13,8 +14,10 @@ from bot import telegram, tryout, wechat
 from bot.downloads import download_handler
 from bot.notifier import run_workers
 from bot.runtime import Runtime
+from documents import render
 
 RUNTIME = web.AppKey("runtime", Runtime)
+log = structlog.get_logger(__name__)
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -23,6 +26,14 @@ async def healthz(request: web.Request) -> web.Response:
     if await ping(runtime.db):
         return web.json_response({"status": "ok", "database": runtime.db.dialect.name})
     return web.json_response({"status": "unavailable", "database": runtime.db.dialect.name}, status=503)
+
+
+async def _warm_rendering() -> None:
+    """Start the rendering process with one consent, so the first family's PDF does not wait."""
+    try:
+        await render.warm()
+    except Exception:  # noqa: BLE001 - sealing jobs will say what is wrong, and be retried
+        log.exception("pdf.warm_up_failed")
 
 
 def create_app(runtime: Runtime, *, background: bool = False) -> web.Application:
@@ -39,11 +50,14 @@ def create_app(runtime: Runtime, *, background: bool = False) -> web.Application
     console.setup(app)
 
     async def _workers(app: web.Application):  # type: ignore[no-untyped-def]
+        warming = asyncio.create_task(_warm_rendering())
         task = asyncio.create_task(run_workers(runtime))
         yield
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        for running in (task, warming):
+            running.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await running
+        render.shutdown()
 
     async def _close(app: web.Application) -> None:
         await runtime.close()

@@ -8,7 +8,6 @@ nine seconds per Noto CJK face: far too slow for a chat turn.
 from __future__ import annotations
 
 import warnings
-from typing import Any
 
 _HINT = ("WeasyPrint would subset the Noto CJK fonts with fontTools (about 9 s per consent PDF) "
          "because HarfBuzz-Subset >= 4.1.0 is missing; install it with "
@@ -183,19 +182,3 @@ def _build_sfnt(version: bytes, tables: dict[bytes, bytes]) -> bytes:
         adjustment = (0xB1B0AFBA - _checksum(bytes(font))) & 0xFFFFFFFF
         font[head_offset + 8: head_offset + 12] = struct.pack(">I", adjustment)
     return bytes(font)
-
-
-def install_compact_cff() -> None:
-    """Make WeasyPrint embed compact CJK fonts (idempotent; see ``compact_cff_font``)."""
-    from weasyprint.pdf import fonts
-
-    original = fonts.Font.subset
-    if getattr(original, "_jiahu_compact", False):
-        return
-
-    def subset(self: Any, to_unicode: Any, hinting: Any) -> None:
-        original(self, to_unicode, hinting)
-        self.file_content = compact_cff_font(self.file_content)
-
-    subset._jiahu_compact = True  # type: ignore[attr-defined]
-    fonts.Font.subset = subset

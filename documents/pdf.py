@@ -6,15 +6,8 @@ file still carries the PDF/A metadata (pyHanko updates the XMP and Info dictiona
 """
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import io
-import threading
-import warnings
-import zlib
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -29,8 +22,8 @@ import pypdfium2
 from backend import clock
 from backend.config import hospital_config
 from backend.settings import get_settings
+from documents import render
 from documents.consent import TEMPLATES, ConsentContext, content_sha256
-from documents.fonts import install_compact_cff
 from documents.seal import Sealer, current_sealer, timestamp_of
 
 PDF_VARIANT = "pdf/a-3u"
@@ -70,8 +63,8 @@ def render_and_seal(context: ConsentContext, *, with_pages: bool = True) -> Seal
     context = replace(context, development_seal=sealer.development)
     content_digest = content_sha256(context)
     html = _render_html(context, content_digest, sealer)
-    with _weasyprint_lock:
-        unsigned = _weasyprint_pdf(html)
+    unsigned = render.write_pdf(html, stylesheets=[_stylesheet()], font_config=_font_config(),
+                                base_url=str(TEMPLATES), pdf_variant=PDF_VARIANT)
     sealed = sealer.seal(unsigned)
     pages = page_images(sealed) if with_pages else []
     return SealedConsent(pdf=sealed, sha256=hashlib.sha256(sealed).hexdigest(),
@@ -80,13 +73,17 @@ def render_and_seal(context: ConsentContext, *, with_pages: bool = True) -> Seal
                          timestamp=timestamp_of(sealed) if get_settings().tsa_url else None)
 
 
-_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="consent-pdf")
-
-
 async def produce_sealed_consent(context: ConsentContext) -> SealedConsent:
-    """Render and seal a consent in a worker thread, so a chat turn never waits on it."""
-    loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_executor, render_and_seal, context)
+    """Render and seal a consent in the rendering process (documents/render.py), so that
+    neither a chat turn nor the event loop waits on it."""
+    return await render.in_worker(render_and_seal, context)
+
+
+def warm_up() -> None:
+    """Load what the first consent needs (fonts, stylesheet, the seal) by making one."""
+    from documents.sample import sample_context
+
+    render_and_seal(sample_context("zh"), with_pages=False)
 
 
 def agreement_html(context: ConsentContext, *, download: tuple[str, str] | None = None) -> str:
@@ -138,61 +135,10 @@ def page_images(pdf: bytes, scale: float = PAGE_IMAGE_SCALE) -> list[bytes]:
         document.close()
 
 
-# WeasyPrint (Pango, fontconfig) is not known to be thread-safe: one render at a time.
-_weasyprint_lock = threading.Lock()
-
-
-def _weasyprint_pdf(html: str) -> bytes:
-    from weasyprint import HTML
-
-    document = HTML(string=html, base_url=str(TEMPLATES)).render(
-        stylesheets=[_stylesheet()], font_config=_font_config())
-    with warnings.catch_warnings(), _streams_compressed_once():
-        # WeasyPrint 70 opens its sRGB profile for PDF/A and never closes it; the file is
-        # freed (and warned about) inside write_pdf, so the warning is silenced just here.
-        warnings.simplefilter("ignore", ResourceWarning)
-        return document.write_pdf(pdf_variant=PDF_VARIANT)  # type: ignore[no-any-return]
-
-
-@contextmanager
-def _streams_compressed_once() -> Iterator[None]:
-    """pydyf compresses every stream twice (once to write it, once more to hash the file for
-    its /ID): remember each stream's bytes for the duration of one write. The output is the
-    same byte for byte; the fonts are ~1.8 MB to deflate, so this saves a third of write_pdf."""
-    import pydyf
-
-    plain = pydyf.Stream.data
-    cache: dict[int, bytes] = {}
-    # pydyf deflates at level 9; level 6 makes the file 0.4 % larger and the write ~15 ms faster.
-    pydyf.zlib = _Deflate6  # type: ignore[attr-defined]
-
-    def data(stream: Any) -> bytes:
-        key = id(stream)
-        if key not in cache:
-            cache[key] = plain.fget(stream)  # type: ignore[attr-defined]
-        return cache[key]
-
-    pydyf.Stream.data = property(data)  # type: ignore[method-assign,assignment]
-    try:
-        yield
-    finally:
-        pydyf.Stream.data = plain  # type: ignore[method-assign]
-        pydyf.zlib = zlib  # type: ignore[attr-defined]
-
-
-class _Deflate6:
-    """Stands in for the ``zlib`` module inside pydyf during one write."""
-
-    @staticmethod
-    def compressobj(level: int = 6, **options: Any) -> Any:
-        return zlib.compressobj(level=min(level, 6), **options)
-
-
 @lru_cache(maxsize=1)
 def _font_config() -> Any:
     from weasyprint.text.fonts import FontConfiguration
 
-    install_compact_cff()
     return FontConfiguration()
 
 

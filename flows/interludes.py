@@ -41,9 +41,16 @@ def rules() -> ConversationRules:
 def _contains(text: str, word: str) -> list[int]:
     """Where ``word`` occurs; Latin words only as whole words."""
     lowered = text.lower()
+    if word.lower() not in lowered:  # most words of most messages (a turn asks ~120)
+        return []
+    return [m.start() for m in _pattern(word).finditer(lowered)]
+
+
+@lru_cache(maxsize=4096)
+def _pattern(word: str) -> re.Pattern[str]:
     if word.isascii() and word[:1].isalnum():
-        return [m.start() for m in re.finditer(rf"(?<![a-z]){re.escape(word.lower())}(?![a-z])", lowered)]
-    return [m.start() for m in re.finditer(re.escape(word.lower()), lowered)]
+        return re.compile(rf"(?<![a-z]){re.escape(word.lower())}(?![a-z])")
+    return re.compile(re.escape(word.lower()))
 
 
 def red_flag(text: str) -> str | None:

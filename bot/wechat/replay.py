@@ -9,9 +9,9 @@ table, so every process of a deployment refuses a replay another one accepted fi
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -22,6 +22,7 @@ from backend.models import CacheEntry
 MAX_AGE = timedelta(minutes=5)
 """How far a push's timestamp may be from the service clock (either way)."""
 SEEN_PREFIX = "wechat:seen:"
+SWEEP_INTERVAL = timedelta(minutes=1)
 
 
 def is_fresh(timestamp: str) -> bool:
@@ -44,15 +45,29 @@ async def first_or_retry(sessions: async_sessionmaker[AsyncSession], signature: 
     digest = _sha256(body)
     now = clock.now()
     async with transaction(sessions) as session:
-        await session.execute(delete(CacheEntry).where(CacheEntry.key.startswith(SEEN_PREFIX),
-                                                       CacheEntry.expires_at < now))
-        dialect = session.bind.dialect.name if session.bind is not None else ""
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        connection = await session.connection()  # Core statements: one short write per push
+        if _sweep_due(now):
+            await connection.execute(delete(CacheEntry).where(CacheEntry.key.startswith(SEEN_PREFIX),
+                                                              CacheEntry.expires_at < now))
+        insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
         # kept past the freshness window on both sides, so a triple is never forgotten while usable
-        added = await session.execute(insert(CacheEntry).values(
+        added = await connection.execute(insert(CacheEntry).values(
             key=key, value=digest, expires_at=now + 2 * MAX_AGE + timedelta(minutes=1), updated_at=now)
             .on_conflict_do_nothing())
-        if added.rowcount == 1:  # type: ignore[attr-defined]  # a CursorResult for INSERT
+        if added.rowcount == 1:
             return True
-        seen = await session.get(CacheEntry, key, populate_existing=True)
-        return seen is not None and seen.value == digest
+        seen = await connection.scalar(select(CacheEntry.value).where(CacheEntry.key == key))
+        return seen == digest
+
+
+_next_sweep: datetime | None = None
+
+
+def _sweep_due(now: datetime) -> bool:
+    """Expired triples are deleted once a minute (per process), not with every push: the
+    deletion scans the table, which holds every push of the last eleven minutes."""
+    global _next_sweep
+    if _next_sweep is not None and now < _next_sweep:
+        return False
+    _next_sweep = now + SWEEP_INTERVAL
+    return True

@@ -1,0 +1,142 @@
+"""The one way every PDF of the service is made (the sealed consent, the transcript).
+
+``write_pdf`` renders HTML with WeasyPrint under one lock: WeasyPrint (Pango, fontconfig) is not
+known to be thread-safe, so a process renders one document at a time. ``in_worker`` runs such
+work in a separate process kept for it: rendering is pure Python for most of its few hundred
+milliseconds, and in a thread it would hold the GIL that the event loop serving the families
+needs (their turns took several times as long while a consent was sealed). The worker starts
+with ``warm`` when ``jiahu serve`` starts (fonts, templates and the seal loaded), so the first
+family does not wait for it.
+
+A job carries what the caller's process would have used: its ``JIAHU_`` settings and the time on
+its clock (backend/clock.py), so a worker started earlier renders as the caller would.
+"""
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import threading
+import warnings
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from backend import clock
+from documents import patches
+
+T = TypeVar("T")
+
+_lock = threading.Lock()
+_pool: ProcessPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def write_pdf(html: str, *, stylesheets: Sequence[Any] = (), font_config: Any = None,
+              base_url: str | None = None, pdf_variant: str | None = None) -> bytes:
+    """HTML to PDF bytes with WeasyPrint, one document at a time in this process."""
+    from weasyprint import HTML
+
+    patches.apply()
+    with _lock, warnings.catch_warnings():
+        # WeasyPrint 70 opens its sRGB profile for PDF/A and never closes it; the file is
+        # freed (and warned about) inside write_pdf, so the warning is silenced just here.
+        warnings.simplefilter("ignore", ResourceWarning)
+        document = HTML(string=html, base_url=base_url).render(stylesheets=list(stylesheets),
+                                                               font_config=font_config)
+        options = {"pdf_variant": pdf_variant} if pdf_variant else {}
+        return document.write_pdf(**options)  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class _Job:
+    function: Callable[..., Any]
+    args: tuple[Any, ...]
+    settings: dict[str, str]
+    now: datetime
+
+
+async def in_worker(function: Callable[..., T], *args: Any) -> T:
+    """``function(*args)`` in the rendering process (both picklable); its result.
+
+    A worker that died is replaced for the next job; this one raises (an outbox job is retried).
+    """
+    job = _Job(function, args, _settings(), clock.now())
+    pool = _worker_pool()
+    try:
+        return await asyncio.get_running_loop().run_in_executor(pool, _run, job)  # type: ignore[no-any-return]
+    except BrokenProcessPool:
+        _forget(pool)
+        raise
+
+
+async def html_to_pdf(html: str, stylesheet: Path) -> bytes:
+    """A PDF of ``html`` styled by one CSS file, made in the rendering process."""
+    return await in_worker(_html_to_pdf, html, str(stylesheet))
+
+
+def _html_to_pdf(html: str, stylesheet: str) -> bytes:
+    from weasyprint import CSS
+
+    return write_pdf(html, stylesheets=[CSS(filename=stylesheet)])
+
+
+async def warm() -> None:
+    """Start the rendering process and make one consent, so the first family does not wait."""
+    from documents.pdf import warm_up
+
+    await in_worker(warm_up)
+
+
+def shutdown() -> None:
+    """Stop the rendering process (it also stops with the interpreter)."""
+    global _pool
+    with _pool_lock:
+        pool, _pool = _pool, None
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _worker_pool() -> ProcessPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            # spawn, not fork: the server has threads (database, HTTP) that a fork would copy mid-work
+            _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        return _pool
+
+
+def _forget(pool: ProcessPoolExecutor) -> None:
+    global _pool
+    with _pool_lock:
+        if _pool is pool:
+            _pool = None
+
+
+def _settings() -> dict[str, str]:
+    return {name: value for name, value in os.environ.items() if name.startswith("JIAHU_")}
+
+
+def _run(job: _Job) -> Any:
+    """In the worker: take the caller's settings and time, then do the job."""
+    _adopt(job.settings)
+    clock.install(clock.PinnedClock(job.now, ticking=True))
+    return job.function(*job.args)
+
+
+def _adopt(settings: dict[str, str]) -> None:
+    if settings == _settings():
+        return
+    from backend import config
+    from backend.settings import get_settings
+
+    for name in list(os.environ):
+        if name.startswith("JIAHU_") and name not in settings:
+            del os.environ[name]
+    os.environ.update(settings)
+    get_settings.cache_clear()
+    config.reload()

@@ -1,0 +1,51 @@
+"""Every PDF is made by one rendering process, with the caller's settings and clock."""
+from __future__ import annotations
+
+import os
+import subprocess
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from backend import clock
+from backend.settings import get_settings
+from documents import patches, render
+
+
+async def test_work_runs_in_another_process_with_the_callers_clock_and_settings(data_dir: Path) -> None:
+    assert await render.in_worker(os.getpid) != os.getpid()
+    # the test clock stands days away from the calendar: the worker reads the caller's
+    assert abs(await render.in_worker(clock.now) - clock.now()) < timedelta(minutes=1)
+    assert (await render.in_worker(get_settings)).data_dir == data_dir
+
+
+async def test_a_plain_pdf_is_made_there_too(tmp_path: Path) -> None:
+    css = tmp_path / "page.css"
+    css.write_text("@page { size: A5 } body { font-family: 'Noto Sans CJK SC' }")
+    pdf = await render.html_to_pdf("<p>对话记录 王秀英</p>", css)
+    (tmp_path / "page.pdf").write_bytes(pdf)
+    text = subprocess.run(["pdftotext", str(tmp_path / "page.pdf"), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert "王秀英" in text
+
+
+def test_library_changes_are_applied_once() -> None:
+    from weasyprint.pdf import fonts
+
+    patches.apply()
+    subset = fonts.Font.subset
+    patches.apply()
+    assert fonts.Font.subset is subset
+
+
+def test_other_library_versions_render_unchanged(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pydyf
+    from weasyprint.pdf import fonts
+
+    monkeypatch.setattr(patches, "_applied", False)
+    monkeypatch.setattr(patches, "PYDYF_VERSIONS", ("0.0.",))
+    monkeypatch.setattr(patches, "WEASYPRINT_VERSIONS", ("0.",))
+    subset, data = fonts.Font.subset, pydyf.Stream.data
+    patches.apply()
+    assert fonts.Font.subset is subset and pydyf.Stream.data is data

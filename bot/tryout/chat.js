@@ -7,6 +7,7 @@
   const input = document.getElementById("text");
   const fileInput = document.getElementById("file");
   const resetButton = document.getElementById("reset");
+  const locateButton = document.getElementById("locate");
   const maxBytes = Number(document.body.dataset.maxBytes) || 10 * 1024 * 1024;
   const POLL_MS = 3000;
 
@@ -277,6 +278,21 @@
     body.append("message_id", newId());
     body.append("file", file, file.name);
     send("/try/api/upload", body);
+  });
+
+  // The browser's position, read by the address step like a location sent in WeChat or Telegram
+  // (then only the building and door number are asked).
+  locateButton.addEventListener("click", () => {
+    if (!navigator.geolocation) {
+      notice(T("location.unavailable"), true);
+      return;
+    }
+    navigator.geolocation.getCurrentPosition((position) => {
+      closeChoices();
+      mine(T("location.sent"));
+      send("/try/api/message", { message_id: newId(), location: {
+        latitude: position.coords.latitude, longitude: position.coords.longitude } });
+    }, () => notice(T("location.unavailable"), true), { timeout: 15000, maximumAge: 60000 });
   });
 
   resetButton.addEventListener("click", () => {

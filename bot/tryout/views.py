@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import re
 import secrets
 import weakref
@@ -33,7 +34,7 @@ from bot.runtime import Runtime
 from bot.tryout.mailbox import Mailbox
 from bot.tryout.render import render_replies
 from flows.messages import LANGUAGES, catalogue, t
-from flows.types import Inbound, Media, Outbound
+from flows.types import Inbound, Location, Media, Outbound
 
 log = structlog.get_logger(__name__)
 
@@ -216,6 +217,9 @@ class TryoutViews:
         text, choice, context = payload.get("text"), payload.get("choice"), payload.get("context")
         if context is not None and not (isinstance(context, str) and _SHORT.fullmatch(context)):
             raise ApiError(400, "bad_request")
+        if (place := payload.get("location")) is not None:
+            return self._inbound(user_id, payload, kind="location", location=_location(place),
+                                 choice_context=context)
         if isinstance(choice, str) and _SHORT.fullmatch(choice):
             return self._inbound(user_id, payload, kind="choice", choice=choice, choice_context=context)
         if isinstance(text, str) and text.strip() and len(text) <= MAX_TEXT:
@@ -363,6 +367,18 @@ def browser_language(request: web.Request, preferred: object = None) -> str:
         if _LANGUAGE_TAG.fullmatch(tag) and (primary := tag.split("-")[0].lower()) in LANGUAGES:
             return primary
     return "zh"
+
+
+def _location(place: object) -> Location:
+    """The browser's position (``navigator.geolocation``): finite degrees within range."""
+    if isinstance(place, dict):
+        latitude, longitude = place.get("latitude"), place.get("longitude")
+        if (isinstance(latitude, int | float) and isinstance(longitude, int | float)
+                and not isinstance(latitude, bool) and not isinstance(longitude, bool)
+                and math.isfinite(latitude) and math.isfinite(longitude)
+                and abs(latitude) <= 90 and abs(longitude) <= 180):
+            return Location(float(latitude), float(longitude))
+    raise ApiError(400, "bad_request")
 
 
 def _filename(name: str | None) -> str | None:

@@ -243,3 +243,12 @@ async def test_the_api_explains_errors_in_the_language_the_page_shows(client):
     assert response.status == 400 and (await response.json())["error"].startswith("Sorry, this message")
     response = await client.post("/try/api/message", data=b"{", headers={"Accept-Language": "zh-CN"})
     assert response.status == 400 and (await response.json())["error"].startswith("抱歉")
+
+
+@pytest.mark.parametrize("place", [{"latitude": "39.9", "longitude": 116.4}, {"latitude": 91, "longitude": 0},
+                                   {"latitude": 39.9}, [39.9, 116.4], {"latitude": True, "longitude": 1}])
+async def test_a_location_that_is_not_a_position_is_refused(browser: Browser, place):
+    await browser.start()
+    response = await browser.client.post("/try/api/message", json={"message_id": browser.next_id(),
+                                                                   "location": place})
+    assert response.status == 400 and "error" in await response.json()

@@ -263,3 +263,53 @@ async def test_the_page_switches_to_english_with_the_conversation(runtime):
                 await chromium.close()
     finally:
         await server.close()
+
+
+async def test_a_family_sends_the_browsers_location_for_the_address(runtime):
+    """The location button sends the browser's position; the address step keeps it and asks
+    only for the building and door (then the district); without permission the family is told
+    to type the address."""
+    from playwright.async_api import async_playwright, expect
+    from sqlalchemy import select
+
+    from backend.models import Patient
+
+    server = TestServer(tryout_app(runtime), host="127.0.0.1")
+    await server.start_server()
+    try:
+        async with async_playwright() as playwright:
+            chromium = await launch(playwright)
+            try:
+                refused = await chromium.new_page(locale="zh-CN")  # no permission to locate
+                await refused.goto(str(server.make_url("/try")))
+                await expect(refused.get_by_role("log")).to_contain_text("请问需要办理什么")
+                await refused.get_by_role("button", name="发送我的位置").click()
+                await expect(refused.get_by_role("log")).to_contain_text("请直接输入详细地址")
+
+                context = await chromium.new_context(locale="zh-CN", permissions=["geolocation"],
+                                                     geolocation={"latitude": 39.99612, "longitude": 116.47453})
+                page = await context.new_page()
+                await page.goto(str(server.make_url("/try")))
+                log, text = page.get_by_role("log"), page.get_by_label("输入消息")
+                await page.get_by_role("button", name="预约上门护理").click()
+                await page.get_by_role("button", name="1. 同意", exact=True).click()
+                for message, expected in [("2", "什么人"), ("女儿", "您（申请人）的姓名"),
+                                          ("张丽", "患者的姓名"), ("王秀英", "18位身份证号码"),
+                                          ("11010519491231002X", "1949-12-31"), ("13800138000", "详细地址")]:
+                    await text.fill(message)
+                    await text.press("Enter")
+                    await expect(log).to_contain_text(expected)
+                await page.get_by_role("button", name="发送我的位置").click()
+                await expect(log.locator(".row.me").last).to_contain_text("我的位置")
+                await expect(log).to_contain_text("楼号")
+                for message, expected in [("3号楼2单元501", "哪个区"), ("朝阳区", "身份证的正面照片")]:
+                    await text.fill(message)
+                    await text.press("Enter")
+                    await expect(log).to_contain_text(expected)
+            finally:
+                await chromium.close()
+    finally:
+        await server.close()
+    async with runtime.sessions() as session:
+        patient = (await session.execute(select(Patient))).scalar_one()
+    assert "3号楼2单元501" in patient.address and "39.996120,116.474530" in patient.address

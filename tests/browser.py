@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,3 +19,23 @@ _FAKETIME = ("LD_PRELOAD", "FAKETIME", "FAKETIME_DONT_FAKE_MONOTONIC", "DONT_FAK
 async def launch(playwright: Any) -> Any:
     env = {name: value for name, value in os.environ.items() if name not in _FAKETIME}
     return await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, env=env)
+
+
+@asynccontextmanager
+async def serving(app: Any) -> AsyncIterator[tuple[Any, Any]]:
+    """``app`` on a real port of 127.0.0.1 and Chromium to open it: yields (server, browser);
+    both are closed afterwards, the browser first (its live pages may hold open streams)."""
+    from aiohttp.test_utils import TestServer
+    from playwright.async_api import async_playwright
+
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        async with async_playwright() as playwright:
+            chromium = await launch(playwright)
+            try:
+                yield server, chromium
+            finally:
+                await chromium.close()
+    finally:
+        await server.close()

@@ -98,20 +98,9 @@ class ConsoleBrowser:
 async def console_browser(runtime: Any, **context_options: Any) -> AsyncIterator[ConsoleBrowser]:
     """The app of ``jiahu serve`` on a real port and a desktop-sized Chromium context on it;
     both are closed afterwards, the browser first (its live pages hold open streams)."""
-    from playwright.async_api import async_playwright
+    from tests.browser import serving
 
-    from tests.browser import launch
-
-    server = TestServer(console_app(runtime), host="127.0.0.1")
-    await server.start_server()
-    try:
-        async with async_playwright() as playwright:
-            chromium = await launch(playwright)
-            try:
-                context = await chromium.new_context(**{"viewport": {"width": 1366, "height": 860},
-                                                        "locale": "zh-CN", **context_options})
-                yield ConsoleBrowser(str(server.make_url("")).rstrip("/"), chromium, context, [])
-            finally:
-                await chromium.close()
-    finally:
-        await server.close()
+    async with serving(console_app(runtime)) as (server, chromium):
+        context = await chromium.new_context(**{"viewport": {"width": 1366, "height": 860},
+                                                "locale": "zh-CN", **context_options})
+        yield ConsoleBrowser(str(server.make_url("")).rstrip("/"), chromium, context, [])

@@ -104,26 +104,25 @@ async def take_over(request: web.Request) -> web.Response:
 
 async def message(request: web.Request) -> web.Response:
     """发送 (the API's message route); an empty message sends nothing."""
-    user_id = request.match_info["user_id"]
-    try:
-        await actions.act(request, api.message, fields=lambda form: {"text": text_field(form, "text")[:2000]})
-    except actions.Refused as refused:
-        if refused.status != 400:
-            raise web.HTTPNotFound(text="没有这个对话") from None
-        raise see_other(f"/console/conversations/{user_id}") from None
-    raise see_other(f"/console/conversations/{user_id}", "sent")
+    return await _post_text(request, api.message, field="text", anchor="", done="sent")
 
 
 async def note(request: web.Request) -> web.Response:
     """内部备注 (the API's note route): for colleagues; the family never sees it."""
-    user_id = request.match_info["user_id"]
+    return await _post_text(request, api.add_note, field="note", anchor="#notes", done="noted")
+
+
+async def _post_text(request: web.Request, handler: Handler, *, field: str, anchor: str, done: str) -> web.Response:
+    """A text the form sends to one of the API's routes: back to the conversation, with ``done``
+    shown when it was taken; an empty text does nothing."""
+    page = f"/console/conversations/{request.match_info['user_id']}{anchor}"
     try:
-        await actions.act(request, api.add_note, fields=lambda form: {"text": text_field(form, "note")[:2000]})
+        await actions.act(request, handler, fields=lambda form: {"text": text_field(form, field)[:2000]})
     except actions.Refused as refused:
         if refused.status != 400:
             raise web.HTTPNotFound(text="没有这个对话") from None
-        raise see_other(f"/console/conversations/{user_id}#notes") from None
-    raise see_other(f"/console/conversations/{user_id}#notes", "noted")
+        raise see_other(page) from None
+    raise see_other(page, done)
 
 
 async def release(request: web.Request) -> web.Response:

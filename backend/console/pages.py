@@ -109,6 +109,7 @@ def render(request: web.Request, who: Principal | None, template: str, *, http_s
 
 def see_other(location: str, ok: str | None = None) -> web.HTTPSeeOther:
     """After a form: back to a page, with a one-word note of what was done."""
-    if ok:
-        location += ("&" if "?" in location else "?") + f"ok={ok}"
+    if ok:  # the note goes into the query, before any #fragment
+        path, hash_, fragment = location.partition("#")
+        location = path + ("&" if "?" in path else "?") + f"ok={ok}" + hash_ + fragment
     return web.HTTPSeeOther(location, headers={"Cache-Control": "no-store"})

@@ -162,7 +162,7 @@ async def test_an_internal_note_stays_inside(as_staff: Staff, client, runtime):
     await as_staff.login("li.hotline")
     user_id = await _conversation_id(client)
     done = await as_staff.post(f"/console/conversations/{user_id}/notes", note="家属下午不方便接电话")
-    assert done.status == 303 and "ok=noted" in done.headers["Location"]
+    assert done.status == 303 and done.headers["Location"].endswith("?ok=noted#notes")  # the note before the fragment
     page = await (await client.get(f"/console/conversations/{user_id}")).text()
     notes = page[page.index('aria-label="内部备注"'):].split("</ul>")[0]
     assert "家属下午不方便接电话" in notes and "李敏" in notes

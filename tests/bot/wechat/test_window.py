@@ -20,13 +20,17 @@ async def _queue_staff_message(runtime: Any, family: Any) -> None:
                                    author="hotline.li")
 
 
+async def _staff_message(runtime) -> Notification:  # type: ignore[no-untyped-def]
+    async with runtime.sessions() as session:
+        return (await session.execute(select(Notification).where(
+            Notification.kind == "staff.message"))).scalar_one()
+
+
 async def test_outside_the_window_without_a_template_is_retried(runtime, client, fake_wechat, family):
     await _queue_staff_message(runtime, family)
     fake_wechat.window_closed = True
     assert await deliver_notifications(runtime) == 0
-    async with runtime.sessions() as session:
-        note = (await session.execute(select(Notification).where(
-            Notification.kind == "staff.message"))).scalar_one()
+    note = await _staff_message(runtime)
     assert note.status == "pending" and note.attempts == 1 and "45015" in note.last_error
     assert fake_wechat.templates == []
 
@@ -110,7 +114,5 @@ async def test_without_acceptance_or_template_the_notification_waits(runtime, cl
     await _queue_staff_message(runtime, family)
     fake_wechat.window_closed = True
     assert await deliver_notifications(runtime) == 0
-    async with runtime.sessions() as session:
-        note = (await session.execute(select(Notification).where(
-            Notification.kind == "staff.message"))).scalar_one()
+    note = await _staff_message(runtime)
     assert note.status == "pending" and "43101" in note.last_error

@@ -41,7 +41,7 @@ def serve(host: Annotated[str | None, typer.Option(help="Bind address (JIAHU_HOS
     """Apply migrations and serve the webhooks, API and staff console."""
     from bot.access_log import AccessLog
     from bot.app import create_app
-    from bot.runtime import open_runtime
+    from bot.runtime import open_runtime, settle_heap
     from documents.fonts import fast_subsetting_available, require_fast_subsetting
 
     settings = get_settings()
@@ -56,7 +56,9 @@ def serve(host: Annotated[str | None, typer.Option(help="Bind address (JIAHU_HOS
         log.warning("pdf.slow_path", hint="apt-get install libharfbuzz-subset0: consents take ~9 s each")
 
     async def make() -> web.Application:
-        return create_app(await open_runtime(settings), background=True)
+        runtime = await open_runtime(settings)
+        settle_heap()
+        return create_app(runtime, background=True)
 
     web.run_app(make(), host=host or settings.host, port=port or settings.port, print=None,
                 access_log_class=AccessLog)

@@ -49,7 +49,7 @@ def _bot(settings: Settings) -> Bot:
 @cli.command()
 def poll() -> None:
     """Run the bot with long polling (no public URL needed)."""
-    from bot.runtime import open_runtime
+    from bot.runtime import open_runtime, settle_heap
 
     settings = get_settings()
     configure_logging(settings.log_level)
@@ -60,6 +60,7 @@ def poll() -> None:
         from bot.notifier import run_workers
 
         runtime = await open_runtime(settings)
+        settle_heap()
         channel = TelegramChannel(runtime.engine, bot, flush=partial(delivery.flush, runtime, "telegram"))
         runtime.senders["telegram"] = channel.deliver
         workers = asyncio.create_task(run_workers(runtime))  # queued notifications, the consent PDF

@@ -39,7 +39,8 @@ _USER_AND_STATE = _USER.add_columns(ConversationState).outerjoin(
 _STATE = select(ConversationState).where(ConversationState.channel_user_id == bindparam("user_id"))
 _STATE_FOR_UPDATE = _STATE.with_for_update()
 _TRANSCRIPT = TranscriptEntry.metadata.tables[TranscriptEntry.__tablename__]
-# Core statements on the table: its encrypted columns still go through their TypeDecorators.
+# Core statements on the table, run on the session's connection (no autoflush, no ORM
+# bookkeeping): its encrypted columns still go through their TypeDecorators.
 _INBOUND = {"postgresql": postgresql.insert(_TRANSCRIPT).on_conflict_do_nothing().returning(_TRANSCRIPT.c.id),
             "sqlite": sqlite.insert(_TRANSCRIPT).on_conflict_do_nothing().returning(_TRANSCRIPT.c.id)}
 _OUTBOUND = insert(_TRANSCRIPT)
@@ -84,7 +85,7 @@ async def record_inbound(session: AsyncSession, user: ChannelUser, *, kind: str,
               "channel_message_id": channel_message_id, "kind": kind, "text": text,
               "payload": payload, "upload_id": upload_id, "author": "family", "created_at": clock.now()}
     statement = _INBOUND["postgresql" if _locks_rows(session) else "sqlite"]
-    entry_id = (await session.execute(statement, values)).scalar_one_or_none()
+    entry_id = (await (await session.connection()).execute(statement, values)).scalar_one_or_none()
     if entry_id is None:
         return None
     entry = TranscriptEntry(id=entry_id, **values)
@@ -102,7 +103,7 @@ async def record_outbound(session: AsyncSession, user: ChannelUser, messages: Se
     if session.new:  # written first, as they came first
         await session.flush()
     now = clock.now()
-    await session.execute(_OUTBOUND, [
+    await (await session.connection()).execute(_OUTBOUND, [
         {"channel_user_id": user.id, "channel": user.channel, "direction": "out",
          "channel_message_id": None, "kind": kind, "text": text, "payload": payload,
          "upload_id": None, "author": author, "created_at": now} for kind, text, payload in messages])
@@ -157,7 +158,7 @@ async def save_state(session: AsyncSession, state: ConversationState) -> None:
     """Write a turn's end state (flow, step, data, turn) in one ``UPDATE``, without the unit of
     work's bookkeeping; the object leaves the session, which has nothing more to write for it."""
     state.updated_at = clock.now()
-    await session.execute(_SAVE_STATE, {"user_id": state.channel_user_id, "flow": state.flow,
+    await (await session.connection()).execute(_SAVE_STATE, {"user_id": state.channel_user_id, "flow": state.flow,
                                         "step": state.step, "data": state.data, "turn": state.turn,
                                         "updated_at": state.updated_at})
     session.expunge(state)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
@@ -128,14 +128,18 @@ async def create_booking(session: AsyncSession, new: NewBooking, actor: str) -> 
     return booking
 
 
+_OF_USER = (select(Booking, Slot).join(Slot, Slot.id == Booking.slot_id)
+            .where(Booking.channel_user_id == bindparam("channel_user_id"))
+            .order_by(Slot.day.desc(), Slot.start.desc()))
+_ACTIVE_OF_USER = _OF_USER.where(Booking.status.in_(ACTIVE_STATES))
+
+
 async def bookings_of_user(session: AsyncSession, channel_user_id: int,
                            active_only: bool = False) -> list[tuple[Booking, Slot]]:
-    query = (select(Booking, Slot).join(Slot, Slot.id == Booking.slot_id)
-             .where(Booking.channel_user_id == channel_user_id)
-             .order_by(Slot.day.desc(), Slot.start.desc()))
-    if active_only:
-        query = query.where(Booking.status.in_(ACTIVE_STATES))
-    return [(b, s) for b, s in (await session.execute(query)).all()]
+    """A family's bookings with their slots, latest visit first (statements built once: a
+    chat turn asks this for "我的预约")."""
+    query = _ACTIVE_OF_USER if active_only else _OF_USER
+    return [(b, s) for b, s in (await session.execute(query, {"channel_user_id": channel_user_id})).all()]
 
 
 TRANSITIONS: dict[str, set[str]] = {

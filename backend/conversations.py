@@ -1,12 +1,14 @@
 """Channel users, conversation state and the transcript (DOMAIN.md: 全程留痕)."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
 
 from backend import audit, clock, notify
 from backend.models import (
@@ -21,8 +23,30 @@ from backend.models import (
 # How a staff message is marked as a person's in every channel, by the family's language.
 STAFF_MARK = {"zh": "【人工客服 {name}】", "en": "[Hotline · {name}] "}
 
+# An outbound message as recorded: its kind, text and payload.
+OutboundRecord = tuple[str, str | None, dict[str, Any] | None]
+
 # The hand-off queue's step for a family who mentioned a sign of an emergency (call back first).
 RED_FLAG = "red_flag"
+
+
+# A turn's statements, built once: executed with a dict of values they skip building the
+# statement and its cache key anew and go straight to the compiled cache.
+_USER = select(ChannelUser).where(ChannelUser.channel == bindparam("channel"),
+                                  ChannelUser.external_id == bindparam("external_id"))
+_USER_AND_STATE = _USER.add_columns(ConversationState).outerjoin(
+    ConversationState, ConversationState.channel_user_id == ChannelUser.id)
+_STATE = select(ConversationState).where(ConversationState.channel_user_id == bindparam("user_id"))
+_STATE_FOR_UPDATE = _STATE.with_for_update()
+_TRANSCRIPT = TranscriptEntry.metadata.tables[TranscriptEntry.__tablename__]
+# Core statements on the table, run on the session's connection (no autoflush, no ORM
+# bookkeeping): its encrypted columns still go through their TypeDecorators.
+_INBOUND = {"postgresql": postgresql.insert(_TRANSCRIPT).on_conflict_do_nothing().returning(_TRANSCRIPT.c.id),
+            "sqlite": sqlite.insert(_TRANSCRIPT).on_conflict_do_nothing().returning(_TRANSCRIPT.c.id)}
+_OUTBOUND = insert(_TRANSCRIPT)
+_STATES = ConversationState.metadata.tables[ConversationState.__tablename__]
+# SET takes the columns named in the values executed with (flow, step, data, turn, updated_at).
+_SAVE_STATE = update(_STATES).where(_STATES.c.channel_user_id == bindparam("user_id"))
 
 
 async def get_or_create_user(session: AsyncSession, channel: str, external_id: str, *,
@@ -30,18 +54,15 @@ async def get_or_create_user(session: AsyncSession, channel: str, external_id: s
                              is_tryout: bool = False) -> ChannelUser:
     """The channel user for (channel, external id), created on first contact. On SQLite the
     conversation state comes in the same statement (``load_state`` then needs none)."""
-    query = select(ChannelUser).where(ChannelUser.channel == channel,
-                                      ChannelUser.external_id == external_id)
+    key = {"channel": channel, "external_id": external_id}
     if not _locks_rows(session):
-        with_state = query.add_columns(ConversationState).outerjoin(
-            ConversationState, ConversationState.channel_user_id == ChannelUser.id)
-        found = (await session.execute(with_state)).first()
+        found = (await session.execute(_USER_AND_STATE, key)).first()
         if found is not None:
             if found[1] is not None:  # held here: the session's identity map holds it weakly
                 session.info[_LOADED_STATE] = (session.sync_session.get_transaction(), found[1])
             return found[0]
     else:
-        user = (await session.execute(query)).scalar_one_or_none()
+        user = (await session.execute(_USER, key)).scalar_one_or_none()
         if user is not None:
             return user
     user = ChannelUser(channel=channel, external_id=external_id, language=language or "zh",
@@ -50,7 +71,7 @@ async def get_or_create_user(session: AsyncSession, channel: str, external_id: s
         async with session.begin_nested():
             session.add(user)
     except IntegrityError:  # another process created it at the same moment
-        return (await session.execute(query)).scalar_one()
+        return (await session.execute(_USER, key)).scalar_one()
     return user
 
 
@@ -58,25 +79,34 @@ async def record_inbound(session: AsyncSession, user: ChannelUser, *, kind: str,
                          channel_message_id: str | None, payload: dict[str, Any] | None = None,
                          upload_id: int | None = None) -> TranscriptEntry | None:
     """Record an inbound message; None when this channel message id was already recorded
-    (one ``INSERT … ON CONFLICT DO NOTHING RETURNING``, no savepoint)."""
+    (one ``INSERT … ON CONFLICT DO NOTHING RETURNING id``, no savepoint). The entry returned
+    is in the session as loaded, so a change to it (an upload linked) is saved at the flush."""
     values = {"channel_user_id": user.id, "channel": user.channel, "direction": "in",
               "channel_message_id": channel_message_id, "kind": kind, "text": text,
-              "payload": payload, "upload_id": upload_id, "author": "family"}
-    insert = postgresql.insert if _locks_rows(session) else sqlite.insert
-    statement = insert(TranscriptEntry).values(values).on_conflict_do_nothing().returning(TranscriptEntry)
-    return (await session.scalars(statement)).one_or_none()
-
-
-async def record_outbound(session: AsyncSession, user: ChannelUser, *, kind: str, text: str | None,
-                          payload: dict[str, Any] | None = None, author: str = "bot",
-                          channel_message_id: str | None = None) -> TranscriptEntry:
-    """Record an outbound message; it is written with the transaction's next flush (a turn's
-    replies go in one statement at commit, in the order they were recorded)."""
-    entry = TranscriptEntry(channel_user_id=user.id, channel=user.channel, direction="out",
-                            channel_message_id=channel_message_id, kind=kind, text=text,
-                            payload=payload, author=author)
+              "payload": payload, "upload_id": upload_id, "author": "family", "created_at": clock.now()}
+    statement = _INBOUND["postgresql" if _locks_rows(session) else "sqlite"]
+    entry_id = (await (await session.connection()).execute(statement, values)).scalar_one_or_none()
+    if entry_id is None:
+        return None
+    entry = TranscriptEntry(id=entry_id, **values)
+    make_transient_to_detached(entry)  # what the row holds, without reading it back
     session.add(entry)
     return entry
+
+
+async def record_outbound(session: AsyncSession, user: ChannelUser, messages: Sequence[OutboundRecord], *,
+                          author: str = "bot") -> None:
+    """Record outbound messages (kind, text, payload) in one statement, in their order, after
+    anything the turn added to the transcript before them."""
+    if not messages:
+        return
+    if session.new:  # written first, as they came first
+        await session.flush()
+    now = clock.now()
+    await (await session.connection()).execute(_OUTBOUND, [
+        {"channel_user_id": user.id, "channel": user.channel, "direction": "out",
+         "channel_message_id": None, "kind": kind, "text": text, "payload": payload,
+         "upload_id": None, "author": author, "created_at": now} for kind, text, payload in messages])
 
 
 async def replies_to(session: AsyncSession, user: ChannelUser, channel_message_id: str) -> list[TranscriptEntry]:
@@ -106,9 +136,9 @@ async def transcript(session: AsyncSession, user_id: int) -> list[TranscriptEntr
 async def load_state(session: AsyncSession, user: ChannelUser) -> ConversationState:
     """The user's conversation state, locked for this turn on PostgreSQL (on SQLite the turn's
     transaction holds the database's one write lock)."""
-    query = select(ConversationState).where(ConversationState.channel_user_id == user.id)
+    key = {"user_id": user.id}
     if _locks_rows(session):
-        state = (await session.execute(query.with_for_update())).scalar_one_or_none()
+        state = (await session.execute(_STATE_FOR_UPDATE, key)).scalar_one_or_none()
     else:  # loaded with the user, as a rule
         transaction, loaded = session.info.pop(_LOADED_STATE, (None, None))
         fresh = loaded is not None and loaded.channel_user_id == user.id and \
@@ -120,8 +150,18 @@ async def load_state(session: AsyncSession, user: ChannelUser) -> ConversationSt
             async with session.begin_nested():
                 session.add(state)
         except IntegrityError:
-            state = (await session.execute(query)).scalar_one()
+            state = (await session.execute(_STATE, key)).scalar_one()
     return state
+
+
+async def save_state(session: AsyncSession, state: ConversationState) -> None:
+    """Write a turn's end state (flow, step, data, turn) in one ``UPDATE``, without the unit of
+    work's bookkeeping; the object leaves the session, which has nothing more to write for it."""
+    state.updated_at = clock.now()
+    await (await session.connection()).execute(_SAVE_STATE, {"user_id": state.channel_user_id, "flow": state.flow,
+                                        "step": state.step, "data": state.data, "turn": state.turn,
+                                        "updated_at": state.updated_at})
+    session.expunge(state)
 
 
 _LOADED_STATE = "jiahu.conversation_state"

@@ -184,8 +184,8 @@ class Engine:
             state = await conversations.load_state(session, user)
             if not state.data and not inbound.language and _written_in_english(inbound.text):
                 user.language = "en"  # a first message in English: a family abroad
-            data = ConversationData.load(copy.deepcopy(state.data),
-                                         inbound.language or user.language or "zh")
+            # no copy: the state's data was decoded for this turn alone and is replaced at its end
+            data = ConversationData.load(state.data, inbound.language or user.language or "zh")
             turn = Turn(session=session, user=user, inbound=inbound, data=data, deps=self.deps, entry=entry)
             if state.taken_over_by:
                 return []  # a member of staff is talking; the bot stays quiet
@@ -193,16 +193,14 @@ class Engine:
             if inbound.kind == "voice" and inbound.text:  # what was heard, before acting on it
                 turn.say(turn.t("voice.heard", text=inbound.text))
             await self._dispatch(turn, state)
-            for reply in turn.replies:
-                await conversations.record_outbound(session, user, kind=reply.kind, text=reply.text,
-                                                    payload=_outbound_payload(reply))
+            state.data = turn.data.dump()
+            state.turn += 1
+            await conversations.save_state(session, state)
+            await conversations.record_outbound(session, user, _records(turn.replies))
             if inbound.outbox and turn.replies:
                 await notify.queue_replies(session, user.id, [r.dump() for r in turn.replies],
                                            message_id=inbound.message_id,
                                            hold=timedelta(seconds=inbound.outbox_hold_seconds))
-            state.data = turn.data.dump()
-            flag_modified(state, "data")
-            state.turn += 1
             log.info("turn", channel=inbound.channel, user=mask(inbound.user_id),
                      flow=state.flow, step=state.step, replies=len(turn.replies))
             return turn.replies
@@ -226,9 +224,7 @@ class Engine:
         if follow_up and not state.flow and not state.taken_over_by and follow_up in self.flows:
             await self.start(turn, state, follow_up)
             turn.meta.update((notification.payload or {}).get("values", {}))
-        for reply in turn.replies:
-            await conversations.record_outbound(session, user, kind=reply.kind, text=reply.text,
-                                                payload=_outbound_payload(reply), author=notification.author)
+        await conversations.record_outbound(session, user, _records(turn.replies), author=notification.author)
         state.data = turn.data.dump()
         flag_modified(state, "data")
         return turn.replies
@@ -849,6 +845,10 @@ def _stored_reply(entry: TranscriptEntry) -> Outbound:
                     choices=[Choice(c["id"], c["label"]) for c in payload.get("choices", [])],
                     context=payload.get("context"), multiple=bool(payload.get("multiple")),
                     request_contact=bool(payload.get("request_contact")))
+
+
+def _records(replies: list[Outbound]) -> list[conversations.OutboundRecord]:
+    return [(reply.kind, reply.text, _outbound_payload(reply)) for reply in replies]
 
 
 def _outbound_payload(reply: Outbound) -> dict[str, Any] | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from flows.types import Choice, Location, Media
@@ -100,7 +101,10 @@ class Flow:
 _SPACES = re.compile(r"[\s，。！？、,.!?~～：:；;“”\"'（）()]+")
 
 
+@lru_cache(maxsize=4096)
 def normalize(text: str) -> str:
+    """The text without spaces and punctuation, lower-cased, for comparing words (kept: the
+    same labels and aliases are compared at every turn)."""
     return _SPACES.sub("", text).lower()
 
 

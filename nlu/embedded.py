@@ -14,6 +14,7 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,8 @@ from sklearn.naive_bayes import ComplementNB
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
+from backend import clock
+from backend.config import catalogue, hospital_config
 from nlu import training
 from nlu.base import Entity, Parse
 from nlu.entities import TermMatcher, extract_all
@@ -49,6 +52,7 @@ KINDS = ("lr-chars", "lr-words", "svm-chars", "svm-words", "svm-sigmoid-words", 
 _RULE_ONLY = {"date", "time", "phone", "id_number"}
 _TOPIC_FLATTER = 1.3
 _MIN_CHINESE = 10  # examples with Chinese characters needed for the pinyin features
+_READINGS_KEPT = 2048  # recent (text, day) readings kept by a recognizer
 _SEP = "\x00"  # between the normalised text and the regex / lookup feature names
 
 
@@ -275,6 +279,8 @@ class EmbeddedRecognizer:
         self._model: Model | None = None
         self._lock = threading.Lock()
         self._matchers: list[TermMatcher] = []
+        self._readings = lru_cache(maxsize=_READINGS_KEPT)(self._read_uncached)
+        self._sources: tuple[object, ...] | None = None
 
     def fingerprint(self) -> str:
         return training.fingerprint(training.training_files(self.data_dir), CODE_VERSION)
@@ -342,6 +348,18 @@ class EmbeddedRecognizer:
         return sorted(found, key=lambda e: (e.start, -e.end))
 
     def parse_sync(self, text: str, today: date | None = None) -> Parse:
+        """The reading of ``text``; the same text on the same day reads the same (families
+        repeat "菜单", "1", "谢谢"), so recent readings are kept while the model and the data
+        files the entities come from (catalogue, service area) stay the same."""
+        today = today or clock.today()
+        sources = (self._model or self.load(), catalogue(), hospital_config().service_area)
+        if self._sources is None or any(a is not b for a, b in zip(sources, self._sources, strict=True)):
+            self._readings.cache_clear()
+            self._sources = sources
+        found = self._readings(text, today)
+        return replace(found, entities=list(found.entities), ranking=list(found.ranking))
+
+    def _read_uncached(self, text: str, today: date) -> Parse:
         ranking = self.classify(text)
         intent, confidence = ranking[0] if ranking else (None, 0.0)
         return Parse(text, intent, confidence, self.entities(text, today), ranking)

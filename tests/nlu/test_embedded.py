@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import shutil
+from datetime import date, timedelta
 from pathlib import Path
 
 from nlu import CONFIDENT, training
@@ -116,3 +117,24 @@ def test_training_never_repeats_an_evaluation_message() -> None:
         evaluated = training.load([path]).examples
         repeated = sum(e.text in texts or normalise(e.text) in texts for e in evaluated)
         assert repeated == 0, f"{path.name}: {repeated} messages are also training examples"
+
+
+async def test_a_repeated_message_reads_the_same_until_the_day_turns(recognizer: EmbeddedRecognizer,
+                                                                     today: date) -> None:
+    first = recognizer.parse_sync("明天下午换药", today)
+    first.entities.clear()  # what a caller does with its reading is not kept
+    again = recognizer.parse_sync("明天下午换药", today)
+    assert again == recognizer._read_uncached("明天下午换药", today) and again.entities
+    assert again.first("date") == (today + timedelta(days=1)).isoformat()
+    assert recognizer.parse_sync("明天下午换药", today + timedelta(days=1)).first("date") == \
+        (today + timedelta(days=2)).isoformat()
+
+
+async def test_a_changed_catalogue_is_read_afresh(recognizer: EmbeddedRecognizer, jiahu_env: Path) -> None:
+    from backend.config import catalogue
+
+    before = recognizer.parse_sync("我要做个雾化")
+    catalogue.cache_clear()  # what a hospital's new catalogue file does at the next start
+    recognizer.parse_sync("我要做个雾化")
+    assert recognizer._sources is not None and recognizer._sources[1] is catalogue()
+    assert recognizer.parse_sync("我要做个雾化") == before

@@ -127,6 +127,22 @@ def test_pyhanko_validates_the_seal(sealed: tuple[str, SealedConsent, Path]) -> 
     assert status.coverage == SignatureCoverageLevel.ENTIRE_FILE
 
 
+def test_a_second_seal_reuses_the_space_of_the_first_and_validates() -> None:
+    """The size pyHanko chose for the first seal is kept; later seals fit in it and validate."""
+    from io import BytesIO
+
+    from documents.seal import _reserved_space, current_sealer
+
+    first = render_and_seal(sample_context("zh"), with_pages=False).pdf
+    second = render_and_seal(sample_context("en"), with_pages=False).pdf
+    assert _reserved_space(second) == _reserved_space(first) > 0
+    signature = PdfFileReader(BytesIO(second)).embedded_signatures[0]
+    status = validate_pdf_signature(
+        signature, ValidationContext(trust_roots=trusted_certificates()))
+    assert status.bottom_line and status.trusted
+    assert current_sealer().development
+
+
 def test_pdf_a_metadata_survives_sealing(sealed: tuple[str, SealedConsent, Path]) -> None:
     from io import BytesIO
 

@@ -1,4 +1,4 @@
-"""Two changes to the PDF libraries, applied once per process and only to the versions they were
+"""Changes to the PDF libraries, applied once per process and only to the versions they were
 written for (``pyproject.toml`` pins those); any other version renders unchanged, slower.
 
 - pydyf compresses every stream twice, once to write it and once more to hash the file for its
@@ -13,11 +13,15 @@ written for (``pyproject.toml`` pins those); any other version renders unchanged
   (median of 12 on the loaded development machine). ``Font.subset`` then keeps every CJK glyph
   id below the highest used one; the compact font of ``documents.fonts.compact_cff_font``
   replaces its result (~140 KB less per face).
+- WeasyPrint matches every element against its whole HTML5 user-agent stylesheet and offers no
+  option to pass another; ``html_with_user_agent_stylesheet`` gives a document a smaller one
+  through ``HTML._ua_stylesheets``, the method WeasyPrint 70 asks for it.
 """
 from __future__ import annotations
 
 import threading
 import zlib
+from functools import lru_cache
 from importlib.metadata import version
 from typing import Any
 
@@ -48,6 +52,24 @@ def apply() -> None:
             _compact_subset_fonts()
         else:
             log.warning("pdf.patch_skipped", library="weasyprint", version=version("weasyprint"))
+
+
+@lru_cache(maxsize=4)
+def html_with_user_agent_stylesheet(stylesheet: Any) -> Any:
+    """WeasyPrint's ``HTML`` class with ``stylesheet`` (a ``CSS``) as its user-agent stylesheet
+    instead of the HTML5 one; ``HTML`` itself on another WeasyPrint version."""
+    from weasyprint import HTML
+
+    if not version("weasyprint").startswith(WEASYPRINT_VERSIONS):
+        log.warning("pdf.patch_skipped", library="weasyprint", version=version("weasyprint"),
+                    change="user_agent_stylesheet")
+        return HTML
+
+    class HTMLWithUserAgentStylesheet(HTML):  # type: ignore[misc]
+        def _ua_stylesheets(self, forms: bool = False) -> list[Any]:
+            return [stylesheet]
+
+    return HTMLWithUserAgentStylesheet
 
 
 class _Deflate6:

@@ -177,6 +177,24 @@ def test_result_describes_itself(sealed: tuple[str, SealedConsent, Path]) -> Non
     assert len(result.pdf) < 300_000
 
 
+def test_the_consent_user_agent_stylesheet_covers_every_element_of_the_templates() -> None:
+    """The consent renders with a user-agent stylesheet cut to its own elements
+    (documents/templates/consent_ua.css): an element added to a template needs its rules there."""
+    import re
+
+    from documents.consent import TEMPLATES
+
+    sheet = (TEMPLATES / "consent_ua.css").read_text()
+    sheet = re.sub(r"/\*.*?\*/", "", sheet, flags=re.S)
+    selectors = " ".join(re.findall(r"([^{}]+)\{", sheet.split("@page")[0]))
+    covered = set(re.findall(r"(?<![-\w.#:\[])([a-z][a-z0-9]*)", selectors))
+    without_rules = {"span", "circle", "polygon", "text"}  # inline text; drawn by the SVG renderer
+    used = {tag for template in TEMPLATES.glob("*.j2")
+            for tag in re.findall(r"<([a-z][a-z0-9]*)", template.read_text())}
+    assert {"html", "table", "td", "ol", "li", "svg"} <= covered
+    assert used - without_rules <= covered, used - without_rules - covered
+
+
 def test_content_digest_ignores_the_audit_events() -> None:
     context = sample_context("zh", document_id="d" * 32)
     assert content_sha256(context) == content_sha256(replace(context, events=[]))

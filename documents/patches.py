@@ -13,6 +13,10 @@ written for (``pyproject.toml`` pins those); any other version renders unchanged
   (median of 12 on the loaded development machine). ``Font.subset`` then keeps every CJK glyph
   id below the highest used one; the compact font of ``documents.fonts.compact_cff_font``
   replaces its result (~140 KB less per face).
+- WeasyPrint copies the whole font file of every face it embeds into a new ``bytes`` for each
+  document (``Font.__init__``), 46 MB for the consent's two Noto CJK faces (~15 ms of CPU and
+  more of wall time a consent), though subsetting then replaces it. The copy of a face is made
+  once and shared (bytes do not change), for the few faces a process embeds.
 - WeasyPrint matches every element against its whole HTML5 user-agent stylesheet and offers no
   option to pass another; ``html_with_user_agent_stylesheet`` gives a document a smaller one
   through ``HTML._ua_stylesheets``, the method WeasyPrint 70 asks for it.
@@ -102,6 +106,7 @@ def _compress_streams_once() -> None:
 def _compact_subset_fonts() -> None:
     from weasyprint.pdf import fonts
 
+    fonts.get_hb_object_data = _face_data_once  # only Font.__init__ calls it there now
     fonts.Font._harfbuzz_subset = _harfbuzz_subset_once
     original = fonts.Font.subset
 
@@ -112,14 +117,40 @@ def _compact_subset_fonts() -> None:
     fonts.Font.subset = subset
 
 
+_FACES_KEPT = 8
+_face_data: dict[int, tuple[Any, bytes]] = {}
+
+
+def _face_data_once(hb_object: Any, ot_color: str | None = None, glyph: int | None = None) -> Any:
+    """WeasyPrint 70's ``get_hb_object_data``, the whole font file of a face copied once."""
+    from weasyprint.text.ffi import ffi, harfbuzz
+    from weasyprint.text.fonts import get_hb_object_data
+
+    if ot_color is not None:
+        return get_hb_object_data(hb_object, ot_color, glyph)
+    address = int(ffi.cast("uintptr_t", hb_object))
+    with _lock:
+        kept = _face_data.get(address)
+    if kept is None:
+        # the reference keeps the face alive, so its address never names another face
+        face = ffi.gc(harfbuzz.hb_face_reference(hb_object), harfbuzz.hb_face_destroy)
+        kept = (face, get_hb_object_data(hb_object))
+        with _lock:
+            if len(_face_data) >= _FACES_KEPT:
+                _face_data.pop(next(iter(_face_data)))
+            _face_data[address] = kept
+    return kept[1]
+
+
 _DROPPED_TABLES = (b"BASE", b"DSIG", b"EBDT", b"EBLC", b"EBSC", b"GPOS", b"GSUB", b"JSTF", b"LTSH",
                    b"PCLT", b"SVG ")  # as WeasyPrint 70 drops them
 
 
 def _harfbuzz_subset_once(self: Any, to_unicode: Any, hinting: bool) -> None:
     """WeasyPrint 70's ``Font._harfbuzz_subset`` in one HarfBuzz pass instead of two."""
-    from weasyprint.pdf.fonts import LOGGER, get_hb_object_data
+    from weasyprint.pdf.fonts import LOGGER
     from weasyprint.text.ffi import ffi, harfbuzz, harfbuzz_subset
+    from weasyprint.text.fonts import get_hb_object_data
 
     hb_subset = ffi.gc(harfbuzz_subset.hb_subset_input_create_or_fail(),
                        harfbuzz_subset.hb_subset_input_destroy)

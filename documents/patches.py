@@ -17,11 +17,8 @@ written for (``pyproject.toml`` pins those); any other version renders unchanged
 - WeasyPrint copies the whole font file of every face it embeds into a new ``bytes`` for each
   document (``Font.__init__``), 46 MB for the consent's two Noto CJK faces (~15 ms of CPU and
   more of wall time a consent), though subsetting then replaces it. The copy of a face is made
-  once and shared (bytes do not change), for the few faces a process embeds.
-- HarfBuzz can index a face once for all its later subsets (``hb_subset_preprocess``, HarfBuzz
-  6+, which WeasyPrint does not declare): ~1.3 s per Noto CJK face, then each subset of it takes
-  ~35 % less (~5 ms a consent). The rendering process's warm-up does it for the faces of the
-  sample consent (``preprocess_embedded_faces``); the subsets are the same bytes either way.
+  once and shared (bytes do not change), for the few faces a process embeds: the rendering
+  process keeps those 46 MB, which it allocated and freed for every consent before.
 - WeasyPrint matches every element against its whole HTML5 user-agent stylesheet and offers no
   option to pass another; ``html_with_user_agent_stylesheet`` gives a document a smaller one
   through ``HTML._ua_stylesheets``, the method WeasyPrint 70 asks for it.
@@ -125,10 +122,9 @@ def _compact_subset_fonts() -> None:
 
 _FACES_KEPT = 8
 FaceKey = tuple[int, int, bytes]  # face index, file length, SHA-256 of the file's first 64 KB
-# the face (kept to index it later) and its whole font file, by what the file is: Pango may
-# create a new face object for the same file, and an address may later name another face
-_face_data: dict[FaceKey, tuple[Any, bytes]] = {}
-_preprocessed: dict[FaceKey, Any] = {}  # the same faces, indexed for subsetting
+# a face's whole font file, by what the file is: Pango may create a new face object for the
+# same file, and an address may later name another face
+_face_data: dict[FaceKey, bytes] = {}
 
 
 def _face_key(hb_face: Any) -> FaceKey:
@@ -151,63 +147,20 @@ def _face_key(hb_face: Any) -> FaceKey:
 
 def _face_data_once(hb_object: Any, ot_color: str | None = None, glyph: int | None = None) -> Any:
     """WeasyPrint 70's ``get_hb_object_data``, the whole font file of a face copied once."""
-    from weasyprint.text.ffi import ffi, harfbuzz
     from weasyprint.text.fonts import get_hb_object_data
 
     if ot_color is not None:
         return get_hb_object_data(hb_object, ot_color, glyph)
     key = _face_key(hb_object)
     with _lock:
-        kept = _face_data.get(key)
-    if kept is None:
-        face = ffi.gc(harfbuzz.hb_face_reference(hb_object), harfbuzz.hb_face_destroy)
-        kept = (face, get_hb_object_data(hb_object))
+        data = _face_data.get(key)
+    if data is None:
+        data = get_hb_object_data(hb_object)
         with _lock:
             if len(_face_data) >= _FACES_KEPT:
-                oldest = next(iter(_face_data))
-                del _face_data[oldest]
-                _preprocessed.pop(oldest, None)
-            _face_data[key] = kept
-    return kept[1]
-
-
-def preprocess_embedded_faces() -> None:
-    """Index every face embedded so far for subsetting, once (see the module's docstring)."""
-    from weasyprint.text.ffi import ffi, harfbuzz
-
-    preprocess = _subset_preprocess()
-    if preprocess is None:
-        return
-    with _lock:
-        waiting = {key: face for key, (face, _) in _face_data.items() if key not in _preprocessed}
-    for key, face in waiting.items():
-        indexed = preprocess(int(ffi.cast("uintptr_t", face)))
-        if indexed:
-            with _lock:
-                _preprocessed[key] = ffi.gc(ffi.cast("hb_face_t *", indexed),
-                                            harfbuzz.hb_face_destroy)
-
-
-@lru_cache(maxsize=1)
-def _subset_preprocess() -> Any:
-    """``hb_subset_preprocess`` as address -> address, or None without HarfBuzz 6."""
-    import cffi
-    from weasyprint.text.ffi import harfbuzz
-
-    if not harfbuzz.hb_version_atleast(6, 0, 0):
-        return None
-    own_ffi = cffi.FFI()
-    own_ffi.cdef("typedef struct hb_face_t hb_face_t; hb_face_t *hb_subset_preprocess (hb_face_t *source);")
-    try:
-        function = own_ffi.dlopen("libharfbuzz-subset.so.0").hb_subset_preprocess
-    except (OSError, AttributeError):
-        log.warning("pdf.subset_preprocess_unavailable")
-        return None
-
-    def preprocess(address: int) -> int:
-        return int(own_ffi.cast("uintptr_t", function(own_ffi.cast("hb_face_t *", address))))
-
-    return preprocess
+                del _face_data[next(iter(_face_data))]
+            _face_data[key] = data
+    return data
 
 
 _DROPPED_TABLES = (b"BASE", b"DSIG", b"EBDT", b"EBLC", b"EBSC", b"GPOS", b"GSUB", b"JSTF", b"LTSH",
@@ -236,8 +189,7 @@ def _harfbuzz_subset_once(self: Any, to_unicode: Any, hinting: bool) -> None:
     dropped = harfbuzz_subset.hb_subset_input_set(hb_subset, harfbuzz_subset.HB_SUBSET_SETS_DROP_TABLE_TAG)
     tags = sorted(harfbuzz.hb_tag_from_string(name, -1) for name in _DROPPED_TABLES)
     harfbuzz.hb_set_add_sorted_array(dropped, ffi.new(f"hb_codepoint_t[{len(tags)}]", tags), len(tags))
-    source = _preprocessed.get(_face_key(self.hb_face), self.hb_face) if _preprocessed else self.hb_face
-    face = ffi.gc(harfbuzz_subset.hb_subset_or_fail(source, hb_subset), harfbuzz.hb_face_destroy)
+    face = ffi.gc(harfbuzz_subset.hb_subset_or_fail(self.hb_face, hb_subset), harfbuzz.hb_face_destroy)
     if face:
         content = get_hb_object_data(face)
         if content:

@@ -81,13 +81,10 @@ async def produce_sealed_consent(context: ConsentContext) -> SealedConsent:
 
 
 def warm_up() -> None:
-    """Load what the first consent needs (fonts, stylesheet, the seal) by making one, and
-    index its fonts for subsetting (a few seconds once, a few milliseconds off every consent)."""
-    from documents import patches
+    """Load what the first consent needs (fonts, stylesheet, the seal) by making one."""
     from documents.sample import sample_context
 
     render_and_seal(sample_context("zh"), with_pages=False)
-    patches.preprocess_embedded_faces()
 
 
 def agreement_html(context: ConsentContext, *, download: tuple[str, str] | None = None) -> str:

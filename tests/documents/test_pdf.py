@@ -195,36 +195,6 @@ def test_the_consent_user_agent_stylesheet_covers_every_element_of_the_templates
     assert used - without_rules <= covered, used - without_rules - covered
 
 
-def _font_programs(pdf: bytes) -> list[bytes]:
-    from io import BytesIO
-
-    reader = PdfFileReader(BytesIO(pdf))
-    programs = []
-    for page in range(reader.root["/Pages"]["/Count"]):
-        resources = reader.find_page_for_modification(page)[0].get_object()["/Resources"]
-        for font in resources.get_object()["/Font"].get_object().values():
-            for descendant in font.get_object()["/DescendantFonts"]:
-                descriptor = descendant.get_object()["/FontDescriptor"].get_object()
-                programs.append(descriptor["/FontFile3"].get_object().data)
-    return programs
-
-
-def test_faces_indexed_for_subsetting_embed_the_same_fonts(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``patches.preprocess_embedded_faces`` (the rendering process's warm-up) only makes
-    subsetting faster: the embedded font programs are the same bytes."""
-    from documents import patches, render
-    from documents.pdf import _font_config
-
-    html = ('<p style="font-family: \'Noto Serif CJK SC\'">居家护理 𠮷 龘</p>'
-            '<p style="font-family: \'Noto Sans CJK SC\'; font-weight: bold">知情同意书 Consent</p>')
-    monkeypatch.setattr(patches, "_preprocessed", {})
-    plain = _font_programs(render.write_pdf(html, font_config=_font_config()))
-    patches.preprocess_embedded_faces()
-    assert len(patches._preprocessed) >= 2
-    indexed = _font_programs(render.write_pdf(html, font_config=_font_config()))
-    assert len(plain) == 2 and indexed == plain
-
-
 def test_content_digest_ignores_the_audit_events() -> None:
     context = sample_context("zh", document_id="d" * 32)
     assert content_sha256(context) == content_sha256(replace(context, events=[]))

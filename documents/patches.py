@@ -1,11 +1,12 @@
-"""Two changes to the PDF libraries, applied once per process and only to the versions they were
+"""Changes to the PDF libraries, applied once per process and only to the versions they were
 written for (``pyproject.toml`` pins those); any other version renders unchanged, slower.
 
 - pydyf compresses every stream twice, once to write it and once more to hash the file for its
   /ID (``PDF.write``), and WeasyPrint offers no hook around that: ``Stream.data`` keeps its bytes
   on the stream after the first time (a stream is complete before the PDF is written), and
-  deflates at level 6 instead of 9 (0.4 % larger, ~15 ms faster a consent). The fonts are
-  ~1.8 MB to deflate, so this saves a third of ``write_pdf``.
+  deflates at level 3 instead of 9: the fonts are ~1.8 MB to deflate, mostly the same bytes
+  repeated, so level 3 takes 6 ms where 6 took 10 and 9 ~25, for a consent 6 % larger than at
+  level 6 (~206 KB instead of 195 KB).
 - WeasyPrint's HarfBuzz subsetting (``Font._harfbuzz_subset``) runs twice per face: once keeping
   the used glyphs at their ids, then again over every id up to the highest used one, which the
   first pass had already limited the font to. One pass gives the same font (the second pass's
@@ -13,11 +14,20 @@ written for (``pyproject.toml`` pins those); any other version renders unchanged
   (median of 12 on the loaded development machine). ``Font.subset`` then keeps every CJK glyph
   id below the highest used one; the compact font of ``documents.fonts.compact_cff_font``
   replaces its result (~140 KB less per face).
+- WeasyPrint copies the whole font file of every face it embeds into a new ``bytes`` for each
+  document (``Font.__init__``), 46 MB for the consent's two Noto CJK faces (~15 ms of CPU and
+  more of wall time a consent), though subsetting then replaces it. The copy of a face is made
+  once and shared (bytes do not change), for the few faces a process embeds: the rendering
+  process keeps those 46 MB, which it allocated and freed for every consent before.
+- WeasyPrint matches every element against its whole HTML5 user-agent stylesheet and offers no
+  option to pass another; ``html_with_user_agent_stylesheet`` gives a document a smaller one
+  through ``HTML._ua_stylesheets``, the method WeasyPrint 70 asks for it.
 """
 from __future__ import annotations
 
 import threading
 import zlib
+from functools import lru_cache
 from importlib.metadata import version
 from typing import Any
 
@@ -28,6 +38,7 @@ from documents.fonts import compact_cff_font
 log = structlog.get_logger(__name__)
 
 PYDYF_VERSIONS = ("0.13.",)
+_DEFLATE_LEVEL = 3
 WEASYPRINT_VERSIONS = ("70.",)
 _lock = threading.Lock()
 _applied = False
@@ -50,16 +61,34 @@ def apply() -> None:
             log.warning("pdf.patch_skipped", library="weasyprint", version=version("weasyprint"))
 
 
-class _Deflate6:
+@lru_cache(maxsize=4)
+def html_with_user_agent_stylesheet(stylesheet: Any) -> Any:
+    """WeasyPrint's ``HTML`` class with ``stylesheet`` (a ``CSS``) as its user-agent stylesheet
+    instead of the HTML5 one; ``HTML`` itself on another WeasyPrint version."""
+    from weasyprint import HTML
+
+    if not version("weasyprint").startswith(WEASYPRINT_VERSIONS):
+        log.warning("pdf.patch_skipped", library="weasyprint", version=version("weasyprint"),
+                    change="user_agent_stylesheet")
+        return HTML
+
+    class HTMLWithUserAgentStylesheet(HTML):  # type: ignore[misc]
+        def _ua_stylesheets(self, forms: bool = False) -> list[Any]:
+            return [stylesheet]
+
+    return HTMLWithUserAgentStylesheet
+
+
+class _FastDeflate:
     """Stands in for the ``zlib`` module inside pydyf."""
 
     @staticmethod
     def compressobj(level: int = 6, **options: Any) -> Any:
-        return zlib.compressobj(level=min(level, 6), **options)
+        return zlib.compressobj(level=min(level, _DEFLATE_LEVEL), **options)
 
     @staticmethod
     def compress(data: bytes, level: int = 6) -> bytes:
-        return zlib.compress(data, min(level, 6))
+        return zlib.compress(data, min(level, _DEFLATE_LEVEL))
 
 
 def _compress_streams_once() -> None:
@@ -74,12 +103,13 @@ def _compress_streams_once() -> None:
         return cached
 
     pydyf.Stream.data = property(data)  # type: ignore[method-assign,assignment]
-    pydyf.zlib = _Deflate6  # type: ignore[attr-defined]
+    pydyf.zlib = _FastDeflate  # type: ignore[attr-defined]
 
 
 def _compact_subset_fonts() -> None:
     from weasyprint.pdf import fonts
 
+    fonts.get_hb_object_data = _face_data_once  # only Font.__init__ calls it there now
     fonts.Font._harfbuzz_subset = _harfbuzz_subset_once
     original = fonts.Font.subset
 
@@ -90,14 +120,58 @@ def _compact_subset_fonts() -> None:
     fonts.Font.subset = subset
 
 
+_FACES_KEPT = 8
+FaceKey = tuple[int, int, bytes]  # face index, file length, SHA-256 of the file's first 64 KB
+# a face's whole font file, by what the file is: Pango may create a new face object for the
+# same file, and an address may later name another face
+_face_data: dict[FaceKey, bytes] = {}
+
+
+def _face_key(hb_face: Any) -> FaceKey:
+    """What identifies a face's font file (its table directory, with every table's checksum,
+    is in the first bytes) without copying the file."""
+    import hashlib
+
+    from weasyprint.text.ffi import ffi, harfbuzz
+
+    blob = harfbuzz.hb_face_reference_blob(hb_face)
+    try:
+        with ffi.new("unsigned int *") as length:
+            data = harfbuzz.hb_blob_get_data(blob, length)
+            size = int(length[0])
+            head = b"" if data == ffi.NULL else ffi.unpack(data, min(size, 65536))
+    finally:
+        harfbuzz.hb_blob_destroy(blob)
+    return harfbuzz.hb_face_get_index(hb_face), size, hashlib.sha256(head).digest()
+
+
+def _face_data_once(hb_object: Any, ot_color: str | None = None, glyph: int | None = None) -> Any:
+    """WeasyPrint 70's ``get_hb_object_data``, the whole font file of a face copied once."""
+    from weasyprint.text.fonts import get_hb_object_data
+
+    if ot_color is not None:
+        return get_hb_object_data(hb_object, ot_color, glyph)
+    key = _face_key(hb_object)
+    with _lock:
+        data = _face_data.get(key)
+    if data is None:
+        data = get_hb_object_data(hb_object)
+        with _lock:
+            if len(_face_data) >= _FACES_KEPT:
+                del _face_data[next(iter(_face_data))]
+            _face_data[key] = data
+    return data
+
+
 _DROPPED_TABLES = (b"BASE", b"DSIG", b"EBDT", b"EBLC", b"EBSC", b"GPOS", b"GSUB", b"JSTF", b"LTSH",
                    b"PCLT", b"SVG ")  # as WeasyPrint 70 drops them
 
 
 def _harfbuzz_subset_once(self: Any, to_unicode: Any, hinting: bool) -> None:
     """WeasyPrint 70's ``Font._harfbuzz_subset`` in one HarfBuzz pass instead of two."""
-    from weasyprint.pdf.fonts import LOGGER, get_hb_object_data
+    from weasyprint.pdf.fonts import LOGGER
     from weasyprint.text.ffi import ffi, harfbuzz, harfbuzz_subset
+    from weasyprint.text.fonts import get_hb_object_data
 
     hb_subset = ffi.gc(harfbuzz_subset.hb_subset_input_create_or_fail(),
                        harfbuzz_subset.hb_subset_input_destroy)

@@ -64,7 +64,8 @@ def render_and_seal(context: ConsentContext, *, with_pages: bool = True) -> Seal
     content_digest = content_sha256(context)
     html = _render_html(context, content_digest, sealer)
     unsigned = render.write_pdf(html, stylesheets=[_stylesheet()], font_config=_font_config(),
-                                base_url=str(TEMPLATES), pdf_variant=PDF_VARIANT)
+                                base_url=str(TEMPLATES), pdf_variant=PDF_VARIANT,
+                                user_agent_stylesheet=_user_agent_stylesheet())
     sealed = sealer.seal(unsigned)
     pages = page_images(sealed) if with_pages else []
     return SealedConsent(pdf=sealed, sha256=hashlib.sha256(sealed).hexdigest(),
@@ -147,6 +148,13 @@ def _stylesheet() -> Any:
     from weasyprint import CSS
 
     return CSS(filename=str(TEMPLATES / "consent.css"), font_config=_font_config())
+
+
+@lru_cache(maxsize=1)
+def _user_agent_stylesheet() -> Any:
+    from weasyprint import CSS
+
+    return CSS(filename=str(TEMPLATES / "consent_ua.css"))
 
 
 @lru_cache(maxsize=1)

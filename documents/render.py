@@ -37,17 +37,24 @@ _pool_lock = threading.Lock()
 
 
 def write_pdf(html: str, *, stylesheets: Sequence[Any] = (), font_config: Any = None,
-              base_url: str | None = None, pdf_variant: str | None = None) -> bytes:
-    """HTML to PDF bytes with WeasyPrint, one document at a time in this process."""
+              base_url: str | None = None, pdf_variant: str | None = None,
+              user_agent_stylesheet: Any = None) -> bytes:
+    """HTML to PDF bytes with WeasyPrint, one document at a time in this process.
+
+    ``user_agent_stylesheet`` (a ``CSS``) replaces WeasyPrint's HTML5 one, for documents whose
+    elements it covers (``patches.html_with_user_agent_stylesheet``).
+    """
     from weasyprint import HTML
 
     patches.apply()
+    html_type = (HTML if user_agent_stylesheet is None
+                 else patches.html_with_user_agent_stylesheet(user_agent_stylesheet))
     with _lock, warnings.catch_warnings():
         # WeasyPrint 70 opens its sRGB profile for PDF/A and never closes it; the file is
         # freed (and warned about) inside write_pdf, so the warning is silenced just here.
         warnings.simplefilter("ignore", ResourceWarning)
-        document = HTML(string=html, base_url=base_url).render(stylesheets=list(stylesheets),
-                                                               font_config=font_config)
+        document = html_type(string=html, base_url=base_url).render(
+            stylesheets=list(stylesheets), font_config=font_config)
         options = {"pdf_variant": pdf_variant} if pdf_variant else {}
         return document.write_pdf(**options)  # type: ignore[no-any-return]
 

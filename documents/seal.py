@@ -60,7 +60,14 @@ class Sealer:
 
     def seal(self, pdf: bytes) -> bytes:
         """Add a PAdES signature to ``pdf`` as an incremental update: baseline B-T with a
-        timestamp when a TSA is configured, B-B without."""
+        timestamp when a TSA is configured, B-B without.
+
+        pyHanko sizes the space for the signature by making a trial signature first (with a
+        TSA, a trial timestamp too), which was ~40 % of a seal; the size it chose for the first
+        seal with this certificate and TSA is kept and reused, with pyHanko's margin in it.
+        """
+        tsa_url = get_settings().tsa_url
+        space_key = (self.subject, self.serial, tsa_url)
         writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
         _align_producer(writer)
         meta = PdfSignatureMetadata(
@@ -69,8 +76,24 @@ class Sealer:
             reason="居家护理服务协议及知情同意书 电子签章 / consent seal",
             location=hospital_config().hospital.name_zh)
         out = BytesIO()
-        signers.PdfSigner(meta, signer=self.signer, timestamper=time_stamper()).sign_pdf(writer, output=out)
-        return out.getvalue()
+        signers.PdfSigner(meta, signer=self.signer, timestamper=time_stamper()).sign_pdf(
+            writer, output=out, bytes_reserved=_signature_space.get(space_key))
+        sealed = out.getvalue()
+        if space_key not in _signature_space:
+            _signature_space[space_key] = _reserved_space(sealed)
+        return sealed
+
+
+# bytes kept for the signature in /Contents, by (certificate subject, serial, TSA URL)
+_signature_space: dict[tuple[str, str, str], int] = {}
+
+
+def _reserved_space(pdf: bytes) -> int:
+    """How many hex digits the seal's /Contents holds (the space pyHanko reserved for it)."""
+    signature = next(s for s in PdfFileReader(BytesIO(pdf), strict=False).embedded_signatures
+                     if s.field_name == FIELD_NAME)
+    _, before, after, _ = signature.byte_range
+    return int(after) - int(before) - 2  # less the < and > around the hex string
 
 
 def time_stamper() -> timestamps.TimeStamper | None:

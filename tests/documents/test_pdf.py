@@ -127,6 +127,22 @@ def test_pyhanko_validates_the_seal(sealed: tuple[str, SealedConsent, Path]) -> 
     assert status.coverage == SignatureCoverageLevel.ENTIRE_FILE
 
 
+def test_a_second_seal_reuses_the_space_of_the_first_and_validates() -> None:
+    """The size pyHanko chose for the first seal is kept; later seals fit in it and validate."""
+    from io import BytesIO
+
+    from documents.seal import _reserved_space, current_sealer
+
+    first = render_and_seal(sample_context("zh"), with_pages=False).pdf
+    second = render_and_seal(sample_context("en"), with_pages=False).pdf
+    assert _reserved_space(second) == _reserved_space(first) > 0
+    signature = PdfFileReader(BytesIO(second)).embedded_signatures[0]
+    status = validate_pdf_signature(
+        signature, ValidationContext(trust_roots=trusted_certificates()))
+    assert status.bottom_line and status.trusted
+    assert current_sealer().development
+
+
 def test_pdf_a_metadata_survives_sealing(sealed: tuple[str, SealedConsent, Path]) -> None:
     from io import BytesIO
 
@@ -159,6 +175,24 @@ def test_result_describes_itself(sealed: tuple[str, SealedConsent, Path]) -> Non
     assert len(result.content_sha256) == 64 and result.content_sha256 != content_sha256(
         replace(dev, patient_name="王小明"))
     assert len(result.pdf) < 300_000
+
+
+def test_the_consent_user_agent_stylesheet_covers_every_element_of_the_templates() -> None:
+    """The consent renders with a user-agent stylesheet cut to its own elements
+    (documents/templates/consent_ua.css): an element added to a template needs its rules there."""
+    import re
+
+    from documents.consent import TEMPLATES
+
+    sheet = (TEMPLATES / "consent_ua.css").read_text()
+    sheet = re.sub(r"/\*.*?\*/", "", sheet, flags=re.S)
+    selectors = " ".join(re.findall(r"([^{}]+)\{", sheet.split("@page")[0]))
+    covered = set(re.findall(r"(?<![-\w.#:\[])([a-z][a-z0-9]*)", selectors))
+    without_rules = {"span", "circle", "polygon", "text"}  # inline text; drawn by the SVG renderer
+    used = {tag for template in TEMPLATES.glob("*.j2")
+            for tag in re.findall(r"<([a-z][a-z0-9]*)", template.read_text())}
+    assert {"html", "table", "td", "ol", "li", "svg"} <= covered
+    assert used - without_rules <= covered, used - without_rules - covered
 
 
 def test_content_digest_ignores_the_audit_events() -> None:

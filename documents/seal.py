@@ -26,6 +26,7 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.metadata.model import VENDOR
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers, timestamps
+from pyhanko.sign.general import SigningError
 from pyhanko.sign.signers.pdf_signer import PdfSignatureMetadata
 
 from backend import clock
@@ -76,8 +77,16 @@ class Sealer:
             reason="居家护理服务协议及知情同意书 电子签章 / consent seal",
             location=hospital_config().hospital.name_zh)
         out = BytesIO()
-        signers.PdfSigner(meta, signer=self.signer, timestamper=time_stamper()).sign_pdf(
-            writer, output=out, bytes_reserved=_signature_space.get(space_key))
+        signer = signers.PdfSigner(meta, signer=self.signer, timestamper=time_stamper())
+        reserved = _signature_space.get(space_key)
+        try:
+            signer.sign_pdf(writer, output=out, bytes_reserved=reserved)
+        except SigningError:
+            if reserved is None:
+                raise
+            # the kept space was too small after all (a TSA's answer grew): size it afresh
+            _signature_space.pop(space_key, None)
+            return self.seal(pdf)
         sealed = out.getvalue()
         if space_key not in _signature_space:
             _signature_space[space_key] = _reserved_space(sealed)

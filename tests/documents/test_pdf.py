@@ -143,6 +143,23 @@ def test_a_second_seal_reuses_the_space_of_the_first_and_validates() -> None:
     assert current_sealer().development
 
 
+def test_a_kept_space_too_small_is_sized_afresh() -> None:
+    """Should a TSA's answer outgrow the kept space, the seal is sized again, not refused."""
+    from io import BytesIO
+
+    from documents import seal
+
+    first = render_and_seal(sample_context("zh"), with_pages=False).pdf
+    for key in list(seal._signature_space):
+        seal._signature_space[key] = 64  # far too small for any CMS signature
+    second = render_and_seal(sample_context("zh"), with_pages=False).pdf
+    assert seal._reserved_space(second) == seal._reserved_space(first)
+    signature = PdfFileReader(BytesIO(second)).embedded_signatures[0]
+    status = validate_pdf_signature(
+        signature, ValidationContext(trust_roots=trusted_certificates()))
+    assert status.bottom_line and status.trusted
+
+
 def test_pdf_a_metadata_survives_sealing(sealed: tuple[str, SealedConsent, Path]) -> None:
     from io import BytesIO
 

@@ -50,10 +50,12 @@ REPLY = "reply"
 
 async def queue_replies(session: AsyncSession, channel_user_id: int, replies: list[dict[str, Any]], *,
                         message_id: str | None, hold: timedelta = timedelta(0)) -> Notification:
-    """Queue a turn's replies (in the turn's transaction); due after ``hold``."""
+    """Queue a turn's replies (in the turn's transaction); due after ``hold``. Held replies
+    name the message they answer (``held_for``), so that the channel's passive reply can settle
+    them without reading any payload (``bot/delivery.settle_held``)."""
     note = Notification(channel_user_id=channel_user_id, kind=REPLY, author="bot",
-                        payload={"replies": replies, "done": 0, "message_id": message_id,
-                                 "held": hold > timedelta(0)},
+                        payload={"replies": replies, "done": 0},
+                        held_for=message_id if hold > timedelta(0) else None,
                         next_attempt_at=clock.now() + hold)
     session.add(note)
     await session.flush()

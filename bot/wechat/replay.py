@@ -9,14 +9,15 @@ table, so every process of a deployment refuses a replay another one accepted fi
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import Table, bindparam, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backend import clock
-from backend.db import transaction
 from backend.models import CacheEntry
 
 MAX_AGE = timedelta(minutes=5)
@@ -38,25 +39,40 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-async def first_or_retry(sessions: async_sessionmaker[AsyncSession], signature: str,
-                         timestamp: str, nonce: str, body: bytes) -> bool:
+_ENTRIES: Table = CacheEntry.__table__  # type: ignore[assignment]
+_KEY = bindparam("key", type_=_ENTRIES.c["key"].type)
+_NOW = bindparam("now", type_=_ENTRIES.c["expires_at"].type)
+
+
+def _remembering(insert: Callable[[Table], Any]) -> Any:
+    columns = _ENTRIES.c
+    return insert(_ENTRIES).values(
+        key=_KEY, value=bindparam("value", type_=columns["value"].type),
+        expires_at=bindparam("expires_at", type_=columns["expires_at"].type),
+        updated_at=bindparam("updated_at", type_=columns["updated_at"].type)).on_conflict_do_nothing()
+
+
+# Built once (building a statement costs more than SQLite takes to run it), one per dialect.
+_REMEMBER = {"postgresql": _remembering(postgresql.insert), "sqlite": _remembering(sqlite.insert)}
+_SEEN = select(_ENTRIES.c["value"]).where(_ENTRIES.c["key"] == _KEY)
+_SWEEP = delete(_ENTRIES).where(_ENTRIES.c["key"].startswith(SEEN_PREFIX), _ENTRIES.c["expires_at"] < _NOW)
+
+
+async def first_or_retry(db: AsyncEngine, signature: str, timestamp: str, nonce: str, body: bytes) -> bool:
     """Remember this signed push; False when its triple was already used for another body."""
     key = SEEN_PREFIX + _sha256(f"{signature}:{timestamp}:{nonce}".encode())
     digest = _sha256(body)
     now = clock.now()
-    async with transaction(sessions) as session:
-        connection = await session.connection()  # Core statements: one short write per push
+    async with db.begin() as connection:  # Core statements: one short write per push
         if _sweep_due(now):
-            await connection.execute(delete(CacheEntry).where(CacheEntry.key.startswith(SEEN_PREFIX),
-                                                              CacheEntry.expires_at < now))
-        insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+            await connection.execute(_SWEEP, {"now": now})
         # kept past the freshness window on both sides, so a triple is never forgotten while usable
-        added = await connection.execute(insert(CacheEntry).values(
-            key=key, value=digest, expires_at=now + 2 * MAX_AGE + timedelta(minutes=1), updated_at=now)
-            .on_conflict_do_nothing())
+        added = await connection.execute(_REMEMBER[connection.dialect.name], {
+            "key": key, "value": digest, "expires_at": now + 2 * MAX_AGE + timedelta(minutes=1),
+            "updated_at": now})
         if added.rowcount == 1:
             return True
-        seen = await connection.scalar(select(CacheEntry.value).where(CacheEntry.key == key))
+        seen = await connection.scalar(_SEEN, {"key": key})
         return seen == digest
 
 

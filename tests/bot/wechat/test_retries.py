@@ -79,7 +79,7 @@ async def test_killed_after_commit_then_wechats_retry_gets_the_answer_once(
     assert await deliver_notifications(runtime) == 0
     assert fake_wechat.sent == []  # answered once, passively
     [row] = await _replies(runtime)
-    assert row.status == "sent" and row.payload["passive"] is True
+    assert row.status == "sent" and row.held_for == "9001"  # the mark of the passive reply
 
 
 async def test_killed_after_commit_without_a_retry_the_outbox_sends_the_answer(

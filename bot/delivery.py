@@ -127,21 +127,21 @@ async def flush(runtime: Runtime, channel: str, external_id: str) -> None:
 
 
 _NOTES: Table = Notification.__table__  # type: ignore[assignment]
-# Built once (constructing a statement costs more than running it): the replies held for one
-# inbound message. Message ids are unique per channel account (WeChat: the MsgId, or the
+# Built once (constructing a statement costs more than running it): the replies held for
+# inbound messages. Message ids are unique per channel account (WeChat: the MsgId, or the
 # sender's openid, time and event), and only held replies carry one.
-_HELD = and_(_NOTES.c.held_for == bindparam("message_id"), _NOTES.c.kind == notify.REPLY,
+_HELD = and_(_NOTES.c.held_for.in_(bindparam("message_ids", expanding=True)), _NOTES.c.kind == notify.REPLY,
              _NOTES.c.status == "pending")
 _NOW = bindparam("now", type_=_NOTES.c.sent_at.type)
 _SENT_PASSIVELY = update(_NOTES).where(_HELD).values(status="sent", sent_at=_NOW)
 _DUE_NOW = update(_NOTES).where(_HELD).values(held_for=None, next_attempt_at=_NOW)
 
 
-async def settle_held(connection: AsyncConnection, message_id: str, *, passive: bool) -> int:
-    """The replies of one inbound message held for a passive reply: settled as sent when they
+async def settle_held(connection: AsyncConnection, message_ids: list[str], *, passive: bool) -> int:
+    """The replies held for a passive reply to these inbound messages: settled as sent when they
     went out as the answer to the channel's request itself (WeChat's passive reply; ``held_for``
     stays on the row as the mark of it), else due now. Returns how many rows were settled."""
     result = await connection.execute(_SENT_PASSIVELY if passive else _DUE_NOW,
-                                      {"message_id": message_id, "now": clock.now()})
+                                      {"message_ids": message_ids, "now": clock.now()})
     log.debug("delivery.passive" if passive else "delivery.released", rows=result.rowcount)
     return result.rowcount

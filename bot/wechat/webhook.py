@@ -23,7 +23,7 @@ import xmltodict
 import yaml
 from aiohttp import web
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
@@ -42,9 +42,10 @@ from bot.downloads import public_url, signed_path, store_artefact
 from bot.runtime import Runtime
 from bot.speech import make_speech
 from bot.wechat.api import WeChatAPI, WeChatError
+from bot.wechat.batches import Batched
 from bot.wechat.inbound import CHANNEL, is_answerable, message_key, raw, to_inbound
 from bot.wechat.outbox import MAX_MESSAGES, Image, Text, passive_text, plan
-from bot.wechat.replay import first_or_retry, is_fresh
+from bot.wechat.replay import Push, is_fresh, remember
 from bot.wechat.upload_page import upload_link
 from flows.messages import t
 from flows.types import Inbound, Media, Outbound
@@ -91,6 +92,9 @@ class WeChatWebhook:
                                     runtime.settings.wechat_appid)
                        if runtime.settings.wechat_aes_key else None)
         self._pending: dict[str, _Pending] = {}
+        # turns answered passively together settle their held replies in one transaction
+        self._answered: Batched[str, None] = Batched(runtime.db, _settle_answered)
+        self._seen: Batched[Push, bool] = Batched(runtime.db, remember)  # replay protection
         self.speech = make_speech(runtime.settings)
         self._background: set[asyncio.Task[Any]] = set()
 
@@ -121,8 +125,8 @@ class WeChatWebhook:
         except (BadRequest, ExpatError, KeyError, TypeError, ValueError, AttributeError):
             raise web.HTTPBadRequest(text="not a WeChat message") from None
         query = request.query  # after decryption, so that only an authentic body is remembered
-        if not await first_or_retry(self.runtime.db, query.get("signature", ""),
-                                    query.get("timestamp", ""), query.get("nonce", ""), body):
+        if not await self._seen(Push(query.get("signature", ""), query.get("timestamp", ""),
+                                     query.get("nonce", ""), body)):
             log.warning("wechat.replay_refused", remote=request.remote)
             raise web.HTTPForbidden(text="signature already used")
         if not is_answerable(message):
@@ -279,10 +283,13 @@ class WeChatWebhook:
         await delivery.flush(self.runtime, CHANNEL, openid)
 
     async def _after_turn(self, key: str, *, passive: bool) -> None:
-        """One short transaction after a turn: its held replies settled as answered passively
-        (before the passive reply leaves, so that the outbox never sends them again), or due now."""
+        """After a turn: its held replies settled as answered passively (committed before the
+        passive reply leaves, so that the outbox never sends them again), or due now."""
+        if passive:
+            await self._answered(key)
+            return
         async with self.runtime.db.begin() as connection:
-            await delivery.settle_held(connection, key, passive=passive)
+            await delivery.settle_held(connection, [key], passive=False)
 
     async def deliver(self, openid: str, replies: list[Outbound], progress: Progress | None = None) -> None:
         """Send replies through the customer-service API, in order, after the ``progress.done``
@@ -385,6 +392,11 @@ def template_values(template: dict[str, Any], text: str) -> dict[str, str]:
     words = {"title": template.get("title", ""), "content": text[:200], "time": now,
              "remark": template.get("remark", "")}
     return {fields[name]: value for name, value in words.items() if fields.get(name)}
+
+
+async def _settle_answered(connection: AsyncConnection, keys: list[str]) -> list[None]:
+    await delivery.settle_held(connection, keys, passive=True)
+    return [None] * len(keys)
 
 
 async def _open_window(session: AsyncSession, user: ChannelUser) -> None:

@@ -43,7 +43,12 @@ class _StderrLogger:
     debug = info = warning = warn = error = critical = exception = fatal = log = msg
 
 
-def configure_logging(level: str = "INFO", json: bool = False) -> None:
+def configure_logging(level: str = "INFO", json: bool | None = None) -> None:
+    """Logs on stderr: one JSON object a line (what log collectors read, and cheaper to
+    render than the console's aligned columns), or readable lines when ``json`` is False or, by
+    default, when stderr is a terminal."""
+    if json is None:
+        json = not sys.stderr.isatty()
     logging.basicConfig(format="%(message)s", stream=sys.stderr, force=True, level=getattr(logging, level.upper(), logging.INFO))
     for handler in logging.getLogger().handlers:
         handler.setFormatter(_MaskingFormatter("%(message)s"))

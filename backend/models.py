@@ -428,7 +428,8 @@ class Notification(Base):
     """A message to a family waiting to be delivered through their channel (durable outbox)."""
 
     __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_due", "status", "next_attempt_at"),)
+    __table_args__ = (Index("ix_notifications_due", "status", "next_attempt_at"),
+                      Index("ix_notifications_held_for", "held_for", "status"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel_user_id: Mapped[int] = mapped_column(ForeignKey("channel_users.id"), index=True)
@@ -442,6 +443,10 @@ class Notification(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     sent_at: Mapped[datetime | None] = mapped_column()
+    # A turn's replies held for the channel's passive reply (WeChat): the id of the message they
+    # answer, while held; kept on a row the passive reply settled as sent (the mark that it went
+    # out that way), cleared when the outbox takes the row over (bot/delivery.py).
+    held_for: Mapped[str | None] = mapped_column(String(100))
 
 
 class HospitalEvent(Base):

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -48,16 +48,24 @@ async def notify_family(session: AsyncSession, channel_user_id: int, kind: str, 
 REPLY = "reply"
 
 
+_NOTIFICATIONS: Table = Notification.__table__  # type: ignore[assignment]
+# Built once (with every turn of such a channel; building it costs more than running it), and
+# a Core insert: the row is not needed in the turn's session, whose flush would cost as much.
+_QUEUE_REPLIES = insert(_NOTIFICATIONS).values(
+    kind=REPLY, author="bot",
+    **{name: bindparam(name, type_=_NOTIFICATIONS.c[name].type)
+       for name in ("channel_user_id", "payload", "held_for", "next_attempt_at")})
+
+
 async def queue_replies(session: AsyncSession, channel_user_id: int, replies: list[dict[str, Any]], *,
-                        message_id: str | None, hold: timedelta = timedelta(0)) -> Notification:
-    """Queue a turn's replies (in the turn's transaction); due after ``hold``."""
-    note = Notification(channel_user_id=channel_user_id, kind=REPLY, author="bot",
-                        payload={"replies": replies, "done": 0, "message_id": message_id,
-                                 "held": hold > timedelta(0)},
-                        next_attempt_at=clock.now() + hold)
-    session.add(note)
-    await session.flush()
-    return note
+                        message_id: str | None, hold: timedelta = timedelta(0)) -> None:
+    """Queue a turn's replies (in the turn's transaction); due after ``hold``. Held replies
+    name the message they answer (``held_for``), so that the channel's passive reply can settle
+    them without reading any payload (``bot/delivery.settle_held``)."""
+    connection = await session.connection()
+    await connection.execute(_QUEUE_REPLIES, {
+        "channel_user_id": channel_user_id, "payload": {"replies": replies, "done": 0},
+        "held_for": message_id if hold > timedelta(0) else None, "next_attempt_at": clock.now() + hold})
 
 
 async def notify_hospital(session: AsyncSession, event: str, payload: dict[str, Any]) -> HospitalEvent | None:

@@ -5,9 +5,12 @@ process spends from the same budget), keyed by the family's channel user, never 
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
+from sqlalchemy import Table, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,17 +38,29 @@ def _key(channel_user_id: int) -> str:
     return f"{PREFIX}{channel_user_id}"
 
 
+def _opening(insert: Callable[[Table], Any]) -> Any:
+    """The upsert of a fresh window, built once per dialect (building it is the costly part)."""
+    columns = _ENTRIES.c
+    statement = insert(_ENTRIES).values(
+        key=bindparam("key", type_=columns["key"].type), value=bindparam("value", type_=columns["value"].type),
+        expires_at=bindparam("expires_at", type_=columns["expires_at"].type),
+        updated_at=bindparam("now", type_=columns["updated_at"].type))
+    return statement.on_conflict_do_update(
+        index_elements=[columns["key"]],
+        set_={"value": statement.excluded.value, "expires_at": statement.excluded.expires_at,
+              "updated_at": statement.excluded.updated_at})
+
+
+_ENTRIES: Table = CacheEntry.__table__  # type: ignore[assignment]
+_OPEN = {"postgresql": _opening(postgresql.insert), "sqlite": _opening(sqlite.insert)}
+
+
 async def opened(session: AsyncSession, channel_user_id: int) -> None:
     """The family wrote: a fresh window of ``MESSAGES`` messages for ``WINDOW``."""
     now = clock.now()
-    values = {"key": _key(channel_user_id), "value": str(MESSAGES), "expires_at": now + WINDOW, "updated_at": now}
-    dialect = session.bind.dialect.name if session.bind is not None else ""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(CacheEntry).values(**values)
-    await session.execute(statement.on_conflict_do_update(
-        index_elements=[CacheEntry.key],
-        set_={"value": statement.excluded.value, "expires_at": statement.excluded.expires_at,
-              "updated_at": statement.excluded.updated_at}))
+    connection = await session.connection()
+    await connection.execute(_OPEN[connection.dialect.name], {
+        "key": _key(channel_user_id), "value": str(MESSAGES), "expires_at": now + WINDOW, "now": now})
 
 
 async def current(session: AsyncSession, channel_user_id: int) -> Window | None:

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import structlog
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Table, and_, bindparam, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backend import clock, notify
 from backend.db import transaction
@@ -40,8 +40,8 @@ async def _claim(runtime: Runtime, limit: int, channel_user_id: int | None = Non
         rows = await notify.due_notifications(session, limit, channel_user_id)
         for row in rows:
             row.next_attempt_at = clock.now() + LEASE
-            if (row.payload or {}).get("held"):  # its hold is over: a passive answer is too late
-                row.payload = {**row.payload, "held": False}
+            if row.held_for is not None:  # its hold is over: a passive answer is too late
+                row.held_for = None
         return [row.id for row in rows]
 
 
@@ -126,38 +126,22 @@ async def flush(runtime: Runtime, channel: str, external_id: str) -> None:
             return
 
 
-async def settle_held(session: AsyncSession, channel_user_id: int, message_id: str, *, passive: bool) -> None:
-    """The replies of one inbound message held for a passive reply: settled as sent when they
-    went out as the answer to the channel's request itself (WeChat's passive reply), else due now."""
-    rows = (await session.execute(select(Notification).where(
-        Notification.channel_user_id == channel_user_id, Notification.kind == notify.REPLY,
-        Notification.status == "pending"))).scalars()
-    for note in rows:
-        payload = note.payload or {}
-        if payload.get("message_id") != message_id or not payload.get("held"):
-            continue
-        if passive:
-            note.status, note.sent_at = "sent", clock.now()
-            note.payload = {**payload, "held": False, "passive": True}
-            log.info("delivery.passive", id=note.id)
-        else:
-            note.payload = {**payload, "held": False}
-            note.next_attempt_at = clock.now()
+_NOTES: Table = Notification.__table__  # type: ignore[assignment]
+# Built once (constructing a statement costs more than running it): the replies held for
+# inbound messages. Message ids are unique per channel account (WeChat: the MsgId, or the
+# sender's openid, time and event), and only held replies carry one.
+_HELD = and_(_NOTES.c.held_for.in_(bindparam("message_ids", expanding=True)), _NOTES.c.kind == notify.REPLY,
+             _NOTES.c.status == "pending")
+_NOW = bindparam("now", type_=_NOTES.c.sent_at.type)
+_SENT_PASSIVELY = update(_NOTES).where(_HELD).values(status="sent", sent_at=_NOW)
+_DUE_NOW = update(_NOTES).where(_HELD).values(held_for=None, next_attempt_at=_NOW)
 
 
-async def _held_turn(runtime: Runtime, channel: str, external_id: str, message_id: str, *, passive: bool) -> None:
-    async with transaction(runtime.sessions) as session:
-        user_id = await session.scalar(select(ChannelUser.id).where(
-            ChannelUser.channel == channel, ChannelUser.external_id == external_id))
-        if user_id is not None:
-            await settle_held(session, user_id, message_id, passive=passive)
-
-
-async def answered_passively(runtime: Runtime, channel: str, external_id: str, message_id: str) -> None:
-    """``settle_held`` in a transaction of its own: the replies went out passively."""
-    await _held_turn(runtime, channel, external_id, message_id, passive=True)
-
-
-async def release(runtime: Runtime, channel: str, external_id: str, message_id: str) -> None:
-    """``settle_held`` in a transaction of its own: the replies are due now."""
-    await _held_turn(runtime, channel, external_id, message_id, passive=False)
+async def settle_held(connection: AsyncConnection, message_ids: list[str], *, passive: bool) -> int:
+    """The replies held for a passive reply to these inbound messages: settled as sent when they
+    went out as the answer to the channel's request itself (WeChat's passive reply; ``held_for``
+    stays on the row as the mark of it), else due now. Returns how many rows were settled."""
+    result = await connection.execute(_SENT_PASSIVELY if passive else _DUE_NOW,
+                                      {"message_ids": message_ids, "now": clock.now()})
+    log.debug("delivery.passive" if passive else "delivery.released", rows=result.rowcount)
+    return result.rowcount

@@ -160,6 +160,8 @@ class Engine:
         try:
             async with transaction(self.deps.sessions) as session:
                 user = await conversations.get_or_create_user(session, inbound.channel, inbound.user_id)
+                for hook in inbound.on_user:
+                    await hook(session, user)
                 await notify.queue_replies(session, user.id, [r.dump() for r in apology],
                                            message_id=inbound.message_id,
                                            hold=timedelta(seconds=inbound.outbox_hold_seconds))
@@ -171,6 +173,8 @@ class Engine:
             user = await conversations.get_or_create_user(
                 session, inbound.channel, inbound.user_id, language=inbound.language,
                 display_name=inbound.display_name, is_tryout=inbound.is_tryout)
+            for hook in inbound.on_user:
+                await hook(session, user)
             payload = _inbound_payload(inbound)
             entry = await conversations.record_inbound(
                 session, user, kind=inbound.kind, text=inbound.text,

@@ -3,10 +3,17 @@ from __future__ import annotations
 
 import base64
 import zlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from backend.models import ChannelUser
 
 OutboundKind = Literal["text", "choices", "document", "image"]
+UserHook = Callable[["AsyncSession", "ChannelUser"], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -57,6 +64,9 @@ class Inbound:
     outbox: bool = False
     outbox_hold_seconds: float = 0.0  # WeChat: the passive reply may still answer it meanwhile
     notices: list[Outbound] = field(default_factory=list)  # said before the turn's replies
+    # The channel's own bookkeeping of the family writing (WeChat: the 48-hour service window
+    # opens), run by the engine in the turn's transaction as soon as it has the user.
+    on_user: list[UserHook] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

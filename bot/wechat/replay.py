@@ -9,14 +9,16 @@ table, so every process of a deployment refuses a replay another one accepted fi
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import Table, bindparam, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backend import clock
-from backend.db import transaction
 from backend.models import CacheEntry
 
 MAX_AGE = timedelta(minutes=5)
@@ -38,26 +40,56 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-async def first_or_retry(sessions: async_sessionmaker[AsyncSession], signature: str,
-                         timestamp: str, nonce: str, body: bytes) -> bool:
-    """Remember this signed push; False when its triple was already used for another body."""
-    key = SEEN_PREFIX + _sha256(f"{signature}:{timestamp}:{nonce}".encode())
-    digest = _sha256(body)
+_ENTRIES: Table = CacheEntry.__table__  # type: ignore[assignment]
+_NOW = bindparam("now", type_=_ENTRIES.c["expires_at"].type)
+
+
+def _remembering(insert: Callable[[Table], Any]) -> Any:
+    columns = _ENTRIES.c
+    return insert(_ENTRIES).values(
+        key=bindparam("key", type_=columns["key"].type), value=bindparam("value", type_=columns["value"].type),
+        expires_at=bindparam("expires_at", type_=columns["expires_at"].type),
+        updated_at=bindparam("updated_at", type_=columns["updated_at"].type)).on_conflict_do_nothing()
+
+
+# Built once (building a statement costs more than SQLite takes to run it), one per dialect.
+_REMEMBER = {"postgresql": _remembering(postgresql.insert), "sqlite": _remembering(sqlite.insert)}
+_SEEN = select(_ENTRIES.c["key"], _ENTRIES.c["value"]).where(
+    _ENTRIES.c["key"].in_(bindparam("keys", expanding=True)))
+_SWEEP = delete(_ENTRIES).where(_ENTRIES.c["key"].startswith(SEEN_PREFIX), _ENTRIES.c["expires_at"] < _NOW)
+
+
+@dataclass(frozen=True)
+class Push:
+    """What a push is remembered by: its signature triple and its body."""
+
+    signature: str
+    timestamp: str
+    nonce: str
+    body: bytes
+
+    @property
+    def key(self) -> str:
+        return SEEN_PREFIX + _sha256(f"{self.signature}:{self.timestamp}:{self.nonce}".encode())
+
+
+async def remember(connection: AsyncConnection, pushes: list[Push]) -> list[bool]:
+    """Remember these signed pushes (in the caller's transaction); for each, False when its
+    triple was already used for another body."""
     now = clock.now()
-    async with transaction(sessions) as session:
-        connection = await session.connection()  # Core statements: one short write per push
-        if _sweep_due(now):
-            await connection.execute(delete(CacheEntry).where(CacheEntry.key.startswith(SEEN_PREFIX),
-                                                              CacheEntry.expires_at < now))
-        insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-        # kept past the freshness window on both sides, so a triple is never forgotten while usable
-        added = await connection.execute(insert(CacheEntry).values(
-            key=key, value=digest, expires_at=now + 2 * MAX_AGE + timedelta(minutes=1), updated_at=now)
-            .on_conflict_do_nothing())
-        if added.rowcount == 1:
-            return True
-        seen = await connection.scalar(select(CacheEntry.value).where(CacheEntry.key == key))
-        return seen == digest
+    if _sweep_due(now):
+        await connection.execute(_SWEEP, {"now": now})
+    keys = [push.key for push in pushes]
+    digests = [_sha256(push.body) for push in pushes]
+    # kept past the freshness window on both sides, so a triple is never forgotten while usable
+    expires_at = now + 2 * MAX_AGE + timedelta(minutes=1)
+    added = await connection.execute(_REMEMBER[connection.dialect.name], [
+        {"key": key, "value": digest, "expires_at": expires_at, "updated_at": now}
+        for key, digest in zip(keys, digests, strict=True)])
+    if added.rowcount == len(pushes):  # all new (the usual case): nothing to compare
+        return [True] * len(pushes)
+    seen: dict[str, str] = {key: value for key, value in await connection.execute(_SEEN, {"keys": keys})}
+    return [seen.get(key) == digest for key, digest in zip(keys, digests, strict=True)]
 
 
 _next_sweep: datetime | None = None

@@ -23,6 +23,7 @@ import xmltodict
 import yaml
 from aiohttp import web
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
@@ -41,9 +42,10 @@ from bot.downloads import public_url, signed_path, store_artefact
 from bot.runtime import Runtime
 from bot.speech import make_speech
 from bot.wechat.api import WeChatAPI, WeChatError
+from bot.wechat.batches import Batched
 from bot.wechat.inbound import CHANNEL, is_answerable, message_key, raw, to_inbound
 from bot.wechat.outbox import MAX_MESSAGES, Image, Text, passive_text, plan
-from bot.wechat.replay import first_or_retry, is_fresh
+from bot.wechat.replay import Push, is_fresh, remember
 from bot.wechat.upload_page import upload_link
 from flows.messages import t
 from flows.types import Inbound, Media, Outbound
@@ -90,7 +92,9 @@ class WeChatWebhook:
                                     runtime.settings.wechat_appid)
                        if runtime.settings.wechat_aes_key else None)
         self._pending: dict[str, _Pending] = {}
-        self._opening: set[str] = set()  # messages that open the family's 48-hour window
+        # turns answered passively together settle their held replies in one transaction
+        self._answered: Batched[str, None] = Batched(runtime.db, _settle_answered)
+        self._seen: Batched[Push, bool] = Batched(runtime.db, remember)  # replay protection
         self.speech = make_speech(runtime.settings)
         self._background: set[asyncio.Task[Any]] = set()
 
@@ -121,8 +125,8 @@ class WeChatWebhook:
         except (BadRequest, ExpatError, KeyError, TypeError, ValueError, AttributeError):
             raise web.HTTPBadRequest(text="not a WeChat message") from None
         query = request.query  # after decryption, so that only an authentic body is remembered
-        if not await first_or_retry(self.runtime.sessions, query.get("signature", ""),
-                                    query.get("timestamp", ""), query.get("nonce", ""), body):
+        if not await self._seen(Push(query.get("signature", ""), query.get("timestamp", ""),
+                                     query.get("nonce", ""), body)):
             log.warning("wechat.replay_refused", remote=request.remote)
             raise web.HTTPForbidden(text="signature already used")
         if not is_answerable(message):
@@ -191,7 +195,7 @@ class WeChatWebhook:
             replies = pending.task.result()
             pending.passive = passive_text(replies)
             if pending.passive is not None or not replies:
-                await self._after_turn(openid, key, passive=True)
+                await self._after_turn(key, passive=True)
             else:
                 self._spawn(self._send_queued(openid, key))
             return pending.passive
@@ -212,7 +216,7 @@ class WeChatWebhook:
             inbound = await to_inbound(message, self._fetch_image, self._hear)
             inbound.outbox, inbound.outbox_hold_seconds = True, OUTBOX_HOLD_SECONDS
             if _opens_window(inbound):
-                self._opening.add(message_key(message))
+                inbound.on_user.append(_open_window)
             if str(raw(message).get("MsgType", "")).lower() == "file":
                 inbound.notices = [await self._file_answer(inbound.user_id)]
             return await limits.handle(self.runtime.engine, inbound)
@@ -275,22 +279,17 @@ class WeChatWebhook:
         """Send the turn's queued replies now, through the customer-service API."""
         if turn is not None:
             await turn
-        await self._after_turn(openid, key, passive=False)
+        await self._after_turn(key, passive=False)
         await delivery.flush(self.runtime, CHANNEL, openid)
 
-    async def _after_turn(self, openid: str, key: str, *, passive: bool) -> None:
-        """One short transaction after a turn: the family's window opened (if the message
-        opens one) and the turn's held replies settled as answered passively, or due now."""
-        opens = key in self._opening
-        self._opening.discard(key)
-        async with transaction(self.runtime.sessions) as session:
-            user_id = await session.scalar(select(ChannelUser.id).where(
-                ChannelUser.channel == CHANNEL, ChannelUser.external_id == openid))
-            if user_id is None:
-                return
-            if opens:
-                await service_window.opened(session, user_id)
-            await delivery.settle_held(session, user_id, key, passive=passive)
+    async def _after_turn(self, key: str, *, passive: bool) -> None:
+        """After a turn: its held replies settled as answered passively (committed before the
+        passive reply leaves, so that the outbox never sends them again), or due now."""
+        if passive:
+            await self._answered(key)
+            return
+        async with self.runtime.db.begin() as connection:
+            await delivery.settle_held(connection, [key], passive=False)
 
     async def deliver(self, openid: str, replies: list[Outbound], progress: Progress | None = None) -> None:
         """Send replies through the customer-service API, in order, after the ``progress.done``
@@ -393,6 +392,16 @@ def template_values(template: dict[str, Any], text: str) -> dict[str, str]:
     words = {"title": template.get("title", ""), "content": text[:200], "time": now,
              "remark": template.get("remark", "")}
     return {fields[name]: value for name, value in words.items() if fields.get(name)}
+
+
+async def _settle_answered(connection: AsyncConnection, keys: list[str]) -> list[None]:
+    await delivery.settle_held(connection, keys, passive=True)
+    return [None] * len(keys)
+
+
+async def _open_window(session: AsyncSession, user: ChannelUser) -> None:
+    """In the turn's transaction: the family wrote, a fresh 48-hour window opens."""
+    await service_window.opened(session, user.id)
 
 
 def _opens_window(inbound: Inbound) -> bool:

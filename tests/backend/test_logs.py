@@ -43,3 +43,19 @@ def test_tracebacks_carry_no_local_variables_and_are_masked(capsys):
     assert err.count("ValueError: bad patient 110105********002X phone 138****8000") == 2
     assert "11010519491231002X" not in err and "13800138000" not in err
     assert "oWx_secret_openid" not in err  # local variables are not shown
+
+
+def test_logs_are_json_lines_when_stderr_is_not_a_terminal(capsys):
+    import json
+
+    import structlog
+
+    from backend.logs import configure_logging
+
+    configure_logging("INFO")
+    structlog.get_logger("test").info("turn", user="13800138000", replies=2)
+    structlog.get_logger("test").debug("delivery.passive", rows=1)  # below the level: not written
+    [line] = capsys.readouterr().err.splitlines()
+    event = json.loads(line)
+    assert event["event"] == "turn" and event["level"] == "info" and event["replies"] == 2
+    assert event["user"] == "138****8000"

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from wechatpy import parse_message
 
 from backend import notify, service_window
 from backend.db import transaction
@@ -59,6 +60,20 @@ async def test_five_messages_per_family_message_then_subscription_notifications(
 
     await family.send(family.text("好的"))  # the family writes: a new window
     assert await _left(runtime) == 4
+
+
+async def test_the_window_opens_in_the_turns_own_transaction(runtime: Any, client: Any, family: Family,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    class Died(Exception):
+        pass
+
+    async def died(*args: Any, **kwargs: Any) -> None:  # the process dies right after the turn's commit
+        raise Died
+
+    monkeypatch.setattr(webhook_of(client), "_after_turn", died)
+    with pytest.raises(Died):
+        await webhook_of(client).process(parse_message(family.text("你好")))
+    assert await _left(runtime) == 5
 
 
 async def test_a_turn_is_planned_within_what_is_left(runtime: Any, client: Any, fake_wechat: Any,

@@ -85,3 +85,15 @@ async def test_a_location_without_numbers_gets_a_polite_answer(runtime: Any, fam
                                        "<Scale>15</Scale><Label><![CDATA[家]]></Label>")
     assert "无法处理这种消息" in await family.send(xml)
     assert [i.kind for i in seen] == ["unsupported"]
+
+
+async def test_pushes_remembered_together_still_refuse_a_reused_triple(runtime: Any) -> None:
+    from bot.wechat.replay import Push, remember
+
+    push = Push("f" * 40, "1790000000", "n0nce", b"<xml>a</xml>")
+    forged = Push(push.signature, push.timestamp, push.nonce, b"<xml>forged</xml>")
+    other = Push("e" * 40, "1790000000", "n0nce", b"<xml>b</xml>")
+    async with runtime.db.begin() as connection:
+        assert await remember(connection, [push, forged, other]) == [True, False, True]
+    async with runtime.db.begin() as connection:  # WeChat's retry of the same push, and the forgery again
+        assert await remember(connection, [push, forged]) == [True, False]

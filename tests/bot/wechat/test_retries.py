@@ -79,7 +79,21 @@ async def test_killed_after_commit_then_wechats_retry_gets_the_answer_once(
     assert await deliver_notifications(runtime) == 0
     assert fake_wechat.sent == []  # answered once, passively
     [row] = await _replies(runtime)
-    assert row.status == "sent" and row.payload["passive"] is True
+    assert row.status == "sent" and row.held_for == "9001"  # the mark of the passive reply
+
+
+async def test_a_passive_reply_settles_the_replies_of_its_own_message_only(
+        runtime: Any, fake_wechat: Any, family: Family, clock: Any) -> None:
+    other = Family(family.client, family.fake, openid="oWx_family_0002")
+    await runtime.engine.handle(_committed_turn(family, 9003))
+    await runtime.engine.handle(_committed_turn(other, 9004))  # its process died too: no retry came
+    status, body = await family.post(family.text("你好", msg_id=9003))
+    assert status == 200 and family.passive(body) is not None
+    clock.advance(timedelta(seconds=webhook_module.OUTBOX_HOLD_SECONDS + 1))
+    assert await deliver_notifications(runtime) == 1
+    [message] = fake_wechat.sent
+    assert message["touser"] == other.openid
+    assert [(r.status, r.held_for) for r in await _replies(runtime)] == [("sent", "9003"), ("sent", None)]
 
 
 async def test_killed_after_commit_without_a_retry_the_outbox_sends_the_answer(

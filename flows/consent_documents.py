@@ -6,8 +6,8 @@ images encrypted, with no database transaction open (WeasyPrint and pyHanko take
 milliseconds, and none of it runs on the server's event loop). Then one short transaction records
 those files, stores the agreement as a web page and the evidence record, records the seal and its
 audit entries, tells the hospital, and queues a plain document message for the family, which the
-notifier delivers like any other message. If that transaction fails, the files written for it are
-deleted and the job is retried.
+notifier delivers like any other message. If recording fails, the files written for it are
+deleted before the transaction rolls back, and the job is retried.
 
 What the family opens is the web page: the agreement as text that reflows on a phone, with the
 sealed PDF's download link on top (page images stay stored for staff and for channels that
@@ -48,12 +48,12 @@ async def seal_consent(sessions: async_sessionmaker[AsyncSession], job_id: int) 
     # no transaction is open while rendering
     sealed = await render.in_worker(_render_and_store, context, t(context.language, "consent.page.download"))
     written = [sealed.pdf, *sealed.pages]
-    try:
-        async with transaction(sessions) as session:
+    async with transaction(sessions) as session:
+        try:
             await _record(session, job_id, sealed, context, written)
-    except BaseException:
-        discard_files(written)  # a few unlinks: no row refers to these files
-        raise
+        except BaseException:
+            discard_files(written)  # a few unlinks; the transaction rolls back, no row refers to them
+            raise
     return True
 
 

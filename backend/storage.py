@@ -30,12 +30,21 @@ def _write(relative: str, data: bytes) -> None:
     tmp.replace(path)
 
 
-async def store_encrypted(folder: str, data: bytes) -> tuple[str, str]:
-    """Encrypt and store bytes; returns (relative path, sha256 of the clear bytes)."""
-    digest = hashlib.sha256(data).hexdigest()
+def store_encrypted_sync(folder: str, data: bytes) -> tuple[str, str]:
+    """Encrypt and store bytes (blocking); returns (relative path, sha256 of the clear bytes)."""
     relative = f"{folder}/{uuid.uuid4().hex}.bin"
-    await asyncio.to_thread(_write, relative, data)
-    return relative, digest
+    _write(relative, data)
+    return relative, hashlib.sha256(data).hexdigest()
+
+
+async def store_encrypted(folder: str, data: bytes) -> tuple[str, str]:
+    """Encrypt and store bytes in a thread; returns (relative path, sha256 of the clear bytes)."""
+    return await asyncio.to_thread(store_encrypted_sync, folder, data)
+
+
+def remove_sync(relative: str) -> None:
+    """Delete a stored file (blocking); nothing happens if it is gone already."""
+    (_root() / relative).unlink(missing_ok=True)
 
 
 def read_decrypted_sync(relative: str) -> bytes:

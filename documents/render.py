@@ -6,7 +6,9 @@ work in a separate process kept for it: rendering is pure Python for most of its
 milliseconds, and in a thread it would hold the GIL that the event loop serving the families
 needs (their turns took several times as long while a consent was sealed). The worker starts
 with ``warm`` when ``jiahu serve`` starts (fonts, templates and the seal loaded), so the first
-family does not wait for it.
+family does not wait for it. It runs at a lower CPU priority (``WORKER_NICENESS``): on a machine
+with few cores a render competed with the server for the CPU, and the families' turns waited
+while it ran; now the render takes what the turns leave, and only the sealing waits.
 
 A job carries what the caller's process would have used: its ``JIAHU_`` settings and the time on
 its clock (backend/clock.py), so a worker started earlier renders as the caller would.
@@ -30,6 +32,9 @@ from backend import clock
 from documents import patches
 
 T = TypeVar("T")
+
+WORKER_NICENESS = 10
+"""How much lower the rendering process's CPU priority is than the server's (``os.nice``)."""
 
 _lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
@@ -113,7 +118,8 @@ def _worker_pool() -> ProcessPoolExecutor:
     with _pool_lock:
         if _pool is None:
             # spawn, not fork: the server has threads (database, HTTP) that a fork would copy mid-work
-            _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                        initializer=_yield_to_the_server)
         return _pool
 
 
@@ -122,6 +128,11 @@ def _forget(pool: ProcessPoolExecutor) -> None:
     with _pool_lock:
         if _pool is pool:
             _pool = None
+
+
+def _yield_to_the_server() -> None:
+    """In the worker, once: a lower CPU priority, so the server's turns run first."""
+    os.nice(WORKER_NICENESS)
 
 
 def _settings() -> dict[str, str]:

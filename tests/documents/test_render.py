@@ -49,3 +49,8 @@ def test_other_library_versions_render_unchanged(monkeypatch: pytest.MonkeyPatch
     subset, data = fonts.Font.subset, pydyf.Stream.data
     patches.apply()
     assert fonts.Font.subset is subset and pydyf.Stream.data is data
+
+
+async def test_the_rendering_process_yields_the_cpu_to_the_server() -> None:
+    """A render competes with the families' turns for the CPU: the worker runs at a lower priority."""
+    assert await render.in_worker(os.nice, 0) == min(19, os.nice(0) + render.WORKER_NICENESS)

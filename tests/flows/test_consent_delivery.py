@@ -204,3 +204,44 @@ async def test_with_a_tsa_the_sealed_consent_and_its_evidence_carry_the_timestam
     assert result.exit_code == 0 and "by jiahu test TSA, trusted" in result.output, result.output
     text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
     assert "B-T" in text
+
+
+async def test_a_failed_recording_leaves_no_files_behind_and_the_retry_stores_them_once(
+        dialogue, runtime, jiahu_env, monkeypatch):
+    """The PDF and page images are written before the short transaction that records them: when
+    it fails, they are deleted, and the retried job stores one set, every file in a row."""
+    from sqlalchemy import update
+
+    from backend.models import Artefact
+    from flows import consent_documents
+
+    runtime.senders["terminal"] = lambda *args: asyncio.sleep(0)
+    await dialogue.intake(until="slot")
+    files = jiahu_env / "files"
+
+    def stored() -> set[str]:
+        return {str(path.relative_to(files)) for path in files.glob("artefacts/**/*.bin")}
+
+    before = stored()
+
+    async def hospital_down(*args, **kwargs):
+        raise RuntimeError("the hospital outbox is unavailable")
+
+    notify_hospital = consent_documents.notify.notify_hospital
+    monkeypatch.setattr(consent_documents.notify, "notify_hospital", hospital_down)
+    assert await deliver_notifications(runtime) == 0
+    assert stored() == before
+    async with runtime.sessions() as session, session.begin():
+        job = (await session.execute(select(Notification))).scalar_one()
+        assert job.status == "pending" and "hospital outbox" in job.last_error
+        assert (await session.execute(select(Consent))).scalar_one().status == "signed"
+        await session.execute(update(Notification).values(next_attempt_at=job.created_at))
+    monkeypatch.setattr(consent_documents.notify, "notify_hospital", notify_hospital)
+
+    assert await deliver_notifications(runtime) == 1
+    async with runtime.sessions() as session:
+        paths = set((await session.execute(select(Artefact.storage_path))).scalars())
+        kinds = sorted((await session.execute(select(Artefact.kind))).scalars())
+    assert stored() == paths and len(paths) == len(kinds)  # every file in a row, every row a file
+    assert kinds.count("consent_pdf") == 1 and kinds.count("consent_page") >= 3
+    assert kinds.count("consent_page_html") >= 1 and kinds.count("consent_evidence") == 1

@@ -105,6 +105,7 @@ def agreement_html(context: ConsentContext, *, download: tuple[str, str] | None 
              ".seal{position:static;display:block;width:30mm;height:30mm;margin-top:8px}"
              "table.signatures td.party:first-child .line{margin-right:0}"
              "h1{font-size:1.45em;line-height:1.3}th{text-align:left;background:#f4f4f4}"
+             "li{list-style:none}li>.n{display:inline-block;min-width:1.4em;margin-left:-1.4em}"
              # label above value: two columns of labels and values do not fit a phone's width
              "table.fields,table.fields tbody,table.fields tr,table.fields th,table.fields td"
              "{display:block;width:auto;border:none}table.fields tr{border-bottom:1px solid #ddd;"

@@ -80,6 +80,16 @@ def test_every_section_and_value_is_in_the_text(sealed: tuple[str, SealedConsent
     assert context.channel_user_id not in text  # the channel in words, never a raw account id
 
 
+def test_list_items_carry_their_numbers_in_order(sealed: tuple[str, SealedConsent, Path]) -> None:
+    """The numbers of list items are written in the templates (not WeasyPrint's list markers)."""
+    lang, _result, path = sealed
+    text = _text(path)
+    first, last = (("1.派出具备相应资质", "7.按公示标准收取服务费用") if lang == "zh"
+                   else ("1.Sendstaffwiththerequired", "7.Chargefeesatitspublishedrates"))
+    assert first in text and last in text
+    assert text.index(first) < text.index(last)
+
+
 def test_no_text_overlaps_other_text(sealed: tuple[str, SealedConsent, Path]) -> None:
     """Labels wrap inside their column and the seal stands beside the lines it seals."""
     lang, result, _ = sealed

@@ -52,6 +52,8 @@ def configure_logging(level: str = "INFO", json: bool | None = None) -> None:
     logging.basicConfig(format="%(message)s", stream=sys.stderr, force=True, level=getattr(logging, level.upper(), logging.INFO))
     for handler in logging.getLogger().handlers:
         handler.setFormatter(_MaskingFormatter("%(message)s"))
+    # WeasyPrint tells each rendering step ("Step 2 - Fetching and parsing CSS") at INFO
+    logging.getLogger("weasyprint.progress").setLevel(max(logging.WARNING, logging.getLogger().level))
     renderer = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
     structlog.configure(
         processors=[structlog.contextvars.merge_contextvars, structlog.processors.add_log_level,

@@ -59,3 +59,16 @@ def test_logs_are_json_lines_when_stderr_is_not_a_terminal(capsys):
     event = json.loads(line)
     assert event["event"] == "turn" and event["level"] == "info" and event["replies"] == 2
     assert event["user"] == "138****8000"
+
+
+def test_weasyprint_rendering_steps_stay_out_of_the_log(capsys):
+    import logging
+
+    from backend.logs import configure_logging
+
+    configure_logging("INFO")
+    logging.getLogger("weasyprint.progress").info("Step 2 - Fetching and parsing CSS - CSS string")
+    logging.getLogger("weasyprint").warning("Ignored `foo: bar` at 1:1, unknown property.")
+    err = capsys.readouterr().err
+    assert "Step 2" not in err
+    assert "unknown property" in err  # WeasyPrint's warnings still are

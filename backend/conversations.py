@@ -5,12 +5,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
 from backend import audit, clock, notify
+from backend.db import per_dialect
 from backend.models import (
     ChannelUser,
     ConversationNote,
@@ -41,8 +41,7 @@ _STATE_FOR_UPDATE = _STATE.with_for_update()
 _TRANSCRIPT = TranscriptEntry.metadata.tables[TranscriptEntry.__tablename__]
 # Core statements on the table, run on the session's connection (no autoflush, no ORM
 # bookkeeping): its encrypted columns still go through their TypeDecorators.
-_INBOUND = {"postgresql": postgresql.insert(_TRANSCRIPT).on_conflict_do_nothing().returning(_TRANSCRIPT.c.id),
-            "sqlite": sqlite.insert(_TRANSCRIPT).on_conflict_do_nothing().returning(_TRANSCRIPT.c.id)}
+_INBOUND = per_dialect(lambda insert: insert(_TRANSCRIPT).on_conflict_do_nothing().returning(_TRANSCRIPT.c.id))
 _OUTBOUND = insert(_TRANSCRIPT)
 _STATES = ConversationState.metadata.tables[ConversationState.__tablename__]
 # SET takes the columns named in the values executed with (flow, step, data, turn, updated_at).

@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event, text
+from sqlalchemy import Table, bindparam, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -56,6 +58,22 @@ def make_engine(url: str) -> AsyncEngine:
 
         return engine
     return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+Built = TypeVar("Built")
+_INSERTS: dict[str, Callable[[Table], Any]] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+def per_dialect(build: Callable[[Callable[[Table], Any]], Built]) -> dict[str, Built]:
+    """A statement with ``ON CONFLICT`` built once for each database jiahu runs on, by the
+    dialect's name: ``build`` is given that dialect's ``insert``. Building such a statement
+    costs more than SQLite takes to run it, so hot paths build theirs at import."""
+    return {name: build(insert) for name, insert in _INSERTS.items()}
+
+
+def insert_values(insert: Callable[[Table], Any], table: Table, *columns: str) -> Any:
+    """``insert(table)`` of one row whose ``columns`` are bind parameters of the same names."""
+    return insert(table).values({name: bindparam(name, type_=table.c[name].type) for name in columns})
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

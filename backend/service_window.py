@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, bindparam
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import clock
+from backend.db import insert_values, per_dialect
 from backend.models import CacheEntry
 
 WINDOW = timedelta(hours=48)
@@ -39,20 +39,16 @@ def _key(channel_user_id: int) -> str:
 
 
 def _opening(insert: Callable[[Table], Any]) -> Any:
-    """The upsert of a fresh window, built once per dialect (building it is the costly part)."""
-    columns = _ENTRIES.c
-    statement = insert(_ENTRIES).values(
-        key=bindparam("key", type_=columns["key"].type), value=bindparam("value", type_=columns["value"].type),
-        expires_at=bindparam("expires_at", type_=columns["expires_at"].type),
-        updated_at=bindparam("now", type_=columns["updated_at"].type))
+    """The upsert of a fresh window."""
+    statement = insert_values(insert, _ENTRIES, "key", "value", "expires_at", "updated_at")
     return statement.on_conflict_do_update(
-        index_elements=[columns["key"]],
+        index_elements=[_ENTRIES.c["key"]],
         set_={"value": statement.excluded.value, "expires_at": statement.excluded.expires_at,
               "updated_at": statement.excluded.updated_at})
 
 
 _ENTRIES: Table = CacheEntry.__table__  # type: ignore[assignment]
-_OPEN = {"postgresql": _opening(postgresql.insert), "sqlite": _opening(sqlite.insert)}
+_OPEN = per_dialect(_opening)
 
 
 async def opened(session: AsyncSession, channel_user_id: int) -> None:
@@ -60,7 +56,7 @@ async def opened(session: AsyncSession, channel_user_id: int) -> None:
     now = clock.now()
     connection = await session.connection()
     await connection.execute(_OPEN[connection.dialect.name], {
-        "key": _key(channel_user_id), "value": str(MESSAGES), "expires_at": now + WINDOW, "now": now})
+        "key": _key(channel_user_id), "value": str(MESSAGES), "expires_at": now + WINDOW, "updated_at": now})
 
 
 async def current(session: AsyncSession, channel_user_id: int) -> Window | None:

@@ -9,16 +9,14 @@ table, so every process of a deployment refuses a replay another one accepted fi
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import Table, bindparam, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backend import clock
+from backend.db import insert_values, per_dialect
 from backend.models import CacheEntry
 
 MAX_AGE = timedelta(minutes=5)
@@ -44,16 +42,8 @@ _ENTRIES: Table = CacheEntry.__table__  # type: ignore[assignment]
 _NOW = bindparam("now", type_=_ENTRIES.c["expires_at"].type)
 
 
-def _remembering(insert: Callable[[Table], Any]) -> Any:
-    columns = _ENTRIES.c
-    return insert(_ENTRIES).values(
-        key=bindparam("key", type_=columns["key"].type), value=bindparam("value", type_=columns["value"].type),
-        expires_at=bindparam("expires_at", type_=columns["expires_at"].type),
-        updated_at=bindparam("updated_at", type_=columns["updated_at"].type)).on_conflict_do_nothing()
-
-
-# Built once (building a statement costs more than SQLite takes to run it), one per dialect.
-_REMEMBER = {"postgresql": _remembering(postgresql.insert), "sqlite": _remembering(sqlite.insert)}
+_REMEMBER = per_dialect(lambda insert: insert_values(
+    insert, _ENTRIES, "key", "value", "expires_at", "updated_at").on_conflict_do_nothing())
 _SEEN = select(_ENTRIES.c["key"], _ENTRIES.c["value"]).where(
     _ENTRIES.c["key"].in_(bindparam("keys", expanding=True)))
 _SWEEP = delete(_ENTRIES).where(_ENTRIES.c["key"].startswith(SEEN_PREFIX), _ENTRIES.c["expires_at"] < _NOW)

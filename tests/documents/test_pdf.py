@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
+import pypdfium2
 import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
@@ -111,6 +112,49 @@ def test_fonts_are_embedded_subsets(sealed: tuple[str, SealedConsent, Path]) -> 
     for line in lines:
         emb, sub, uni = line.split()[-5:-2]
         assert (emb, sub, uni) == ("yes", "yes", "yes"), line
+
+
+def test_cjk_faces_are_bare_cff_programs(sealed: tuple[str, SealedConsent, Path]) -> None:
+    """Noto CJK subsets are embedded as CID-keyed CFF (FontFile3 /CIDFontType0C), not wrapped
+    in OpenType: viewers then find glyphs by CID, which the subset keeps."""
+    _, _, path = sealed
+    types = [line[37:55].strip() for line in subprocess.run(
+        ["pdffonts", str(path)], check=True, capture_output=True, text=True).stdout.splitlines()[2:]]
+    assert types and set(types) == {"CID Type 0C"}, types
+
+
+def test_bare_cff_subsets_draw_the_glyphs_of_glyph_id_subsets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bare CFF subsets renumber glyphs and keep CIDs: every page must look as it does with
+    subsets that keep glyph ids, wrapped in OpenType (WeasyPrint's own way). A wrong glyph differs
+    by whole strokes; the two CFF rasterizations differ by a few levels of grey (18 seen)."""
+    import numpy as np
+
+    from documents import patches, pdf
+    from documents.consent import TEMPLATES
+
+    context = replace(sample_context("zh"), development_seal=True)
+    html = pdf._render_html(context, content_sha256(context), pdf.current_sealer())
+    html_type = patches.html_with_user_agent_stylesheet(pdf._user_agent_stylesheet())
+    patches.apply()
+
+    def pages() -> tuple[list[np.ndarray], str]:
+        document = html_type(string=html, base_url=str(TEMPLATES)).render(
+            stylesheets=[pdf._stylesheet()], font_config=pdf._font_config())
+        written = document.write_pdf()
+        reader = pypdfium2.PdfDocument(written)
+        try:
+            return [np.asarray(page.render(scale=1.5).to_pil().convert("L"), dtype=int)
+                    for page in reader], written.decode("latin-1")
+        finally:
+            reader.close()
+
+    bare, bare_pdf = pages()
+    monkeypatch.setattr(patches, "_face_is_cid_keyed", lambda face: False)
+    kept, kept_pdf = pages()
+    assert "/CIDFontType0C" in bare_pdf and "/CIDFontType0C" not in kept_pdf
+    assert len(bare) == len(kept) == 5
+    for number, (ours, theirs) in enumerate(zip(bare, kept, strict=True), start=1):
+        assert np.abs(ours - theirs).max() < 48, f"page {number}"
 
 
 def test_qpdf_finds_no_errors(sealed: tuple[str, SealedConsent, Path]) -> None:

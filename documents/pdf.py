@@ -6,6 +6,7 @@ file still carries the PDF/A metadata (pyHanko updates the XMP and Info dictiona
 """
 from __future__ import annotations
 
+import gc
 import hashlib
 import io
 from dataclasses import dataclass, replace
@@ -81,10 +82,14 @@ async def produce_sealed_consent(context: ConsentContext) -> SealedConsent:
 
 
 def warm_up() -> None:
-    """Load what the first consent needs (fonts, stylesheet, the seal) by making one."""
+    """Load what the first consent needs (fonts, stylesheet, the seal) by making one; then keep
+    what is loaded out of garbage collection (``gc.freeze``), as it lives as long as the process
+    (bot/runtime.settle_heap does the same for the server)."""
     from documents.sample import sample_context
 
     render_and_seal(sample_context("zh"), with_pages=False)
+    gc.collect()
+    gc.freeze()
 
 
 def agreement_html(context: ConsentContext, *, download: tuple[str, str] | None = None) -> str:

@@ -54,3 +54,30 @@ def test_other_library_versions_render_unchanged(monkeypatch: pytest.MonkeyPatch
 async def test_the_rendering_process_yields_the_cpu_to_the_server() -> None:
     """A render competes with the families' turns for the CPU: the worker runs at a lower priority."""
     assert await render.in_worker(os.nice, 0) == min(19, os.nice(0) + render.WORKER_NICENESS)
+
+
+def test_no_garbage_collection_runs_while_a_pdf_is_rendered() -> None:
+    import gc
+
+    collections: list[int] = []
+
+    def count(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collections.append(info["generation"])
+
+    html = "<p>" + "对话记录 王秀英 " * 400 + "</p>"  # tens of thousands of objects
+    render.write_pdf(html)  # imports and fonts loaded before counting
+    threshold = gc.get_threshold()
+    gc.set_threshold(100, 10, 10)  # a collection every hundred new objects, were it enabled
+    gc.callbacks.append(count)
+    try:
+        pdf = render.write_pdf(html)
+        assert len(collections) <= 1 and gc.isenabled()  # one when collection resumes, not ~800
+        gc.disable()
+        render.write_pdf(html)
+        assert not gc.isenabled()  # a caller's own choice stands
+    finally:
+        gc.enable()
+        gc.callbacks.remove(count)
+        gc.set_threshold(*threshold)
+    assert pdf.startswith(b"%PDF-")

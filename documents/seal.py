@@ -32,6 +32,7 @@ from pyhanko.sign.signers.pdf_signer import PdfSignatureMetadata
 from backend import clock
 from backend.config import hospital_config
 from backend.settings import get_settings
+from documents import patches
 
 FIELD_NAME = "HospitalSeal"
 _DEV_DIR = Path("signing") / "development"
@@ -67,6 +68,7 @@ class Sealer:
         TSA, a trial timestamp too), which was ~40 % of a seal; the size it chose for the first
         seal with this certificate and TSA is kept and reused, with pyHanko's margin in it.
         """
+        patches.apply()
         tsa_url = get_settings().tsa_url
         space_key = (self.subject, self.serial, tsa_url)
         writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)

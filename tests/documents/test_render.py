@@ -81,3 +81,37 @@ def test_no_garbage_collection_runs_while_a_pdf_is_rendered() -> None:
         gc.callbacks.remove(count)
         gc.set_threshold(*threshold)
     assert pdf.startswith(b"%PDF-")
+
+
+def test_asn1_values_are_encoded_once_per_change() -> None:
+    """The seal's CMS values are encoded once, and again only after they change."""
+    from asn1crypto import algos, cms, core
+
+    patches.apply()
+    encoded: list[str] = []
+    set_contents = core.Sequence._set_contents
+
+    def counting(value: core.Sequence, force: bool = False) -> None:
+        encoded.append(type(value).__name__)
+        set_contents(value, force)
+
+    identifier = cms.IssuerAndSerialNumber({"issuer": x509_name("甲医院"), "serial_number": 7})
+    info = cms.SignerInfo({"version": "v1", "sid": cms.SignerIdentifier({"issuer_and_serial_number": identifier}),
+                           "digest_algorithm": algos.DigestAlgorithm({"algorithm": "sha256"}),
+                           "signature_algorithm": algos.SignedDigestAlgorithm({"algorithm": "sha256_ecdsa"}),
+                           "signature": b"\x01" * 8})
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(core.Sequence, "_set_contents", counting)
+        first = info.dump()
+        encoded.clear()
+        assert info.dump() == first and encoded == []  # nothing changed: nothing encoded again
+        info["digest_algorithm"]["algorithm"] = "sha512"  # a change deep inside is seen
+        changed = info.dump()
+    assert changed != first and cms.SignerInfo.load(changed)["digest_algorithm"]["algorithm"].native == "sha512"
+    assert cms.SignerInfo.load(first)["signature"].native == b"\x01" * 8
+
+
+def x509_name(common_name: str) -> object:
+    from asn1crypto import x509
+
+    return x509.Name.build({"common_name": common_name})

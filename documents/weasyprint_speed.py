@@ -1,0 +1,450 @@
+"""Less Python work in WeasyPrint 70's layout and drawing, for the same PDF.
+
+Changes applied once per process (``apply``, from ``documents.patches.apply``) and only to the
+WeasyPrint version they were written for; on any other version nothing changes (a warning is
+logged) and documents render as before, slower. Each keeps the output identical, which
+``tests/documents/test_weasyprint_speed.py`` checks page image by page image and in the text,
+against a render with ``plain_weasyprint()``. Gains are CPU milliseconds per Chinese consent,
+median of interleaved A/B renders in one process (``bench/weasyprint_speed.py``):
+
+- ``pango_setup``: every ``Layout`` (one per text measured, per line drawn, per strut) made a
+  new Pango context, set its language and base direction, built a font description and the
+  OpenType features string from a dozen style values. Those depend on a handful of style values
+  only, so the context (per language and direction), the font description and the features
+  are made once and shared; each layout still gets its own attribute list, as ``set_text``
+  changes it in place. Pango layouts take a reference to the context and copy the description.
+- ``keep_line_layouts``: a text box's Pango layout was thrown away once its line was measured
+  (``first_line_metrics`` → ``deactivate``) and made again when the line was drawn
+  (``reactivate``: a new context, the same text set again, laid out again). When the line has
+  no justification spacing to add, drawing would set up exactly the layout that measuring left
+  (the line's text alone, no width, one paragraph), so that layout is kept and drawn. Pango's
+  single-paragraph mode, which drawing sets, is set while measuring for a line without
+  paragraph separators (where it changes nothing), so drawing does not lay the line out again.
+- ``percentages``: ``resolve_percentages`` runs for every box each time it is laid out (~1,100
+  times a consent), 15 calls of ``resolve_one_percentage`` and ``percentage`` each; the same
+  steps written inline, falling back to WeasyPrint's ``percentage`` for ``calc()`` values.
+"""
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from importlib.metadata import version
+from math import inf
+from typing import Any
+
+import structlog
+
+log = structlog.get_logger(__name__)
+
+WEASYPRINT_VERSIONS = ("70.",)
+_lock = threading.Lock()
+_applied = False
+
+
+class _Change:
+    """One change: which attributes of which WeasyPrint objects it replaces, and with what."""
+
+    def __init__(self, name: str, replacements: Callable[[], list[tuple[Any, str, Any]]]) -> None:
+        self.name = name
+        self._replacements = replacements
+        self._originals: list[tuple[Any, str, Any]] = []
+        self.installed = False
+
+    def install(self) -> None:
+        if self.installed:
+            return
+        replacements = self._replacements()
+        self._originals = [(target, attr, getattr(target, attr)) for target, attr, _ in replacements]
+        for target, attr, new in replacements:
+            setattr(target, attr, new)
+        self.installed = True
+
+    def uninstall(self) -> None:
+        if not self.installed:
+            return
+        for target, attr, original in reversed(self._originals):
+            setattr(target, attr, original)
+        self.installed = False
+
+
+def apply() -> None:
+    """Install every change if this process has not yet (called before the first render)."""
+    global _applied
+    with _lock:
+        if _applied:
+            return
+        _applied = True
+        if not version("weasyprint").startswith(WEASYPRINT_VERSIONS):
+            log.warning("pdf.patch_skipped", library="weasyprint", version=version("weasyprint"),
+                        change="weasyprint_speed")
+            return
+        for change in CHANGES.values():
+            change.install()
+
+
+@contextmanager
+def only(names: set[str] | frozenset[str]) -> Iterator[None]:
+    """Within the block, exactly the changes named are installed (for measuring and tests);
+    afterwards those that were installed before."""
+    before = {name for name, change in CHANGES.items() if change.installed}
+    try:
+        for name, change in CHANGES.items():
+            if name not in names:
+                change.uninstall()
+        for name in names:
+            CHANGES[name].install()
+        yield
+    finally:
+        for name, change in CHANGES.items():
+            if name not in before:
+                change.uninstall()
+        for name in before:
+            CHANGES[name].install()
+
+
+def plain_weasyprint() -> Any:
+    """A context in which WeasyPrint renders without these changes."""
+    return only(frozenset())
+
+
+# --- pango_setup ----------------------------------------------------------------------------
+
+_KEPT = 256  # entries of each cache below; a consent uses a few dozen
+# (language, direction) -> (font map, Pango context, PangoLanguage)
+_contexts: dict[tuple[str | None, str], tuple[Any, Any, Any]] = {}
+_descriptions: dict[tuple[Any, ...], Any] = {}  # font style values -> PangoFontDescription
+_features: dict[tuple[Any, ...], bytes] = {}  # font variant values -> features string
+
+
+def _remember(cache: dict[Any, Any], key: Any, value: Any) -> Any:
+    if len(cache) >= _KEPT:
+        cache.clear()
+    cache[key] = value
+    return value
+
+
+def _pango_setup() -> list[tuple[Any, str, Any]]:
+    from weasyprint.text import line_break
+    from weasyprint.text.constants import LST_TO_ISO, PANGO_DIRECTION
+    from weasyprint.text.ffi import FROM_UNITS, ffi, gobject, pango
+    from weasyprint.text.fonts import font_features, get_font_description
+
+    original_setup = line_break.Layout.setup
+
+    def context_of(font_map: Any, lang: str | None, direction: str) -> tuple[Any, Any, Any]:
+        entry = _contexts.get((lang, direction))
+        if entry is None or entry[0] is not font_map:
+            context = ffi.gc(pango.pango_font_map_create_context(font_map), gobject.g_object_unref)
+            pango.pango_context_set_round_glyph_positions(context, False)
+            pango.pango_context_set_base_dir(context, PANGO_DIRECTION[direction])
+            if lang is None:
+                language = pango.pango_language_get_default()
+            else:
+                language = pango.pango_language_from_string(ffi.new("char[]", lang.encode()))
+                pango.pango_context_set_language(context, language)
+            entry = _remember(_contexts, (lang, direction), (font_map, context, language))
+        return entry
+
+    def setup(self: Any, style: Any) -> None:
+        """``Layout.setup`` with the context, font description and features made once."""
+        override = style["font_language_override"]
+        lang = (LST_TO_ISO.get(override.lower(), override) if override != "normal"
+                else style["lang"] or None)
+        if lang is not None and (not lang or "\x00" in lang):
+            return original_setup(self, style)  # as WeasyPrint treats such a language
+        try:
+            description_key = (tuple(style["font_family"]), style["font_style"],
+                               style["font_stretch"], style["font_weight"], style["font_size"],
+                               style["font_variant_caps"], style["font_variation_settings"])
+            features_key = (style["font_kerning"], style["font_variant_ligatures"],
+                            style["font_variant_position"], style["font_variant_caps"],
+                            style["font_variant_numeric"], style["font_variant_alternates"],
+                            style["font_variant_east_asian"], style["font_feature_settings"])
+            hash((description_key, features_key))
+        except TypeError:  # a value that is not hashable: WeasyPrint's own way
+            return original_setup(self, style)
+        self.style = style
+        self.first_line_direction = 0
+        font_config = style.font_config
+        _, context, self.language = context_of(font_config.font_map, lang, style["direction"])
+
+        assert not isinstance(style["font_family"], str), "font_family should be a list"
+        description = _descriptions.get(description_key)
+        if description is None:
+            description = _remember(_descriptions, description_key, get_font_description(style))
+        self.layout = ffi.gc(pango.pango_layout_new(context), gobject.g_object_unref)
+        pango.pango_layout_set_auto_dir(self.layout, False)
+        pango.pango_layout_set_font_description(self.layout, description)
+
+        if style["text_decoration_line"] != "none":
+            metrics = ffi.gc(pango.pango_context_get_metrics(context, description, self.language),
+                             pango.pango_font_metrics_unref)
+            self.ascent = FROM_UNITS * pango.pango_font_metrics_get_ascent(metrics)
+            self.underline_position = FROM_UNITS * (
+                pango.pango_font_metrics_get_underline_position(metrics))
+            self.strikethrough_position = FROM_UNITS * (
+                pango.pango_font_metrics_get_strikethrough_position(metrics))
+            self.underline_thickness = FROM_UNITS * (
+                pango.pango_font_metrics_get_underline_thickness(metrics))
+            self.strikethrough_thickness = FROM_UNITS * (
+                pango.pango_font_metrics_get_strikethrough_thickness(metrics))
+        else:
+            self.ascent = None
+            self.underline_position = None
+            self.strikethrough_position = None
+
+        features = _features.get(features_key)
+        if features is None:
+            values = font_features(*features_key)
+            features = _remember(_features, features_key, ",".join(
+                f"{key} {value}" for key, value in values.items()).encode())
+        if features:
+            attr = font_config.font_features.get(features)
+            if attr is None:
+                attr = font_config.font_features[features] = (
+                    pango.pango_attr_font_features_new(features))
+            attr_list = pango.pango_attr_list_new()
+            pango.pango_attr_list_insert(attr_list, attr)
+            pango.pango_layout_set_attributes(self.layout, attr_list)
+
+    return [(line_break.Layout, "setup", setup)]
+
+
+# --- keep_line_layouts ----------------------------------------------------------------------
+
+# where Pango may start a new paragraph (pango_find_paragraph_boundary), and other breaks
+_PARAGRAPH_SEPARATOR = re.compile("[\n\r\u2029\u2028\x85\x0b\x0c]")
+_DRAWABLE = "_jiahu_drawable"  # on a Layout kept as drawing would make it
+
+
+def _one_paragraph(text: str) -> bool:
+    return _PARAGRAPH_SEPARATOR.search(text) is None
+
+
+def _keep_line_layouts() -> list[tuple[Any, str, Any]]:
+    from weasyprint.text import line_break
+    from weasyprint.text.ffi import FROM_UNITS, TO_UNITS, ffi, pango
+
+    line_size = line_break.line_size
+    Layout = line_break.Layout
+    original_reactivate = Layout.reactivate
+    original_set_text = Layout.set_text
+
+    def create_layout(text: str, style: Any, context: Any, max_width: Any,
+                      justification_spacing: Any) -> Any:
+        """WeasyPrint 70's ``create_layout``, in single-paragraph mode (as drawing sets it)
+        when the text has no paragraph separator, where the mode changes nothing."""
+        layout = Layout(style, justification_spacing, max_width)
+        text_wrap = style["white_space"] in ("normal", "pre-wrap", "pre-line")
+        if max_width is not None and text_wrap and max_width < 2 ** 21:
+            pango.pango_layout_set_width(layout.layout, int(max(0, max_width) * TO_UNITS))
+        if _one_paragraph(text):
+            pango.pango_layout_set_single_paragraph_mode(layout.layout, True)
+            setattr(layout, _DRAWABLE, False)  # single-paragraph; True once measured
+        layout.set_text(text)
+        return layout
+
+    def set_text(self: Any, text: str, justify: bool = False) -> None:
+        """``Layout.set_text``, leaving single-paragraph mode for a text that is not one."""
+        if _DRAWABLE in self.__dict__ and not _one_paragraph(text):
+            pango.pango_layout_set_single_paragraph_mode(self.layout, False)
+            del self.__dict__[_DRAWABLE]
+        original_set_text(self, text, justify)
+
+    def first_line_metrics(first_line: Any, text: str, layout: Any, resume_at: Any,
+                           space_collapse: bool, style: Any, hyphenated: bool = False,
+                           hyphenation_character: str | None = None) -> tuple[Any, ...]:
+        """WeasyPrint 70's ``first_line_metrics``, keeping a line's layout for drawing."""
+        length = first_line.length
+        single = _DRAWABLE in layout.__dict__
+        drawable = False
+        if hyphenated:
+            assert hyphenation_character is not None
+            length -= len(hyphenation_character.encode())
+        elif resume_at:
+            pango.pango_layout_set_width(layout.layout, -1)
+            first_line_text = text.encode()[:length].decode()
+            if space_collapse:
+                first_line_text = first_line_text.rstrip(" ")
+            drawable = _one_paragraph(first_line_text)
+            if drawable and not single:
+                pango.pango_layout_set_single_paragraph_mode(layout.layout, True)
+            layout.set_text(first_line_text)
+            first_line, _ = layout.get_first_line()
+            length = first_line.length if first_line is not None else 0
+        else:
+            # the whole text on one line: laid out as drawing would, but for the layout's
+            # width, which does not move the glyphs of a line shorter than it
+            drawable = single and pango.pango_layout_get_line_readonly(layout.layout, 1) == ffi.NULL
+
+        width, height = line_size(first_line, style)
+        baseline = pango.pango_layout_get_baseline(layout.layout) * FROM_UNITS
+        if drawable:
+            setattr(layout, _DRAWABLE, True)
+        else:
+            layout.deactivate()
+        return layout, length, resume_at, width, height, baseline
+
+    def reactivate(self: Any, style: Any) -> None:
+        """Draw with the kept layout when ``set_text(justify=True)`` would set it up the same."""
+        if (self.__dict__.pop(_DRAWABLE, False) and self.__dict__.get("style") is style
+                and not self.justification_spacing):
+            return
+        self.__dict__.pop(_DRAWABLE, None)
+        original_reactivate(self, style)
+
+    def deactivate(self: Any) -> None:
+        self.__dict__.pop(_DRAWABLE, None)
+        del self.layout, self.language, self.style
+
+    return [(line_break, "create_layout", create_layout),
+            (line_break, "first_line_metrics", first_line_metrics),
+            (Layout, "set_text", set_text),
+            (Layout, "reactivate", reactivate),
+            (Layout, "deactivate", deactivate)]
+
+
+# --- percentages ----------------------------------------------------------------------------
+
+_MARGINS_AND_PADDINGS = (("margin_left", False), ("margin_right", False), ("margin_top", True),
+                         ("margin_bottom", True), ("padding_left", False),
+                         ("padding_right", False), ("padding_top", True),
+                         ("padding_bottom", True))
+_BORDERS = ("border_top_width", "border_right_width", "border_bottom_width", "border_left_width")
+
+
+def _percentages() -> list[tuple[Any, str, Any]]:
+    from weasyprint.css.functions import check_math
+    from weasyprint.formatting_structure import boxes
+    from weasyprint.layout import absolute, block, column, grid, inline, page, percent, table
+    from weasyprint.layout import float as floats
+
+    percentage = percent.percentage
+    adjust_box_sizing = percent.adjust_box_sizing
+    Box, PageBox = boxes.Box, boxes.PageBox
+
+    def used(value: Any, style: Any, refer_to: Any) -> Any:
+        """``percentage``: the used length of a computed one."""
+        if value is None or value == "auto":
+            return value
+        unit = getattr(value, "unit", None)
+        if unit == "px":
+            return value.value
+        if unit == "%":
+            return refer_to * value.value / 100
+        if unit is None:
+            return percentage(value, style, refer_to)
+        return value.value
+
+    def resolve_percentages(box: Any, containing_block: Any) -> None:
+        """WeasyPrint 70's ``resolve_percentages`` with its calls written inline."""
+        if isinstance(containing_block, Box):
+            cb_width = containing_block.width
+            cb_height = containing_block.height
+        else:
+            cb_width, cb_height = containing_block
+        maybe_height = cb_height if isinstance(box, PageBox) else cb_width
+        style = box.style
+        for name, vertical in _MARGINS_AND_PADDINGS:
+            setattr(box, name, used(style[name], style, maybe_height if vertical else cb_width))
+        box.width = used(style["width"], style, cb_width)
+        min_width = used(style["min_width"], style, cb_width)
+        box.min_width = 0 if min_width == "auto" else min_width
+        box.max_width = used(style["max_width"], style, cb_width)
+
+        if cb_height == "auto":
+            height = style["height"]
+            if height == "auto" or check_math(height) or height.unit == "%":
+                box.height = "auto"
+            else:
+                assert height.unit.lower() == "px"
+                box.height = height.value
+            min_height = used(style["min_height"], style, 0)
+            box.min_height = 0 if min_height == "auto" else min_height
+            box.max_height = used(style["max_height"], style, inf)
+        else:
+            box.height = used(style["height"], style, cb_height)
+            min_height = used(style["min_height"], style, cb_height)
+            box.min_height = 0 if min_height == "auto" else min_height
+            box.max_height = used(style["max_height"], style, cb_height)
+
+        collapse = style["border_collapse"] == "collapse"
+        for name in _BORDERS:
+            if not (collapse and hasattr(box, name)):
+                setattr(box, name, style[name])
+
+        if style["box_sizing"] != "content-box":  # content-box changes nothing
+            adjust_box_sizing(box, "width")
+            adjust_box_sizing(box, "height")
+
+    return [(module, "resolve_percentages", resolve_percentages)
+            for module in (percent, absolute, block, column, floats, grid, inline, page, table)]
+
+
+# --- uncascaded_styles ----------------------------------------------------------------------
+
+def _uncascaded_styles() -> list[tuple[Any, str, Any]]:
+    from weasyprint.css import (
+        COMPUTER_FUNCTIONS,
+        INHERITED,
+        INITIAL_NOT_COMPUTED,
+        INITIAL_VALUES,
+        PHYSICAL_FUNCTIONS,
+        ComputedStyle,
+    )
+
+    original_missing = ComputedStyle.__missing__
+    # properties whose value WeasyPrint derives from others, or keeps a specified value of
+    special = frozenset({"float", "display", "position", "page", *PHYSICAL_FUNCTIONS})
+
+    def __missing__(self: Any, key: str) -> Any:
+        """``ComputedStyle.__missing__`` for a property no rule sets: the parent's value or the
+        initial one, without the steps for cascaded values; WeasyPrint's own for the rest."""
+        if (key in self.cascaded or key in special or key[:2] == "__"
+                or key[:16] == "text_decoration_"):
+            return original_missing(self, key)
+        if key in INHERITED:
+            parent_style = self.parent_style
+            if parent_style is None:
+                return original_missing(self, key)
+            value = self[key] = parent_style[key]
+            return value
+        value = INITIAL_VALUES[key]
+        if key in INITIAL_NOT_COMPUTED and key in COMPUTER_FUNCTIONS:
+            value = COMPUTER_FUNCTIONS[key](self, key, value)
+        self[key] = value
+        return value
+
+    return [(ComputedStyle, "__missing__", __missing__)]
+
+
+# --- margin_box_sizes -----------------------------------------------------------------------
+
+def _margin_box_sizes() -> list[tuple[Any, str, Any]]:
+    from weasyprint.layout.page import OrientedBox
+
+    original = OrientedBox.outer
+
+    def set_outer(self: Any, new_outer: float) -> None:
+        """``inner = min(max(min-content, new_outer - sugar), max-content)``, which is the
+        max-content size whatever the min-content size when ``new_outer - sugar`` reaches it:
+        the min-content size (a line break at every character of CJK text) is then not needed."""
+        inner = new_outer - self.sugar
+        max_content_size = self.max_content_size
+        if inner >= max_content_size:
+            self.inner = max_content_size
+        else:
+            original.fset(self, new_outer)
+
+    return [(OrientedBox, "outer", property(original.fget, set_outer))]
+
+
+CHANGES: dict[str, _Change] = {
+    "pango_setup": _Change("pango_setup", _pango_setup),
+    "keep_line_layouts": _Change("keep_line_layouts", _keep_line_layouts),
+    "percentages": _Change("percentages", _percentages),
+    "uncascaded_styles": _Change("uncascaded_styles", _uncascaded_styles),
+    "margin_box_sizes": _Change("margin_box_sizes", _margin_box_sizes),
+}

@@ -441,10 +441,101 @@ def _margin_box_sizes() -> list[tuple[Any, str, Any]]:
     return [(OrientedBox, "outer", property(original.fget, set_outer))]
 
 
+# --- strut_key ------------------------------------------------------------------------------
+
+_STRUT_KEYS = ("font_family", "font_style", "font_stretch", "font_weight",
+               "font_variant_ligatures", "font_variant_position", "font_variant_caps",
+               "font_variant_numeric", "font_variant_alternates", "font_variant_east_asian",
+               "font_feature_settings", "font_variation_settings", "font_language_override",
+               "lang", "font_size", "line_height")  # what WeasyPrint's strut cache key holds
+
+
+def _strut_key() -> list[tuple[Any, str, Any]]:
+    from weasyprint.css import computed_values, units
+    from weasyprint.layout import inline
+    from weasyprint.text import line_break
+
+    original_strut = line_break.strut
+
+    def strut(style: Any) -> Any:
+        """``strut`` with its cache keyed by the style values themselves, not by the text of
+        them (``_font_style_cache_key`` made a string of 16 values for every call)."""
+        if style["font_size"] == 0:
+            return 0, 0
+        cache = style.font_config.__dict__.setdefault("_jiahu_struts", {})
+        try:
+            key = tuple([style[name] for name in _STRUT_KEYS])
+            result = cache.get(key)
+        except TypeError:  # a value that is not hashable
+            return original_strut(style)
+        if result is None:
+            result = cache[key] = original_strut(style)
+        return result
+
+    return [(module, "strut", strut) for module in (line_break, inline, units, computed_values)]
+
+
+# --- plain_backgrounds ----------------------------------------------------------------------
+
+_plain_styles: dict[int, tuple[Any, bool, bool]] = {}  # id(style) -> (style, plain, square)
+_RADII = ("border_top_left_radius", "border_top_right_radius", "border_bottom_right_radius",
+          "border_bottom_left_radius")
+
+
+def _plain_backgrounds() -> list[tuple[Any, str, Any]]:
+    from weasyprint.draw.color import get_color
+    from weasyprint.layout import background
+    from weasyprint.layout.percent import resolve_radii_percentages
+
+    original = background.layout_box_backgrounds
+
+    def looks(style: Any) -> tuple[bool, bool]:
+        """Whether a box of ``style`` has no background, border image, mask or shadow (WeasyPrint
+        then sets its ``background`` to None) and whether every corner is square (its radii
+        resolve to (0, 0) whatever the box)."""
+        entry = _plain_styles.get(id(style))
+        if entry is None or entry[0] is not style:
+            plain = (style["border_image_source"][0] == "none"
+                     and style["mask_border_source"][0] == "none"
+                     and not style["box_shadow"]
+                     and (style["visibility"] == "hidden"
+                          or (get_color(style, "background_color").alpha == 0
+                              and not any(type_ == "url" or value
+                                          for type_, value in style["background_image"]))))
+            square = all((0, "px") in style[name] for name in _RADII)
+            if len(_plain_styles) >= 4 * _KEPT:
+                _plain_styles.clear()
+            entry = _plain_styles[id(style)] = (style, plain, square)
+        return entry[1], entry[2]
+
+    def layout_box_backgrounds(page: Any, box: Any, get_image_from_uri: Any,
+                               layout_children: bool = True, style: Any = None) -> None:
+        """``layout_box_backgrounds``, in short for a box with nothing to paint behind it."""
+        if style is not None or box is page:
+            return original(page, box, get_image_from_uri, layout_children, style)
+        plain, square = looks(box.style)
+        if not plain:
+            return original(page, box, get_image_from_uri, layout_children, style)
+        if square:
+            for name in _RADII:
+                setattr(box, name, (0, 0))
+        else:
+            resolve_radii_percentages(box)
+        if layout_children:
+            for child in box.all_children():
+                layout_box_backgrounds(page, child, get_image_from_uri)
+        box.background = None
+        return None
+
+    return [(background, "layout_box_backgrounds", layout_box_backgrounds)]
+
+
 CHANGES: dict[str, _Change] = {
     "pango_setup": _Change("pango_setup", _pango_setup),
     "keep_line_layouts": _Change("keep_line_layouts", _keep_line_layouts),
     "percentages": _Change("percentages", _percentages),
     "uncascaded_styles": _Change("uncascaded_styles", _uncascaded_styles),
     "margin_box_sizes": _Change("margin_box_sizes", _margin_box_sizes),
+    "strut_key": _Change("strut_key", _strut_key),
+    "plain_backgrounds": _Change("plain_backgrounds", _plain_backgrounds),
 }

@@ -383,9 +383,9 @@ def _percentages() -> list[tuple[Any, str, Any]]:
             for module in (percent, absolute, block, column, floats, grid, inline, page, table)]
 
 
-# --- uncascaded_styles ----------------------------------------------------------------------
+# --- computed_values ------------------------------------------------------------------------
 
-def _uncascaded_styles() -> list[tuple[Any, str, Any]]:
+def _computed_values() -> list[tuple[Any, str, Any]]:
     from weasyprint.css import (
         COMPUTER_FUNCTIONS,
         INHERITED,
@@ -393,6 +393,8 @@ def _uncascaded_styles() -> list[tuple[Any, str, Any]]:
         INITIAL_VALUES,
         PHYSICAL_FUNCTIONS,
         ComputedStyle,
+        Pending,
+        check_math,
     )
 
     original_missing = ComputedStyle.__missing__
@@ -400,11 +402,21 @@ def _uncascaded_styles() -> list[tuple[Any, str, Any]]:
     special = frozenset({"float", "display", "position", "page", *PHYSICAL_FUNCTIONS})
 
     def __missing__(self: Any, key: str) -> Any:
-        """``ComputedStyle.__missing__`` for a property no rule sets: the parent's value or the
-        initial one, without the steps for cascaded values; WeasyPrint's own for the rest."""
-        if (key in self.cascaded or key in special or key[:2] == "__"
-                or key[:16] == "text_decoration_"):
+        """``ComputedStyle.__missing__`` in short for the common cases: a property no rule
+        sets (the parent's value or the initial one) and one set to a plain value (computed);
+        WeasyPrint's own for the rest (variables, math, keywords, derived properties)."""
+        if key in special or key[:2] == "__" or key[:16] == "text_decoration_":
             return original_missing(self, key)
+        cascaded = self.cascaded.get(key)
+        if cascaded is not None:
+            value = cascaded[0]
+            if (isinstance(value, Pending) or value == "inherit" or value == "initial"
+                    or check_math(value)):
+                return original_missing(self, key)
+            if key in COMPUTER_FUNCTIONS:
+                value = COMPUTER_FUNCTIONS[key](self, key, value)
+            self[key] = value
+            return value
         if key in INHERITED:
             parent_style = self.parent_style
             if parent_style is None:
@@ -534,7 +546,7 @@ CHANGES: dict[str, _Change] = {
     "pango_setup": _Change("pango_setup", _pango_setup),
     "keep_line_layouts": _Change("keep_line_layouts", _keep_line_layouts),
     "percentages": _Change("percentages", _percentages),
-    "uncascaded_styles": _Change("uncascaded_styles", _uncascaded_styles),
+    "computed_values": _Change("computed_values", _computed_values),
     "margin_box_sizes": _Change("margin_box_sizes", _margin_box_sizes),
     "strut_key": _Change("strut_key", _strut_key),
     "plain_backgrounds": _Change("plain_backgrounds", _plain_backgrounds),

@@ -399,14 +399,25 @@ def _computed_values() -> list[tuple[Any, str, Any]]:
 
     original_missing = ComputedStyle.__missing__
     # properties whose value WeasyPrint derives from others, or keeps a specified value of
-    special = frozenset({"float", "display", "position", "page", *PHYSICAL_FUNCTIONS})
+    special = frozenset({"float", "display", "position", "page"})
+    logical_keys: dict[tuple[str, str], str] = {}  # (physical property, direction) -> logical
 
     def __missing__(self: Any, key: str) -> Any:
         """``ComputedStyle.__missing__`` in short for the common cases: a property no rule
         sets (the parent's value or the initial one) and one set to a plain value (computed);
-        WeasyPrint's own for the rest (variables, math, keywords, derived properties)."""
+        WeasyPrint's own for the rest (variables, math, keywords, derived properties, a
+        physical property whose logical one, such as margin-inline-start, is set)."""
         if key in special or key[:2] == "__" or key[:16] == "text_decoration_":
             return original_missing(self, key)
+        logical_function = PHYSICAL_FUNCTIONS.get(key)
+        if logical_function is not None:
+            direction = self["direction"]
+            logical_key = logical_keys.get((key, direction))
+            if logical_key is None:
+                logical_key = logical_keys[key, direction] = logical_function(
+                    block="ttb", inline=direction)
+            if logical_key in self.cascaded:
+                return original_missing(self, key)
         cascaded = self.cascaded.get(key)
         if cascaded is not None:
             value = cascaded[0]

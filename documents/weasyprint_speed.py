@@ -553,6 +553,135 @@ def _plain_backgrounds() -> list[tuple[Any, str, Any]]:
     return [(background, "layout_box_backgrounds", layout_box_backgrounds)]
 
 
+# --- glyph_runs -----------------------------------------------------------------------------
+
+def _glyph_runs() -> list[tuple[Any, str, Any]]:
+    from weasyprint.draw import text
+    from weasyprint.logger import LOGGER
+    from weasyprint.text.ffi import FROM_UNITS, ffi, pango
+
+    original = text.draw_first_line
+    empty_glyph, unknown_flag = pango.PANGO_GLYPH_EMPTY, pango.PANGO_GLYPH_UNKNOWN_FLAG
+    sized_fonts = pango.pango_version() >= 14802  # else WeasyPrint uses the style's font size
+
+    def draw_first_line(stream: Any, textbox: Any, text_overflow: str, block_ellipsis: Any,
+                        matrix: Any) -> list[Any]:
+        """WeasyPrint 70's ``draw_first_line`` for a line without ellipsis in fonts without
+        colour glyphs (SVG, PNG, COLR: emojis), where it has no emoji to place: the same PDF
+        operators, with Pango's constants and the font's tables looked up once per run
+        instead of once per glyph. A line that meets a colour font is taken back and drawn
+        by WeasyPrint's own."""
+        if text_overflow == "ellipsis" or block_ellipsis != "none" or not sized_fonts:
+            return original(stream, textbox, text_overflow, block_ellipsis, matrix)
+        if not textbox.text.strip():
+            return []
+        if textbox.style["font_size"] < 1e-6:
+            return []
+        layout = textbox.pango_layout
+        pango.pango_layout_set_single_paragraph_mode(layout.layout, True)
+        first_line, _ = layout.get_first_line()
+
+        operators, mark, current_font = stream.stream, len(stream.stream), stream._current_font
+        stream.set_text_matrix(*matrix.values)
+        previous_pango_font = None
+        string = ""
+        utf8_text = None
+        run = first_line.runs[0]
+        while run != ffi.NULL:
+            glyph_item = run.data
+            run = run.next
+            glyph_string = glyph_item.glyphs
+            num_glyphs = glyph_string.num_glyphs
+            clusters = glyph_string.log_clusters
+            item = glyph_item.item
+
+            pango_font = item.analysis.font
+            if pango_font != previous_pango_font:
+                previous_pango_font = pango_font
+                font, font_size = stream.add_font(pango_font)
+                if font.png or font.svg or font.colr:
+                    del operators[mark:]
+                    stream._current_font = current_font
+                    return original(stream, textbox, text_overflow, block_ellipsis, matrix)
+                if string:
+                    stream.show_text(string)
+                string = ""
+                stream.set_font_size(font.hash, 1 if font.bitmap else font_size)
+                to_unicode, widths, bitmap = font.to_unicode, font.widths, font.bitmap
+            string += "<"
+            for i, glyph_info in enumerate(glyph_string.glyphs[0:num_glyphs]):
+                glyph_id = glyph_info.glyph
+                geometry = glyph_info.geometry
+                width = geometry.width
+
+                if glyph_id == empty_glyph:
+                    string += f">{-width / font_size}<"
+                    continue
+
+                if glyph_id & unknown_flag:
+                    codepoint = glyph_id - unknown_flag
+                    LOGGER.warning(
+                        ".notdef glyph rendered for Unicode string unsupported by fonts: "
+                        '"%s" (U+%04X)', chr(codepoint), codepoint)
+                    glyph_id = font.get_unused_glyph_id(codepoint)
+                    widths[glyph_id] = round(width * 1000 * FROM_UNITS / font_size)
+                    if 0 not in widths:
+                        widths[0] = widths[glyph_id]
+
+                if glyph_id not in to_unicode:
+                    offset = item.offset
+                    t1 = clusters[i]
+                    if item.analysis.level % 2:  # rtl
+                        t2 = item.length if i == 0 else clusters[i - 1]
+                    else:
+                        t2 = item.length if i == num_glyphs - 1 else clusters[i + 1]
+                    utf8_text = utf8_text or layout.text.encode()
+                    to_unicode[glyph_id] = utf8_text[offset + t1:offset + t2].decode()
+
+                offset = geometry.x_offset / font_size
+                rise = geometry.y_offset / 1000
+                if rise:
+                    if string[-1] == "<":
+                        string = string[:-1]
+                    else:
+                        string += ">"
+                    if string:
+                        stream.show_text(string)
+                    stream.set_text_rise(-rise)
+                    string = ""
+                    if offset:
+                        string = f"{-offset}"
+                    string += f"<{glyph_id:02x}>" if bitmap else f"<{glyph_id:04x}>"
+                    stream.show_text(string)
+                    stream.set_text_rise(0)
+                    string = "<"
+                else:
+                    if offset:
+                        string += f">{-offset}<"
+                    string += f"{glyph_id:02x}" if bitmap else f"{glyph_id:04x}"
+
+                logical_width = widths.get(glyph_id)
+                if logical_width is None:
+                    pango.pango_font_get_glyph_extents(
+                        pango_font, glyph_id, stream.ink_rect, stream.logical_rect)
+                    logical_width = widths[glyph_id] = round(
+                        stream.logical_rect.width * 1000 * FROM_UNITS / font_size)
+
+                kerning = logical_width + offset - width * 1000 * FROM_UNITS / font_size
+                if kerning:
+                    string += f">{int(kerning)}<"
+
+            if string[-1] == "<":
+                string = string[:-1]
+            else:
+                string += ">"
+
+        stream.show_text(string)
+        return []
+
+    return [(text, "draw_first_line", draw_first_line)]
+
+
 CHANGES: dict[str, _Change] = {
     "pango_setup": _Change("pango_setup", _pango_setup),
     "keep_line_layouts": _Change("keep_line_layouts", _keep_line_layouts),
@@ -561,4 +690,5 @@ CHANGES: dict[str, _Change] = {
     "margin_box_sizes": _Change("margin_box_sizes", _margin_box_sizes),
     "strut_key": _Change("strut_key", _strut_key),
     "plain_backgrounds": _Change("plain_backgrounds", _plain_backgrounds),
+    "glyph_runs": _Change("glyph_runs", _glyph_runs),
 }

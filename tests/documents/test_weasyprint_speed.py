@@ -84,6 +84,27 @@ def test_every_page_looks_the_same(renders: tuple[Path, Path], lang: str) -> Non
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_page_is_drawn_with_the_same_operators(renders: tuple[Path, Path], lang: str) -> None:
+    plain, changed = renders
+    assert _page_contents(changed / f"{lang}.pdf") == _page_contents(plain / f"{lang}.pdf")
+
+
+def _page_contents(path: Path) -> list[bytes]:
+    """Each page's content stream, decompressed (what WeasyPrint drew, operator by operator)."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    with path.open("rb") as file:
+        reader = PdfFileReader(file)
+        contents = []
+        for page in reader.root["/Pages"]["/Kids"]:
+            stream = page.get_object()["/Contents"]
+            streams = stream if isinstance(stream, list) else [stream]
+            contents.append(b"".join(part.get_object().data for part in streams))
+        assert len(contents) >= 5
+        return contents
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
 def test_the_text_is_the_same(renders: tuple[Path, Path], lang: str) -> None:
     plain, changed = renders
     text = (plain / f"{lang}.txt").read_text()
@@ -94,7 +115,7 @@ def test_the_text_is_the_same(renders: tuple[Path, Path], lang: str) -> None:
 def test_the_comparison_sees_a_change(renders: tuple[Path, Path], data_dir: Path,
                                       tmp_path: Path) -> None:
     """The comparison fails for a render that is not the same: every line half a point lower
-    (the text stays the same, so only the images can tell)."""
+    (the text stays the same, so only the images and the operators can tell)."""
     plain, _ = renders
     moved = tmp_path / "moved"
     with pytest.MonkeyPatch.context() as monkeypatch:
@@ -105,6 +126,7 @@ def test_the_comparison_sees_a_change(renders: tuple[Path, Path], data_dir: Path
         subprocess.run([sys.executable, "-c", _MOVED + _RENDER, str(moved), "[]", DOCUMENT_ID],
                        cwd=ROOT, check=True, capture_output=True)
     assert (moved / "zh-0.png").read_bytes() != (plain / "zh-0.png").read_bytes()
+    assert _page_contents(moved / "zh.pdf") != _page_contents(plain / "zh.pdf")
     assert (moved / "zh.txt").read_text() == (plain / "zh.txt").read_text()
 
 

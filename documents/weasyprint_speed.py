@@ -561,6 +561,13 @@ def _glyph_runs() -> list[tuple[Any, str, Any]]:
     from weasyprint.text.ffi import FROM_UNITS, ffi, pango
 
     original = text.draw_first_line
+    struct_layout = (ffi.sizeof("PangoGlyphInfo"), ffi.offsetof("PangoGlyphInfo", "geometry"),
+              ffi.offsetof("PangoGlyphGeometry", "x_offset"),
+              ffi.offsetof("PangoGlyphGeometry", "y_offset"), ffi.sizeof("PangoGlyphUnit"))
+    if struct_layout != (20, 4, 4, 8, 4):  # not as read below: WeasyPrint's own
+        log.warning("pdf.patch_skipped", library="weasyprint", change="glyph_runs",
+                    layout=struct_layout)
+        return []
     empty_glyph, unknown_flag = pango.PANGO_GLYPH_EMPTY, pango.PANGO_GLYPH_UNKNOWN_FLAG
     sized_fonts = pango.pango_version() >= 14802  # else WeasyPrint uses the style's font size
 
@@ -568,9 +575,9 @@ def _glyph_runs() -> list[tuple[Any, str, Any]]:
                         matrix: Any) -> list[Any]:
         """WeasyPrint 70's ``draw_first_line`` for a line without ellipsis in fonts without
         colour glyphs (SVG, PNG, COLR: emojis), where it has no emoji to place: the same PDF
-        operators, with Pango's constants and the font's tables looked up once per run
-        instead of once per glyph. A line that meets a colour font is taken back and drawn
-        by WeasyPrint's own."""
+        operators, with a run's glyphs read from Pango in one copy instead of four C struct
+        accesses a glyph, and Pango's constants and the font's tables looked up once a run.
+        A line that meets a colour font is taken back and drawn by WeasyPrint's own."""
         if text_overflow == "ellipsis" or block_ellipsis != "none" or not sized_fonts:
             return original(stream, textbox, text_overflow, block_ellipsis, matrix)
         if not textbox.text.strip():
@@ -609,10 +616,11 @@ def _glyph_runs() -> list[tuple[Any, str, Any]]:
                 stream.set_font_size(font.hash, 1 if font.bitmap else font_size)
                 to_unicode, widths, bitmap = font.to_unicode, font.widths, font.bitmap
             string += "<"
-            for i, glyph_info in enumerate(glyph_string.glyphs[0:num_glyphs]):
-                glyph_id = glyph_info.glyph
-                geometry = glyph_info.geometry
-                width = geometry.width
+            # PangoGlyphInfo: glyph, width, x_offset, y_offset, attributes (5 × 32 bits)
+            values = ffi.unpack(ffi.cast("int32_t *", glyph_string.glyphs), 5 * num_glyphs)
+            for i, (glyph_id, width, x_offset, y_offset) in enumerate(zip(
+                    values[0::5], values[1::5], values[2::5], values[3::5])):
+                glyph_id &= 0xFFFFFFFF  # a guint
 
                 if glyph_id == empty_glyph:
                     string += f">{-width / font_size}<"
@@ -638,8 +646,8 @@ def _glyph_runs() -> list[tuple[Any, str, Any]]:
                     utf8_text = utf8_text or layout.text.encode()
                     to_unicode[glyph_id] = utf8_text[offset + t1:offset + t2].decode()
 
-                offset = geometry.x_offset / font_size
-                rise = geometry.y_offset / 1000
+                offset = x_offset / font_size
+                rise = y_offset / 1000
                 if rise:
                     if string[-1] == "<":
                         string = string[:-1]

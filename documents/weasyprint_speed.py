@@ -7,56 +7,58 @@ logged) and documents render as before, slower. Each keeps the output identical:
 (``plain_weasyprint()``), in separate processes, and compares every page's image, every page's
 content stream (operator by operator) and the text.
 
-Measured with ``bench/weasyprint_speed.py --runs 30``: CPU milliseconds of layout plus drawing
-of the Chinese consent, medians of renders interleaved in random order in one process, "without
-it" being every other change installed ("alone": against none). WeasyPrint's own: layout 106 +
-drawing 47 = 154 ms; with every change 74 + 33 = 107 ms (the whole render and seal 257 → 209).
+Measured on the Chinese consent, CPU milliseconds, medians of renders interleaved in one process
+(the machine is shared and noisy: single figures move by ±2 ms). ``bench/weasyprint_speed.py
+--runs 30``: WeasyPrint's own layout 103 + drawing 49 = 151 ms, with every change 77 + 34 =
+111 ms (the whole render and seal 230 → 192). Each change's gain, in brackets, is what removing
+it from the full set costs (``bench/weasyprint_speed.py --change NAME --runs 40``: the same
+parsed consent rendered each way alternately; ``render`` is styles, boxes and layout, ``draw``
+painting the pages):
 
-- ``computed_values`` (13 ms without it, 10 alone): ``ComputedStyle.__missing__`` computes
+- ``computed_values`` (render 9.5 ms, draw 1 ms): ``ComputedStyle.__missing__`` computes
   every property of every element on first use (~10,000 a consent) through the steps for
   variables, math, keywords and logical properties. A property no rule sets takes its parent's
   value or the initial one, and one set to a plain value is computed, without those steps;
   WeasyPrint's own method does the rest (variables, math, ``inherit``/``initial``, float,
   display, position, page, text decorations, a physical property whose logical one is set).
-- ``keep_line_layouts`` (9 ms, 9 alone): a text box's Pango layout was thrown away once its
-  line was measured (``first_line_metrics`` → ``deactivate``) and made again when the line was
-  drawn (``reactivate``: a new context, the same text set again and laid out again). Drawing a
-  line with no justification spacing to add sets up the layout measuring left: the line's text
-  alone and no width for a line that was split; for a text that fits on one line, its own
-  width, which does not move the glyphs of a left-aligned line shorter than it. So that layout
-  is kept and drawn. Layouts are made in Pango's single-paragraph mode, which drawing sets, for
-  a text without paragraph separators (where the mode changes nothing; a text that gets one
-  leaves the mode), so drawing does not lay the line out again.
-- ``margin_box_sizes`` (7 ms, 8 alone): the page's top margin boxes (hospital, document number)
-  were sized with their min-content width on every page, a line break tried after each
-  character of the Chinese hospital name, only to be clamped to their max-content width:
+- ``keep_line_layouts`` (draw 9.5 ms, render 1 ms): a text box's Pango layout was thrown away
+  once its line was measured (``first_line_metrics`` → ``deactivate``) and made again when the
+  line was drawn (``reactivate``: a new context, the same text set again and laid out again).
+  Drawing a line with no justification spacing to add sets up the layout measuring left: the
+  line's text alone and no width for a line that was split; for a text that fits on one line,
+  its own width, which does not move the glyphs of a left-aligned line shorter than it. So that
+  layout is kept and drawn. Layouts are made in Pango's single-paragraph mode, which drawing
+  sets, for a text without paragraph separators (where the mode changes nothing; a text that
+  gets one leaves the mode), so drawing does not lay the line out again.
+- ``margin_box_sizes`` (render ~1 ms; 7 ms before consent.css gave @top-left a width): the
+  page's top margin boxes were sized with their min-content width on every page (a line break
+  tried after each character of the text), only to be clamped to their max-content width:
   ``min(max(min-content, outer - sugar), max-content)`` is the max-content width whatever the
   min-content one when ``outer - sugar`` reaches it.
-- ``strut_key`` (7 ms, 8 alone): ``strut`` (a line's height and baseline, ~570 calls) made its
+- ``strut_key`` (render 4.4 ms): ``strut`` (a line's height and baseline, ~570 calls) made its
   cache key by writing 16 style values out as one string (``_font_style_cache_key``); the
   values themselves, in a tuple, make the key.
-- ``pango_setup`` (7 ms, 7 alone): every ``Layout`` (one per text measured, per line drawn,
+- ``pango_setup`` (render 3.2 ms): every ``Layout`` (one per text measured, per line drawn,
   per strut) made a new Pango context, set its language and base direction, built a font
   description and the OpenType features string from a dozen style values. The context (per
   language and direction), the font description and the features string are made once and
   shared; each layout still gets its own attribute list, as ``set_text`` changes it in place.
   Pango layouts take a reference to the context and copy the description.
-- ``percentages`` (4 ms, 5 alone): ``resolve_percentages`` runs for every box each time it is
+- ``percentages`` (render 3.7 ms): ``resolve_percentages`` runs for every box each time it is
   laid out (~1,100 times a consent), with 15 calls of ``resolve_one_percentage`` and
   ``percentage``; the same steps written inline, WeasyPrint's ``percentage`` for ``calc()``.
-- ``plain_backgrounds`` (3 ms, 3 alone): ``layout_box_backgrounds`` worked out every box's
+- ``plain_backgrounds`` (render 1.9 ms): ``layout_box_backgrounds`` worked out every box's
   background, border image, mask and shadow on every page to find, for nearly all, nothing to
   paint; whether a style has any, and square corners, is found once per style.
-- ``glyph_runs`` (3 ms, 4 alone): ``draw_first_line`` read each glyph's id, width and offsets
+- ``glyph_runs`` (draw 2 ms): ``draw_first_line`` read each glyph's id, width and offsets
   through four C struct accesses and looked up Pango's constants and the font's tables for
   every glyph; a run's glyphs are copied out in one call. Lines with ellipsis and lines in
   colour (emoji) fonts are drawn by WeasyPrint's own function.
 
-Not kept: a smaller share of the text laid out to find a Chinese line's break
-(``split_first_line`` lays out ``4 × width / font size`` characters, for Chinese four lines'
-worth; the texts measured average 17 characters, so at most ~2 ms was to be had, for a copy of
-a 270-line function); the bookmark labels of headings, thought costly from sampling, take
-0.35 ms.
+Not done: laying out a smaller share of the text to find a Chinese line's break
+(``split_first_line`` lays out ``4 × width / font size`` characters, four lines' worth of
+Chinese): the texts measured average 17 characters, so at most ~2 ms was to be had, for a copy
+of a 270-line function.
 """
 from __future__ import annotations
 
@@ -90,7 +92,8 @@ class _Change:
         if self.installed:
             return
         replacements = self._replacements()
-        self._originals = [(target, attr, getattr(target, attr)) for target, attr, _ in replacements]
+        self._originals = [(target, attr, getattr(target, attr))
+                           for target, attr, _ in replacements]
         for target, attr, new in replacements:
             setattr(target, attr, new)
         self.installed = True

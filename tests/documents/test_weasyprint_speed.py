@@ -79,7 +79,8 @@ def test_every_page_looks_the_same(renders: tuple[Path, Path], lang: str) -> Non
     pages = sorted(path.name for path in plain.glob(f"{lang}-*.png"))
     assert len(pages) >= 5
     assert pages == sorted(path.name for path in changed.glob(f"{lang}-*.png"))
-    different = [name for name in pages if (plain / name).read_bytes() != (changed / name).read_bytes()]
+    different = [name for name in pages
+                 if (plain / name).read_bytes() != (changed / name).read_bytes()]
     assert different == []
 
 

@@ -384,33 +384,39 @@ def _percentages() -> list[tuple[Any, str, Any]]:
             cb_width, cb_height = containing_block
         maybe_height = cb_height if isinstance(box, PageBox) else cb_width
         style = box.style
-        for name, vertical in _MARGINS_AND_PADDINGS:
-            setattr(box, name, used(style[name], style, maybe_height if vertical else cb_width))
-        box.width = used(style["width"], style, cb_width)
+        # the used values go into the box's attributes in one update (one resize of its
+        # __dict__, where ~20 attributes set one by one grew it several times)
+        values = {name: used(style[name], style, maybe_height if vertical else cb_width)
+                  for name, vertical in _MARGINS_AND_PADDINGS}
+        values["width"] = used(style["width"], style, cb_width)
         min_width = used(style["min_width"], style, cb_width)
-        box.min_width = 0 if min_width == "auto" else min_width
-        box.max_width = used(style["max_width"], style, cb_width)
+        values["min_width"] = 0 if min_width == "auto" else min_width
+        values["max_width"] = used(style["max_width"], style, cb_width)
 
         if cb_height == "auto":
             height = style["height"]
             if height == "auto" or check_math(height) or height.unit == "%":
-                box.height = "auto"
+                values["height"] = "auto"
             else:
                 assert height.unit.lower() == "px"
-                box.height = height.value
+                values["height"] = height.value
             min_height = used(style["min_height"], style, 0)
-            box.min_height = 0 if min_height == "auto" else min_height
-            box.max_height = used(style["max_height"], style, inf)
+            values["min_height"] = 0 if min_height == "auto" else min_height
+            values["max_height"] = used(style["max_height"], style, inf)
         else:
-            box.height = used(style["height"], style, cb_height)
+            values["height"] = used(style["height"], style, cb_height)
             min_height = used(style["min_height"], style, cb_height)
-            box.min_height = 0 if min_height == "auto" else min_height
-            box.max_height = used(style["max_height"], style, cb_height)
+            values["min_height"] = 0 if min_height == "auto" else min_height
+            values["max_height"] = used(style["max_height"], style, cb_height)
 
-        collapse = style["border_collapse"] == "collapse"
-        for name in _BORDERS:
-            if not (collapse and hasattr(box, name)):
-                setattr(box, name, style[name])
+        if style["border_collapse"] == "collapse":
+            for name in _BORDERS:
+                if not hasattr(box, name):
+                    values[name] = style[name]
+        else:
+            for name in _BORDERS:
+                values[name] = style[name]
+        box.__dict__.update(values)
 
         if style["box_sizing"] != "content-box":  # content-box changes nothing
             adjust_box_sizing(box, "width")

@@ -9,19 +9,19 @@ content stream (operator by operator) and the text.
 
 Measured on the Chinese consent, CPU milliseconds, medians of renders interleaved in one process
 (the machine is shared and noisy: single figures move by ±2 ms). ``bench/weasyprint_speed.py
---runs 30``: WeasyPrint's own layout 103 + drawing 49 = 151 ms, with every change 77 + 34 =
-111 ms (the whole render and seal 230 → 192). Each change's gain, in brackets, is what removing
-it from the full set costs (``bench/weasyprint_speed.py --change NAME --runs 40``: the same
-parsed consent rendered each way alternately; ``render`` is styles, boxes and layout, ``draw``
-painting the pages):
+--runs 30 --variants plain,all``: WeasyPrint's own layout 104 + drawing 48 = 153 ms, with every
+change 79 + 33 = 112 ms (the whole render and seal 228 → 183; the English consent's layout and
+drawing 202 → 157). Each change's gain, in brackets, is what removing it from the full set
+costs (``bench/weasyprint_speed.py --change NAME --runs 30``: the same parsed consent rendered
+each way alternately; ``render`` is styles, boxes and layout, ``draw`` painting the pages):
 
-- ``computed_values`` (render 9.5 ms, draw 1 ms): ``ComputedStyle.__missing__`` computes
+- ``computed_values`` (render 9.5 ms, draw 0.5 ms): ``ComputedStyle.__missing__`` computes
   every property of every element on first use (~10,000 a consent) through the steps for
   variables, math, keywords and logical properties. A property no rule sets takes its parent's
   value or the initial one, and one set to a plain value is computed, without those steps;
   WeasyPrint's own method does the rest (variables, math, ``inherit``/``initial``, float,
   display, position, page, text decorations, a physical property whose logical one is set).
-- ``keep_line_layouts`` (draw 9.5 ms, render 1 ms): a text box's Pango layout was thrown away
+- ``keep_line_layouts`` (draw 10 ms; render ±1 ms): a text box's Pango layout was thrown away
   once its line was measured (``first_line_metrics`` → ``deactivate``) and made again when the
   line was drawn (``reactivate``: a new context, the same text set again and laid out again).
   Drawing a line with no justification spacing to add sets up the layout measuring left: the
@@ -35,19 +35,21 @@ painting the pages):
   tried after each character of the text), only to be clamped to their max-content width:
   ``min(max(min-content, outer - sugar), max-content)`` is the max-content width whatever the
   min-content one when ``outer - sugar`` reaches it.
-- ``strut_key`` (render 4.4 ms): ``strut`` (a line's height and baseline, ~570 calls) made its
+- ``strut_key`` (render 4 ms): ``strut`` (a line's height and baseline, ~570 calls) made its
   cache key by writing 16 style values out as one string (``_font_style_cache_key``); the
   values themselves, in a tuple, make the key.
-- ``pango_setup`` (render 3.2 ms): every ``Layout`` (one per text measured, per line drawn,
+- ``pango_setup`` (render 3 ms): every ``Layout`` (one per text measured, per line drawn,
   per strut) made a new Pango context, set its language and base direction, built a font
   description and the OpenType features string from a dozen style values. The context (per
   language and direction), the font description and the features string are made once and
   shared; each layout still gets its own attribute list, as ``set_text`` changes it in place.
   Pango layouts take a reference to the context and copy the description.
-- ``percentages`` (render 3.7 ms): ``resolve_percentages`` runs for every box each time it is
+- ``percentages`` (render 9 ms): ``resolve_percentages`` runs for every box each time it is
   laid out (~1,100 times a consent), with 15 calls of ``resolve_one_percentage`` and
-  ``percentage``; the same steps written inline, WeasyPrint's ``percentage`` for ``calc()``.
-- ``plain_backgrounds`` (render 1.9 ms): ``layout_box_backgrounds`` worked out every box's
+  ``percentage``, and sets ~20 attributes one by one, growing the box's ``__dict__`` several
+  times. The same steps written inline (WeasyPrint's ``percentage`` for ``calc()``), the values
+  put into the box in one ``__dict__`` update.
+- ``plain_backgrounds`` (render 2 ms): ``layout_box_backgrounds`` worked out every box's
   background, border image, mask and shadow on every page to find, for nearly all, nothing to
   paint; whether a style has any, and square corners, is found once per style.
 - ``glyph_runs`` (draw 2 ms): ``draw_first_line`` read each glyph's id, width and offsets

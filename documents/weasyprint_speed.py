@@ -44,14 +44,16 @@ each way alternately; ``render`` is styles, boxes and layout, ``draw`` painting 
   language and direction), the font description and the features string are made once and
   shared; each layout still gets its own attribute list, as ``set_text`` changes it in place.
   Pango layouts take a reference to the context and copy the description.
-- ``percentages`` (render 9 ms): ``resolve_percentages`` runs for every box each time it is
+- ``percentages`` (render 10 ms): ``resolve_percentages`` runs for every box each time it is
   laid out (~1,100 times a consent), with 15 calls of ``resolve_one_percentage`` and
   ``percentage``, and sets ~20 attributes one by one, growing the box's ``__dict__`` several
   times. The same steps written inline (WeasyPrint's ``percentage`` for ``calc()``), the values
-  put into the box in one ``__dict__`` update.
-- ``plain_backgrounds`` (render 2 ms): ``layout_box_backgrounds`` worked out every box's
+  put into the box in one ``__dict__`` update (attribute by attribute for an
+  ``AbsolutePlaceholder``, which passes them on to the box it holds).
+- ``plain_backgrounds`` (render 3 ms): ``layout_box_backgrounds`` worked out every box's
   background, border image, mask and shadow on every page to find, for nearly all, nothing to
-  paint; whether a style has any, and square corners, is found once per style.
+  paint; whether a style has any, and square corners, is found once per style, and square
+  corners are set in one ``__dict__`` update.
 - ``glyph_runs`` (draw 2 ms): ``draw_first_line`` read each glyph's id, width and offsets
   through four C struct accesses and looked up Pango's constants and the font's tables for
   every glyph; a run's glyphs are copied out in one call. Lines with ellipsis and lines in
@@ -418,7 +420,11 @@ def _percentages() -> list[tuple[Any, str, Any]]:
         else:
             for name in _BORDERS:
                 values[name] = style[name]
-        box.__dict__.update(values)
+        if isinstance(box, Box):
+            box.__dict__.update(values)
+        else:  # an AbsolutePlaceholder, which passes attributes on to its box
+            for name, value in values.items():
+                setattr(box, name, value)
 
         if style["box_sizing"] != "content-box":  # content-box changes nothing
             adjust_box_sizing(box, "width")
@@ -548,10 +554,12 @@ def _strut_key() -> list[tuple[Any, str, Any]]:
 _plain_styles: dict[int, tuple[Any, bool, bool]] = {}  # id(style) -> (style, plain, square)
 _RADII = ("border_top_left_radius", "border_top_right_radius", "border_bottom_right_radius",
           "border_bottom_left_radius")
+_SQUARE = dict.fromkeys(_RADII, (0, 0))  # the used radii of square corners
 
 
 def _plain_backgrounds() -> list[tuple[Any, str, Any]]:
     from weasyprint.draw.color import get_color
+    from weasyprint.formatting_structure.boxes import Box
     from weasyprint.layout import background
     from weasyprint.layout.percent import resolve_radii_percentages
 
@@ -584,7 +592,9 @@ def _plain_backgrounds() -> list[tuple[Any, str, Any]]:
         plain, square = looks(box.style)
         if not plain:
             return original(page, box, get_image_from_uri, layout_children, style)
-        if square:
+        if square and isinstance(box, Box):
+            box.__dict__.update(_SQUARE)
+        elif square:  # an AbsolutePlaceholder, which passes attributes on to its box
             for name in _RADII:
                 setattr(box, name, (0, 0))
         else:

@@ -9,8 +9,8 @@ content stream (operator by operator) and the text.
 
 Measured on the Chinese consent, CPU milliseconds, medians of renders interleaved in one process
 (the machine is shared and noisy: single figures move by ±2 ms). ``bench/weasyprint_speed.py
---runs 30 --variants plain,all``: WeasyPrint's own layout 104 + drawing 48 = 153 ms, with every
-change 79 + 33 = 112 ms (the whole render and seal 228 → 183; the English consent's layout and
+--runs 30 --variants plain,all``: WeasyPrint's own layout 103 + drawing 45 = 148 ms, with every
+change 77 + 32 = 108 ms (the whole render and seal 210 → 170; the English consent's layout and
 drawing 202 → 157). Each change's gain, in brackets, is what removing it from the full set
 costs (``bench/weasyprint_speed.py --change NAME --runs 30``: the same parsed consent rendered
 each way alternately; ``render`` is styles, boxes and layout, ``draw`` painting the pages):

@@ -41,6 +41,7 @@ from typing import Any
 
 import structlog
 
+from documents import weasyprint_speed
 from documents.fonts import compact_cff_font, is_bare_cff, is_cid_keyed_cff, sfnt_table
 
 log = structlog.get_logger(__name__)
@@ -72,6 +73,7 @@ def apply() -> None:
             _encode_asn1_once()
         else:
             log.warning("pdf.patch_skipped", library="asn1crypto", version=version("asn1crypto"))
+        weasyprint_speed.apply()
 
 
 @lru_cache(maxsize=4)

@@ -1,0 +1,162 @@
+"""documents.weasyprint_speed: the consents render the same, page by page and word by word,
+with WeasyPrint's own code as with the changes.
+
+Each side renders in a process of its own, so that nothing one side leaves in WeasyPrint's caches
+(struts, fonts) is used by the other.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from documents import weasyprint_speed
+
+pytestmark = [pytest.mark.filterwarnings("ignore::ResourceWarning"),
+              pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")]
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCUMENT_ID = "5eed0000-0000-4000-8000-00000000c0de"
+_RENDER = """
+import json, subprocess, sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from backend import clock
+from documents import patches, weasyprint_speed
+from documents.pdf import render_and_seal
+from documents.sample import sample_context
+
+out, names = Path(sys.argv[1]), frozenset(json.loads(sys.argv[2]))
+clock.install(clock.PinnedClock(datetime(2026, 11, 20, 9, 30, tzinfo=UTC)))
+patches.apply()
+with weasyprint_speed.only(names):
+    installed = sorted(n for n, c in weasyprint_speed.CHANGES.items() if c.installed)
+    for lang in ("zh", "en"):
+        result = render_and_seal(sample_context(lang, document_id=sys.argv[3]))
+        (out / f"{lang}.pdf").write_bytes(result.pdf)
+        for number, image in enumerate(result.pages):
+            (out / f"{lang}-{number}.png").write_bytes(image)
+        text = subprocess.run(["pdftotext", str(out / f"{lang}.pdf"), "-"], check=True,
+                              capture_output=True, text=True).stdout
+        (out / f"{lang}.txt").write_text(text)
+print(json.dumps(installed))
+"""
+
+
+def _render(out: Path, names: frozenset[str]) -> list[str]:
+    """Render both sample consents in a new process with exactly the changes ``names``; the
+    changes that were installed while it rendered."""
+    out.mkdir()
+    done = subprocess.run([sys.executable, "-c", _RENDER, str(out), json.dumps(sorted(names)),
+                           DOCUMENT_ID], cwd=ROOT, check=True, capture_output=True, text=True)
+    return json.loads(done.stdout.splitlines()[-1])  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="module")
+def renders(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> tuple[Path, Path]:
+    """Plain and changed renders into two folders (the seal's certificate made once before)."""
+    from documents.seal import current_sealer
+
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        from tests.documents.conftest import use_data_dir
+
+        use_data_dir(monkeypatch, data_dir)
+        current_sealer()  # both processes then read the same development certificate
+        base = tmp_path_factory.mktemp("weasyprint-speed")
+        every = frozenset(weasyprint_speed.CHANGES)
+        assert _render(base / "plain", frozenset()) == []
+        assert _render(base / "changed", every) == sorted(every)
+    return base / "plain", base / "changed"
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_page_looks_the_same(renders: tuple[Path, Path], lang: str) -> None:
+    plain, changed = renders
+    pages = sorted(path.name for path in plain.glob(f"{lang}-*.png"))
+    assert len(pages) >= 5
+    assert pages == sorted(path.name for path in changed.glob(f"{lang}-*.png"))
+    different = [name for name in pages
+                 if (plain / name).read_bytes() != (changed / name).read_bytes()]
+    assert different == []
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_page_is_drawn_with_the_same_operators(renders: tuple[Path, Path], lang: str) -> None:
+    plain, changed = renders
+    assert _page_contents(changed / f"{lang}.pdf") == _page_contents(plain / f"{lang}.pdf")
+
+
+def _page_contents(path: Path) -> list[bytes]:
+    """Each page's content stream, decompressed (what WeasyPrint drew, operator by operator)."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    with path.open("rb") as file:
+        reader = PdfFileReader(file)
+        contents = []
+        for page in reader.root["/Pages"]["/Kids"]:
+            stream = page.get_object()["/Contents"]
+            streams = stream if isinstance(stream, list) else [stream]
+            contents.append(b"".join(part.get_object().data for part in streams))
+        assert len(contents) >= 5
+        return contents
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_text_is_the_same(renders: tuple[Path, Path], lang: str) -> None:
+    plain, changed = renders
+    text = (plain / f"{lang}.txt").read_text()
+    assert "SHA-256" in text
+    assert (changed / f"{lang}.txt").read_text() == text
+
+
+def test_the_comparison_sees_a_change(renders: tuple[Path, Path], data_dir: Path,
+                                      tmp_path: Path) -> None:
+    """The comparison fails for a render that is not the same: every line half a point lower
+    (the text stays the same, so only the images and the operators can tell)."""
+    plain, _ = renders
+    moved = tmp_path / "moved"
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        from tests.documents.conftest import use_data_dir
+
+        use_data_dir(monkeypatch, data_dir)
+        moved.mkdir()
+        subprocess.run([sys.executable, "-c", _MOVED + _RENDER, str(moved), "[]", DOCUMENT_ID],
+                       cwd=ROOT, check=True, capture_output=True)
+    assert (moved / "zh-0.png").read_bytes() != (plain / "zh-0.png").read_bytes()
+    assert _page_contents(moved / "zh.pdf") != _page_contents(plain / "zh.pdf")
+    assert (moved / "zh.txt").read_text() == (plain / "zh.txt").read_text()
+
+
+# WeasyPrint drawing every line half a point lower: what a wrong change could do
+_MOVED = """
+from weasyprint.draw import text as _text
+_draw = _text.draw_first_line
+def _lower(stream, textbox, text_overflow, block_ellipsis, matrix):
+    matrix[2][1] += 0.5
+    return _draw(stream, textbox, text_overflow, block_ellipsis, matrix)
+_text.draw_first_line = _lower
+"""
+
+
+def test_library_changes_are_applied_once() -> None:
+    from weasyprint.text.line_break import Layout
+
+    weasyprint_speed.apply()
+    setup = Layout.setup
+    weasyprint_speed.apply()
+    assert Layout.setup is setup
+
+
+def test_other_weasyprint_versions_render_unchanged(monkeypatch: pytest.MonkeyPatch) -> None:
+    from weasyprint.text.line_break import Layout
+
+    with weasyprint_speed.plain_weasyprint():
+        setup = Layout.setup
+        monkeypatch.setattr(weasyprint_speed, "_applied", False)
+        monkeypatch.setattr(weasyprint_speed, "WEASYPRINT_VERSIONS", ("0.",))
+        weasyprint_speed.apply()
+        assert Layout.setup is setup

@@ -157,6 +157,31 @@ def test_bare_cff_subsets_draw_the_glyphs_of_glyph_id_subsets(monkeypatch: pytes
         assert np.abs(ours - theirs).max() < 48, f"page {number}"
 
 
+def test_a_glyph_outside_the_font_stock_is_added_to_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Faces are subset from a stock of common glyphs (documents/font_stock.py); a document
+    that needs another glyph makes the stock again with it, keeping what it held."""
+    from documents import font_stock
+
+    seen: list[tuple[object, object, list[int]]] = []
+    real = font_stock.stock_for
+
+    def spy(key: object, face: object, glyphs: list[int]) -> font_stock.Stock | None:
+        seen.append((key, face, list(glyphs)))
+        return real(key, face, glyphs)
+
+    monkeypatch.setattr(font_stock, "stock_for", spy)
+    render_and_seal(sample_context("zh"), with_pages=False)
+    key, face, used = seen[-1]
+    monkeypatch.setattr(font_stock, "_stocks", {})
+    common = real(key, face, used)
+    assert common is not None and set(used) <= set(common.new_ids)
+    assert 5_000 < len(common.new_ids) < 30_000  # GB 2312 and its forms, not the whole face
+    rare = max(set(range(1, 60_000)) - set(common.new_ids))
+    grown = real(key, face, [rare])
+    assert grown is not None and rare in grown.new_ids and set(common.new_ids) <= set(grown.new_ids)
+    assert real(key, face, [rare, *used]) is grown  # kept for the next document
+
+
 def test_qpdf_finds_no_errors(sealed: tuple[str, SealedConsent, Path]) -> None:
     _, _, path = sealed
     subprocess.run(["qpdf", "--check", str(path)], check=True, capture_output=True)

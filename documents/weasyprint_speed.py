@@ -745,6 +745,65 @@ def _glyph_runs() -> list[tuple[Any, str, Any]]:
     return [(text, "draw_first_line", draw_first_line)]
 
 
+# --- normal_flow ----------------------------------------------------------------------------
+
+_FLOATED = ("left", "right", "inline-start", "inline-end")  # Box.is_floated's values
+
+
+def _normal_flow() -> list[tuple[Any, str, Any]]:
+    from weasyprint.formatting_structure.boxes import Box
+
+    def is_in_normal_flow(self: Any) -> bool:
+        """``Box.is_in_normal_flow``: its five tests (floated, absolutely positioned, running,
+        footnote, note) on the two style values they read, without five method calls."""
+        style = self.style
+        float_ = style["float"]
+        if float_ in _FLOATED:
+            return False
+        position = style["position"]
+        return not (position in ("absolute", "fixed") or position[0] == "running()"
+                    or float_ == "footnote" or position[0] == "note()")
+
+    return [(Box, "is_in_normal_flow", is_in_normal_flow)]
+
+
+# --- no_floats ------------------------------------------------------------------------------
+
+def _no_floats() -> list[tuple[Any, str, Any]]:
+    from weasyprint.layout import block, inline
+    from weasyprint.layout import float as floats
+
+    original = floats.avoid_collisions
+
+    def avoid_collisions(context: Any, box: Any, containing_block: Any,
+                         outer: bool = True) -> tuple[Any, Any, Any]:
+        """``avoid_collisions`` when no float has been placed (``excluded_shapes`` empty): the
+        containing block's bounds, without the search for colliding shapes; left-to-right
+        only (WeasyPrint's own for right-to-left)."""
+        if context.excluded_shapes or containing_block.style["direction"] != "ltr":
+            return original(context, box, containing_block, outer)
+        position_y = box.position_y if outer else box.border_box_y()
+        if outer:  # evaluated as WeasyPrint does: they raise for a box not yet sized
+            box.margin_width(), box.margin_height()
+        else:
+            box.border_width(), box.border_height()
+        if box.border_height() == 0 and box.is_floated():
+            return 0, position_y, containing_block.width
+        max_left_bound = containing_block.content_box_x()
+        max_right_bound = max_left_bound + containing_block.width
+        if not outer:
+            max_left_bound += box.margin_left
+            max_right_bound -= box.margin_right
+        position_x = max_left_bound
+        available_width = max_right_bound - max_left_bound
+        if not outer:
+            position_x -= box.margin_left
+            position_y -= box.margin_top
+        return position_x, position_y, available_width
+
+    return [(module, "avoid_collisions", avoid_collisions) for module in (floats, block, inline)]
+
+
 CHANGES: dict[str, _Change] = {
     "pango_setup": _Change("pango_setup", _pango_setup),
     "keep_line_layouts": _Change("keep_line_layouts", _keep_line_layouts),
@@ -754,4 +813,6 @@ CHANGES: dict[str, _Change] = {
     "strut_key": _Change("strut_key", _strut_key),
     "plain_backgrounds": _Change("plain_backgrounds", _plain_backgrounds),
     "glyph_runs": _Change("glyph_runs", _glyph_runs),
+    "normal_flow": _Change("normal_flow", _normal_flow),
+    "no_floats": _Change("no_floats", _no_floats),
 }

@@ -804,6 +804,53 @@ def _no_floats() -> list[tuple[Any, str, Any]]:
     return [(module, "avoid_collisions", avoid_collisions) for module in (floats, block, inline)]
 
 
+# --- rgb_colors -----------------------------------------------------------------------------
+
+_RGB_SPACES = ("srgb", "hsl", "hwb")  # drawn with WeasyPrint's set_color_rgb
+_rgb_operators: dict[tuple[Any, ...], bytes] = {}  # (space, *channels, stroke) -> "r g b rg"
+
+
+def _rgb_colors() -> list[tuple[Any, str, Any]]:
+    from weasyprint.pdf.stream import Stream
+
+    original = Stream.set_color
+
+    def set_color(self: Any, color: Any, stroke: bool = False) -> None:
+        """``Stream.set_color`` with an sRGB, HSL or HWB colour's operator (its conversion to
+        sRGB and its numbers written out) made once per colour; WeasyPrint's own for other
+        spaces and for a colour's first use."""
+        if color.space not in _RGB_SPACES:
+            return original(self, color, stroke)
+        *channels, alpha = color
+        key = (color.space, *channels, stroke)
+        operator = _rgb_operators.get(key)
+        if operator is None:
+            operators = self.stream
+            before = len(operators)
+            original(self, color, stroke)
+            if len(operators) > before and isinstance(operators[-1], bytes):
+                if len(_rgb_operators) >= _KEPT:
+                    _rgb_operators.clear()
+                last = operators[-1]
+                if last.endswith(b" RG" if stroke else b" rg"):
+                    _rgb_operators[key] = last
+            return None
+        self.set_alpha(alpha, stroke)
+        current = key[:-1]
+        if stroke:
+            if current == self._current_color_stroke:
+                return None
+            self._current_color_stroke = current
+        else:
+            if current == self._current_color:
+                return None
+            self._current_color = current
+        self.stream.append(operator)
+        return None
+
+    return [(Stream, "set_color", set_color)]
+
+
 CHANGES: dict[str, _Change] = {
     "pango_setup": _Change("pango_setup", _pango_setup),
     "keep_line_layouts": _Change("keep_line_layouts", _keep_line_layouts),
@@ -815,4 +862,5 @@ CHANGES: dict[str, _Change] = {
     "glyph_runs": _Change("glyph_runs", _glyph_runs),
     "normal_flow": _Change("normal_flow", _normal_flow),
     "no_floats": _Change("no_floats", _no_floats),
+    "rgb_colors": _Change("rgb_colors", _rgb_colors),
 }

@@ -67,6 +67,7 @@ of a 270-line function.
 from __future__ import annotations
 
 import re
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -354,6 +355,11 @@ _MARGINS_AND_PADDINGS = (("margin_left", False), ("margin_right", False), ("marg
                          ("padding_right", False), ("padding_top", True),
                          ("padding_bottom", True))
 _BORDERS = ("border_top_width", "border_right_width", "border_bottom_width", "border_left_width")
+# the style values the used ones come from: first the 14 lengths, then what else is read
+_PERCENTAGE_KEYS = (*(name for name, _ in _MARGINS_AND_PADDINGS), "width", "min_width",
+                    "max_width", "height", "min_height", "max_height")
+_used: dict[tuple[Any, ...], dict[str, Any]] = {}  # the used values of a key, for percentage_memo
+_memo_percentages = False  # percentage_memo installed
 
 
 def _percentages() -> list[tuple[Any, str, Any]]:
@@ -379,17 +385,8 @@ def _percentages() -> list[tuple[Any, str, Any]]:
             return percentage(value, style, refer_to)
         return value.value
 
-    def resolve_percentages(box: Any, containing_block: Any) -> None:
-        """WeasyPrint 70's ``resolve_percentages`` with its calls written inline."""
-        if isinstance(containing_block, Box):
-            cb_width = containing_block.width
-            cb_height = containing_block.height
-        else:
-            cb_width, cb_height = containing_block
-        maybe_height = cb_height if isinstance(box, PageBox) else cb_width
-        style = box.style
-        # the used values go into the box's attributes in one update (one resize of its
-        # __dict__, where ~20 attributes set one by one grew it several times)
+    def used_values(style: Any, cb_width: Any, cb_height: Any, maybe_height: Any) -> Any:
+        """The used margins, paddings, sizes and limits of a box of ``style``."""
         values = {name: used(style[name], style, maybe_height if vertical else cb_width)
                   for name, vertical in _MARGINS_AND_PADDINGS}
         values["width"] = used(style["width"], style, cb_width)
@@ -413,17 +410,46 @@ def _percentages() -> list[tuple[Any, str, Any]]:
             values["min_height"] = 0 if min_height == "auto" else min_height
             values["max_height"] = used(style["max_height"], style, cb_height)
 
-        if style["border_collapse"] == "collapse":
-            for name in _BORDERS:
-                if not hasattr(box, name):
-                    values[name] = style[name]
+        return values
+
+    def resolve_percentages(box: Any, containing_block: Any) -> None:
+        """WeasyPrint 70's ``resolve_percentages`` with its calls written inline."""
+        if isinstance(containing_block, Box):
+            cb_width = containing_block.width
+            cb_height = containing_block.height
         else:
-            for name in _BORDERS:
-                values[name] = style[name]
+            cb_width, cb_height = containing_block
+        maybe_height = cb_height if isinstance(box, PageBox) else cb_width
+        style = box.style
+        # the used values go into the box's attributes in one update (one resize of its
+        # __dict__, where ~20 attributes set one by one grew it several times)
+        if _memo_percentages:
+            try:
+                key = (cb_width, cb_height, maybe_height,
+                       *[style[name] for name in _PERCENTAGE_KEYS])
+                values = _used.get(key)
+            except TypeError:  # a value that is not hashable
+                key, values = None, None
+            if values is None:
+                values = used_values(style, cb_width, cb_height, maybe_height)
+                if key is not None and all(
+                        value == "auto" or getattr(value, "unit", None) is not None
+                        for value in key[3:17]):  # no calc(), which may depend on the style
+                    if len(_used) >= 4 * _KEPT:
+                        _used.clear()
+                    _used[key] = values
+        else:
+            values = used_values(style, cb_width, cb_height, maybe_height)
+
+        if style["border_collapse"] == "collapse":
+            borders = {name: style[name] for name in _BORDERS if not hasattr(box, name)}
+        else:
+            borders = {name: style[name] for name in _BORDERS}
         if isinstance(box, Box):
             box.__dict__.update(values)
+            box.__dict__.update(borders)
         else:  # an AbsolutePlaceholder, which passes attributes on to its box
-            for name, value in values.items():
+            for name, value in (*values.items(), *borders.items()):
                 setattr(box, name, value)
 
         if style["box_sizing"] != "content-box":  # content-box changes nothing
@@ -863,4 +889,6 @@ CHANGES: dict[str, _Change] = {
     "normal_flow": _Change("normal_flow", _normal_flow),
     "no_floats": _Change("no_floats", _no_floats),
     "rgb_colors": _Change("rgb_colors", _rgb_colors),
+    "percentage_memo": _Change("percentage_memo", lambda: [
+        (sys.modules[__name__], "_memo_percentages", True)]),
 }

@@ -496,43 +496,57 @@ def _computed_values() -> list[tuple[Any, str, Any]]:
     original_missing = ComputedStyle.__missing__
     # properties whose value WeasyPrint derives from others, or keeps a specified value of
     special = frozenset({"float", "display", "position", "page"})
-    logical_keys: dict[tuple[str, str], str] = {}  # (physical property, direction) -> logical
+    # property -> None (WeasyPrint's own) or (logical property by direction or None,
+    # inherited, computer function or None, initial value, initial value to compute)
+    plans: dict[str, Any] = {}
+
+    def plan_of(key: str) -> Any:
+        if (key in special or key[:2] == "__" or key[:16] == "text_decoration_"
+                or key not in INITIAL_VALUES):
+            plan = None
+        else:
+            logical_function = PHYSICAL_FUNCTIONS.get(key)
+            logical = None if logical_function is None else {
+                direction: logical_function(block="ttb", inline=direction)
+                for direction in ("ltr", "rtl")}
+            computer = COMPUTER_FUNCTIONS.get(key)
+            plan = (logical, key in INHERITED, computer, INITIAL_VALUES[key],
+                    key in INITIAL_NOT_COMPUTED and computer is not None)
+        plans[key] = plan
+        return plan
 
     def __missing__(self: Any, key: str) -> Any:
         """``ComputedStyle.__missing__`` in short for the common cases: a property no rule
         sets (the parent's value or the initial one) and one set to a plain value (computed);
         WeasyPrint's own for the rest (variables, math, keywords, derived properties, a
-        physical property whose logical one, such as margin-inline-start, is set)."""
-        if key in special or key[:2] == "__" or key[:16] == "text_decoration_":
+        physical property whose logical one, such as margin-inline-start, is set). What
+        each property is (inherited, physical, computed) is looked up once per property."""
+        plan = plans[key] if key in plans else plan_of(key)
+        if plan is None:
             return original_missing(self, key)
-        logical_function = PHYSICAL_FUNCTIONS.get(key)
-        if logical_function is not None:
-            direction = self["direction"]
-            logical_key = logical_keys.get((key, direction))
-            if logical_key is None:
-                logical_key = logical_keys[key, direction] = logical_function(
-                    block="ttb", inline=direction)
-            if logical_key in self.cascaded:
+        logical, inherited, computer, initial, compute_initial = plan
+        cascaded = self.cascaded
+        if logical is not None:
+            logical_key = logical.get(self["direction"])
+            if logical_key is None or logical_key in cascaded:
                 return original_missing(self, key)
-        cascaded = self.cascaded.get(key)
-        if cascaded is not None:
-            value = cascaded[0]
+        entry = cascaded.get(key)
+        if entry is not None:
+            value = entry[0]
             if (isinstance(value, Pending) or value == "inherit" or value == "initial"
                     or check_math(value)):
                 return original_missing(self, key)
-            if key in COMPUTER_FUNCTIONS:
-                value = COMPUTER_FUNCTIONS[key](self, key, value)
+            if computer is not None:
+                value = computer(self, key, value)
             self[key] = value
             return value
-        if key in INHERITED:
+        if inherited:
             parent_style = self.parent_style
             if parent_style is None:
                 return original_missing(self, key)
             value = self[key] = parent_style[key]
             return value
-        value = INITIAL_VALUES[key]
-        if key in INITIAL_NOT_COMPUTED and key in COMPUTER_FUNCTIONS:
-            value = COMPUTER_FUNCTIONS[key](self, key, value)
+        value = computer(self, key, initial) if compute_initial else initial
         self[key] = value
         return value
 

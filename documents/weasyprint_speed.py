@@ -912,6 +912,57 @@ def _rgb_colors() -> list[tuple[Any, str, Any]]:
     return [(Stream, "set_color", set_color)]
 
 
+# --- plain_contexts -------------------------------------------------------------------------
+
+class _Stacked:
+    """``Stream.stacked()``: the graphics state saved on entering, restored on leaving."""
+
+    __slots__ = ("stream",)
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+
+    def __enter__(self) -> None:
+        self.stream.push_state()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stream.pop_state()
+
+
+class _Artifact:
+    """``Stream.artifact()``: marked content "Artifact" around the block in a tagged PDF."""
+
+    __slots__ = ("stream", "begin", "end")
+
+    def __init__(self, stream: Any, begin: Any, end: Any) -> None:
+        self.stream, self.begin, self.end = stream, begin, end
+
+    def __enter__(self) -> None:
+        if self.stream._tags is not None:
+            self.begin(self.stream, "Artifact")
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.stream._tags is not None:
+            self.end(self.stream)
+
+
+def _plain_contexts() -> list[tuple[Any, str, Any]]:
+    import pydyf
+    from weasyprint.pdf.stream import Stream
+
+    begin, end = pydyf.Stream.begin_marked_content, pydyf.Stream.end_marked_content
+
+    def stacked(self: Any) -> _Stacked:
+        """``Stream.stacked`` as a plain context manager, not a generator (~1,400 a consent)."""
+        return _Stacked(self)
+
+    def artifact(self: Any) -> _Artifact:
+        """``Stream.artifact`` as a plain context manager, not a generator."""
+        return _Artifact(self, begin, end)
+
+    return [(Stream, "stacked", stacked), (Stream, "artifact", artifact)]
+
+
 CHANGES: dict[str, _Change] = {
     "pango_setup": _Change("pango_setup", _pango_setup),
     "keep_line_layouts": _Change("keep_line_layouts", _keep_line_layouts),
@@ -924,6 +975,7 @@ CHANGES: dict[str, _Change] = {
     "normal_flow": _Change("normal_flow", _normal_flow),
     "no_floats": _Change("no_floats", _no_floats),
     "rgb_colors": _Change("rgb_colors", _rgb_colors),
+    "plain_contexts": _Change("plain_contexts", _plain_contexts),
     "percentage_memo": _Change("percentage_memo", lambda: [
         (sys.modules[__name__], "_memo_percentages", True)]),
 }

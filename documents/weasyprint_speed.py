@@ -963,6 +963,29 @@ def _plain_contexts() -> list[tuple[Any, str, Any]]:
     return [(Stream, "stacked", stacked), (Stream, "artifact", artifact)]
 
 
+# --- no_outlines ----------------------------------------------------------------------------
+
+def _no_outlines() -> list[tuple[Any, str, Any]]:
+    from weasyprint import draw
+    from weasyprint.draw import border
+    from weasyprint.formatting_structure.boxes import Box
+
+    original = border.draw_outline
+
+    def draw_outline(stream: Any, box: Any) -> None:
+        """``draw_outline``, going down the boxes without its colour and geometry work for
+        those with no outline (a zero width, as every ``outline-style: none`` computes to);
+        WeasyPrint's own draws a box with one, and the boxes inside it."""
+        if box.style["outline_width"]:
+            original(stream, box)
+            return
+        for child in box.children:
+            if isinstance(child, Box):
+                draw_outline(stream, child)
+
+    return [(border, "draw_outline", draw_outline), (draw, "draw_outline", draw_outline)]
+
+
 CHANGES: dict[str, _Change] = {
     "pango_setup": _Change("pango_setup", _pango_setup),
     "keep_line_layouts": _Change("keep_line_layouts", _keep_line_layouts),
@@ -976,6 +999,7 @@ CHANGES: dict[str, _Change] = {
     "no_floats": _Change("no_floats", _no_floats),
     "rgb_colors": _Change("rgb_colors", _rgb_colors),
     "plain_contexts": _Change("plain_contexts", _plain_contexts),
+    "no_outlines": _Change("no_outlines", _no_outlines),
     "percentage_memo": _Change("percentage_memo", lambda: [
         (sys.modules[__name__], "_memo_percentages", True)]),
 }

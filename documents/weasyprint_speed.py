@@ -9,11 +9,12 @@ content stream (operator by operator) and the text.
 
 Measured on the Chinese consent, CPU milliseconds, medians of renders interleaved in one process
 (the machine is shared and noisy: single figures move by ±2 ms). ``bench/weasyprint_speed.py
---runs 30 --variants plain,all``: WeasyPrint's own layout 103 + drawing 45 = 148 ms, with every
-change 77 + 32 = 108 ms (the whole render and seal 210 → 170; the English consent's layout and
-drawing 202 → 157). Each change's gain, in brackets, is what removing it from the full set
-costs (``bench/weasyprint_speed.py --change NAME --runs 30``: the same parsed consent rendered
-each way alternately; ``render`` is styles, boxes and layout, ``draw`` painting the pages):
+--runs 30 --variants plain,all``: WeasyPrint's own layout 105 + drawing 48 = 153 ms, with every
+change 72 + 32 = 104 ms (the whole render and seal 221 → 168; the English consent's layout and
+drawing 194 → 140). Each change's gain, in brackets, is what removing it from the full set
+costs (``bench/weasyprint_speed.py --change NAME --runs 30`` or more: the same parsed consent
+rendered each way alternately; ``render`` is styles, boxes and layout, ``draw`` painting the
+pages):
 
 - ``computed_values`` (render 13 ms, draw 0.5 ms): ``ComputedStyle.__missing__`` computes
   every property of every element on first use (~12,700 a consent) through the steps for
@@ -75,9 +76,17 @@ each way alternately; ``render`` is styles, boxes and layout, ``draw`` painting 
   colour to sRGB and wrote its numbers out each time; an sRGB/HSL/HWB colour's operator is
   kept from its first use (WeasyPrint's own) and appended again, with the same alpha and
   current-colour bookkeeping.
+- ``plain_contexts`` (draw 1 ms): ``Stream.stacked`` and ``Stream.artifact`` (~1,400 uses a
+  consent, most around table border segments and text) were generator context managers; the
+  same steps in plain context manager objects.
+- ``no_outlines`` (draw 0.7 ms): ``draw_outline`` worked out every box's outline colour and
+  offset on every page to find a zero width (``outline-style: none``); boxes without an
+  outline are only gone through, and WeasyPrint's own draws a box with one.
 
-Measured together against the changes before them (``all`` and ``all`` but these four,
-whole consents alternately, 40 each, CPU medians): 168.8 → 159.1 ms a consent.
+The changes from ``percentage_memo`` to ``no_outlines`` together, against the set before them
+(whole consents alternately, 40 each, CPU medians): 178.5 → 171.2 ms a consent on a busy
+machine (168.8 → 159.1 for the first four alone, on a quieter one); ``computed_values``' looking
+up once per property another 4–6 ms (the old and new method alternately, 40 to 80 each).
 
 Not done: ``page_values`` with the style's page name kept (no measurable gain: a computed
 ``page`` is kept by the style after all); laying out a smaller share of the text to find a Chinese line's break

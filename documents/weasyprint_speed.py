@@ -995,6 +995,176 @@ def _no_outlines() -> list[tuple[Any, str, Any]]:
     return [(border, "draw_outline", draw_outline), (draw, "draw_outline", draw_outline)]
 
 
+# --- collapsed_borders ----------------------------------------------------------------------
+
+_SIDES = ("top", "right", "bottom", "left")
+_SIDE_KEYS = {side: (f"border_{side}_style", f"border_{side}_width", f"border_{side}_color")
+              for side in _SIDES}
+_USED_WIDTHS = {side: f"border_{side}_width" for side in _SIDES}
+
+
+def _collapsed_borders() -> list[tuple[Any, str, Any]]:
+    from weasyprint.formatting_structure import build
+    from weasyprint.layout import table as tables
+
+    transparent = tables.TRANSPARENT
+    styles = reversed([
+        "hidden", "double", "solid", "dashed", "dotted", "ridge", "outset",
+        "groove", "inset", "none"])
+    style_scores = {style: score for score, style in enumerate(styles)}
+    style_map = {"inset": "ridge", "outset": "groove"}
+
+    def collapse_table_borders(table: Any, grid_width: int, grid_height: int) -> Any:
+        """WeasyPrint 70's ``collapse_table_borders`` with each box's border on each side
+        (style, width, colour and score) read from its style once, not once per grid cell it
+        borders (a row's top and bottom for every column, the table's for every row and
+        column), and used widths set without building each attribute name."""
+        if not (grid_width and grid_height):
+            return [], []
+
+        weak_null_border = ((0, 0, style_scores["none"]), ("none", 0, transparent))
+        vertical_borders = [
+            [weak_null_border] * (grid_width + 1) for _ in range(grid_height)]
+        horizontal_borders = [
+            [weak_null_border] * grid_width for _ in range(grid_height + 1)]
+        borders: dict[tuple[int, str], Any] = {}  # (id(style), side) -> (score, border)
+        kept_styles = []  # the styles of ``borders``' keys, alive while they are used
+
+        def border_of(box_style: Any, side: str) -> Any:
+            border = borders.get((id(box_style), side))
+            if border is None:
+                style_key, width_key, color_key = _SIDE_KEYS[side]
+                style = box_style[style_key]
+                width = box_style[width_key]
+                color = box_style[color_key]
+                if color == "currentcolor":
+                    color = box_style["color"]
+                score = ((1 if style == "hidden" else 0), width, style_scores[style])
+                style = style_map.get(style, style)
+                border = borders[id(box_style), side] = (score, (style, width, color))
+                kept_styles.append(box_style)
+            return border
+
+        def set_one_border(border_grid: Any, box_style: Any, side: str, grid_x: int,
+                           grid_y: int) -> None:
+            border = border_of(box_style, side)
+            previous_score, _ = border_grid[grid_y][grid_x]
+            if previous_score < border[0]:  # strict: the earlier call wins a tie
+                border_grid[grid_y][grid_x] = border
+
+        def set_borders(box: Any, x: int, y: int, w: int, h: int) -> None:
+            style = box.style
+            if table.style["direction"] == "ltr":
+                for yy in range(y, y + h):
+                    set_one_border(vertical_borders, style, "left", x, yy)
+                    set_one_border(vertical_borders, style, "right", x + w, yy)
+                for xx in range(x, x + w):
+                    set_one_border(horizontal_borders, style, "top", xx, y)
+                    set_one_border(horizontal_borders, style, "bottom", xx, y + h)
+            else:
+                for yy in range(y, y + h):
+                    set_one_border(vertical_borders, style, "left", -1 - w - x, yy)
+                    set_one_border(vertical_borders, style, "right", -1 - x, yy)
+                for xx in range(-1 - x, -1 - x - w, -1):
+                    set_one_border(horizontal_borders, style, "top", xx, y)
+                    set_one_border(horizontal_borders, style, "bottom", xx, y + h)
+
+        strong_null_border = ((1, 0, style_scores["hidden"]), ("hidden", 0, transparent))
+        grid_y = 0
+        for row_group in table.children:
+            for row in row_group.children:
+                for cell in row.children:
+                    grid_x, colspan, rowspan = cell.grid_x, cell.colspan, cell.rowspan
+                    if table.style["direction"] == "ltr":
+                        vertical_x_range = range(grid_x + 1, grid_x + colspan)
+                        horizontal_x_range = range(grid_x, grid_x + colspan)
+                    else:
+                        vertical_x_range = range(-2 - grid_x, -1 - grid_x - colspan, -1)
+                        horizontal_x_range = range(-1 - grid_x, -1 - grid_x - colspan, -1)
+                    for xx in vertical_x_range:
+                        for yy in range(grid_y, grid_y + rowspan):
+                            vertical_borders[yy][xx] = strong_null_border
+                    for xx in horizontal_x_range:
+                        for yy in range(grid_y + 1, grid_y + rowspan):
+                            horizontal_borders[yy][xx] = strong_null_border
+                    set_borders(cell, grid_x, grid_y, colspan, rowspan)
+                grid_y += 1
+
+        grid_y = 0
+        for row_group in table.children:
+            for row in row_group.children:
+                set_borders(row, 0, grid_y, grid_width, 1)
+                grid_y += 1
+
+        grid_y = 0
+        for row_group in table.children:
+            rowspan = len(row_group.children)
+            set_borders(row_group, 0, grid_y, grid_width, rowspan)
+            grid_y += rowspan
+
+        for column_group in table.column_groups:
+            for column in column_group.children:
+                set_borders(column, column.grid_x, 0, 1, grid_height)
+
+        for column_group in table.column_groups:
+            set_borders(
+                column_group, column_group.grid_x, 0, column_group.span, grid_height)
+
+        set_borders(table, 0, 0, grid_width, grid_height)
+
+        def set_border_used_width(box: Any, side: str, twice_width: Any) -> None:
+            setattr(box, _USED_WIDTHS[side], twice_width / 2)
+
+        def remove_borders(box: Any) -> None:
+            for side in _SIDES:
+                setattr(box, _USED_WIDTHS[side], 0 / 2)
+
+        def max_vertical_width(x: int, y1: int, y2: int) -> Any:
+            return max(grid_row[x][1][1] for grid_row in vertical_borders[y1:y2])
+
+        def max_horizontal_width(x1: int, y: int, x2: Any) -> Any:
+            return max(width for _, (_, width, _) in horizontal_borders[y][x1:x2])
+
+        grid_y = 0
+        for row_group in table.children:
+            remove_borders(row_group)
+            for row in row_group.children:
+                remove_borders(row)
+                for cell in row.children:
+                    x, y = cell.grid_x, grid_y
+                    colspan, rowspan = cell.colspan, cell.rowspan
+                    if table.style["direction"] == "ltr":
+                        top = max_horizontal_width(x, y, x + colspan)
+                        bottom = max_horizontal_width(x, y + rowspan, x + colspan)
+                        left = max_vertical_width(x, y, y + rowspan)
+                        right = max_vertical_width(x + colspan, y, y + rowspan)
+                    else:
+                        top = max_horizontal_width(-colspan - x, y, -x or None)
+                        bottom = max_horizontal_width(-colspan - x, y + rowspan, -x or None)
+                        left = max_vertical_width(-1 - colspan - x, y, y + rowspan)
+                        right = max_vertical_width(-1 - x, y, y + rowspan)
+                    set_border_used_width(cell, "top", top)
+                    set_border_used_width(cell, "bottom", bottom)
+                    set_border_used_width(cell, "left", left)
+                    set_border_used_width(cell, "right", right)
+                grid_y += 1
+
+        for column_group in table.column_groups:
+            remove_borders(column_group)
+            for column in column_group.children:
+                remove_borders(column)
+
+        set_border_used_width(table, "top", max_horizontal_width(0, 0, grid_width))
+        set_border_used_width(
+            table, "bottom", max_horizontal_width(0, grid_height, grid_width))
+        set_border_used_width(table, "left", max_vertical_width(0, 0, 1))
+        set_border_used_width(table, "right", max_vertical_width(grid_width, 0, 1))
+        return vertical_borders, horizontal_borders
+
+    return [(tables, "collapse_table_borders", collapse_table_borders),
+            (build, "collapse_table_borders", collapse_table_borders)]
+
+
 CHANGES: dict[str, _Change] = {
     "pango_setup": _Change("pango_setup", _pango_setup),
     "keep_line_layouts": _Change("keep_line_layouts", _keep_line_layouts),
@@ -1009,6 +1179,7 @@ CHANGES: dict[str, _Change] = {
     "rgb_colors": _Change("rgb_colors", _rgb_colors),
     "plain_contexts": _Change("plain_contexts", _plain_contexts),
     "no_outlines": _Change("no_outlines", _no_outlines),
+    "collapsed_borders": _Change("collapsed_borders", _collapsed_borders),
     "percentage_memo": _Change("percentage_memo", lambda: [
         (sys.modules[__name__], "_memo_percentages", True)]),
 }

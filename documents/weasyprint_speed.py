@@ -9,18 +9,21 @@ content stream (operator by operator) and the text.
 
 Measured on the Chinese consent, CPU milliseconds, medians of renders interleaved in one process
 (the machine is shared and noisy: single figures move by ±2 ms). ``bench/weasyprint_speed.py
---runs 30 --variants plain,all``: WeasyPrint's own layout 103 + drawing 45 = 148 ms, with every
-change 77 + 32 = 108 ms (the whole render and seal 210 → 170; the English consent's layout and
-drawing 202 → 157). Each change's gain, in brackets, is what removing it from the full set
-costs (``bench/weasyprint_speed.py --change NAME --runs 30``: the same parsed consent rendered
-each way alternately; ``render`` is styles, boxes and layout, ``draw`` painting the pages):
+--runs 30 --variants plain,all``: WeasyPrint's own layout 105 + drawing 48 = 153 ms, with every
+change 72 + 32 = 104 ms (the whole render and seal 221 → 168; the English consent's layout and
+drawing 194 → 140). Each change's gain, in brackets, is what removing it from the full set
+costs (``bench/weasyprint_speed.py --change NAME --runs 30`` or more: the same parsed consent
+rendered each way alternately; ``render`` is styles, boxes and layout, ``draw`` painting the
+pages):
 
-- ``computed_values`` (render 9.5 ms, draw 0.5 ms): ``ComputedStyle.__missing__`` computes
-  every property of every element on first use (~10,000 a consent) through the steps for
+- ``computed_values`` (render 13 ms, draw 0.5 ms): ``ComputedStyle.__missing__`` computes
+  every property of every element on first use (~12,700 a consent) through the steps for
   variables, math, keywords and logical properties. A property no rule sets takes its parent's
   value or the initial one, and one set to a plain value is computed, without those steps;
   WeasyPrint's own method does the rest (variables, math, ``inherit``/``initial``, float,
   display, position, page, text decorations, a physical property whose logical one is set).
+  What a property is (inherited, physical and its logical names, its computer function and
+  initial value) is looked up once per property, not on every call (4 of the 13 ms).
 - ``keep_line_layouts`` (draw 10 ms; render ±1 ms): a text box's Pango layout was thrown away
   once its line was measured (``first_line_metrics`` → ``deactivate``) and made again when the
   line was drawn (``reactivate``: a new context, the same text set again and laid out again).
@@ -58,15 +61,58 @@ each way alternately; ``render`` is styles, boxes and layout, ``draw`` painting 
   through four C struct accesses and looked up Pango's constants and the font's tables for
   every glyph; a run's glyphs are copied out in one call. Lines with ellipsis and lines in
   colour (emoji) fonts are drawn by WeasyPrint's own function.
+- ``percentage_memo`` (render 2 ms): most of those ~1,100 calls resolve the same lengths
+  against the same containing block (127 different cases a consent, the same ones in every
+  consent); the used values are kept per style values and containing block size (not for
+  ``calc()``, whose result may depend on the style) and put into the box as they are.
+- ``normal_flow`` (render 2 ms): ``Box.is_in_normal_flow`` (~4,300 calls a consent) made five
+  method calls (floated, absolutely positioned, running, footnote, note), each reading the style;
+  the same tests on the two style values they read.
+- ``no_floats`` (render 2 ms): ``avoid_collisions`` (~800 calls a consent, for every line box)
+  looked for floats beside the box; with none placed (``excluded_shapes`` empty, as in every
+  consent) the answer is the containing block's bounds, worked out with the same arithmetic.
+  Right-to-left blocks and any placed float go to WeasyPrint's own.
+- ``rgb_colors`` (draw 1.3 ms): ``Stream.set_color`` (~600 calls a consent) converted the
+  colour to sRGB and wrote its numbers out each time; an sRGB/HSL/HWB colour's operator is
+  kept from its first use (WeasyPrint's own) and appended again, with the same alpha and
+  current-colour bookkeeping.
+- ``plain_contexts`` (draw 1 ms): ``Stream.stacked`` and ``Stream.artifact`` (~1,400 uses a
+  consent, most around table border segments and text) were generator context managers; the
+  same steps in plain context manager objects.
+- ``no_outlines`` (draw 0.7 ms): ``draw_outline`` worked out every box's outline colour and
+  offset on every page to find a zero width (``outline-style: none``); boxes without an
+  outline are only gone through, and WeasyPrint's own draws a box with one.
+- ``collapsed_borders`` (render 1.3 ms): ``collapse_table_borders`` (collapsed borders, nine
+  tables a consent) read a box's border style, width and colour from its style for every grid
+  cell it borders (a row's top and bottom once per column, the table's once per row and
+  column: ~1,000 reads a consent, each importing ``get_color`` and building three attribute
+  names); each box's border on each side, with its score, is read once per table. The rest is
+  WeasyPrint's function as it is (the same grid, the same used widths on the boxes).
 
-Not done: laying out a smaller share of the text to find a Chinese line's break
-(``split_first_line`` lays out ``4 × width / font size`` characters, four lines' worth of
-Chinese): the texts measured average 17 characters, so at most ~2 ms was to be had, for a copy
-of a 270-line function.
+The changes from ``percentage_memo`` to ``no_outlines`` together, against the set before them
+(whole consents alternately, 40 each, CPU medians): 178.5 → 171.2 ms a consent on a busy
+machine (168.8 → 159.1 for the first four alone, on a quieter one); ``computed_values``' looking
+up once per property another 4–6 ms (the old and new method alternately, 40 to 80 each).
+
+Not done (measured, no gain beyond the noise, or not worth a copy of WeasyPrint's code):
+
+- ``page_values`` with each style's page name kept: a computed ``page`` is kept by the style
+  after all, and the walk costs ~1 ms under cProfile.
+- ``AnonymousStyle.__missing__`` with what each property is looked up once, as for
+  ``computed_values``: its method is already that short (±0.5 ms).
+- ``gather_anchors`` going down boxes with nothing to gather (1.2 ms in all): 0.3 ms.
+- Laying out a smaller share of the text to find a Chinese line's break (``split_first_line``
+  lays out ``4 × width / font size`` characters, four lines' worth of Chinese): the texts
+  measured average 17 characters, so at most ~2 ms was to be had, for a copy of a 270-line
+  function. Pango's work for the lines is now the largest part of layout (~20 ms a consent,
+  ~280 texts, half of them under 10 characters: table cells, headings, list numbers); 32 of
+  them are the same text, style and width laid out again in one consent (~3.5 ms), which
+  only a cache of Pango layouts shared between text boxes could save.
 """
 from __future__ import annotations
 
 import re
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -354,6 +400,11 @@ _MARGINS_AND_PADDINGS = (("margin_left", False), ("margin_right", False), ("marg
                          ("padding_right", False), ("padding_top", True),
                          ("padding_bottom", True))
 _BORDERS = ("border_top_width", "border_right_width", "border_bottom_width", "border_left_width")
+# the style values the used ones come from: first the 14 lengths, then what else is read
+_PERCENTAGE_KEYS = (*(name for name, _ in _MARGINS_AND_PADDINGS), "width", "min_width",
+                    "max_width", "height", "min_height", "max_height")
+_used: dict[tuple[Any, ...], dict[str, Any]] = {}  # the used values of a key, for percentage_memo
+_memo_percentages = False  # percentage_memo installed
 
 
 def _percentages() -> list[tuple[Any, str, Any]]:
@@ -379,17 +430,8 @@ def _percentages() -> list[tuple[Any, str, Any]]:
             return percentage(value, style, refer_to)
         return value.value
 
-    def resolve_percentages(box: Any, containing_block: Any) -> None:
-        """WeasyPrint 70's ``resolve_percentages`` with its calls written inline."""
-        if isinstance(containing_block, Box):
-            cb_width = containing_block.width
-            cb_height = containing_block.height
-        else:
-            cb_width, cb_height = containing_block
-        maybe_height = cb_height if isinstance(box, PageBox) else cb_width
-        style = box.style
-        # the used values go into the box's attributes in one update (one resize of its
-        # __dict__, where ~20 attributes set one by one grew it several times)
+    def used_values(style: Any, cb_width: Any, cb_height: Any, maybe_height: Any) -> Any:
+        """The used margins, paddings, sizes and limits of a box of ``style``."""
         values = {name: used(style[name], style, maybe_height if vertical else cb_width)
                   for name, vertical in _MARGINS_AND_PADDINGS}
         values["width"] = used(style["width"], style, cb_width)
@@ -413,17 +455,46 @@ def _percentages() -> list[tuple[Any, str, Any]]:
             values["min_height"] = 0 if min_height == "auto" else min_height
             values["max_height"] = used(style["max_height"], style, cb_height)
 
-        if style["border_collapse"] == "collapse":
-            for name in _BORDERS:
-                if not hasattr(box, name):
-                    values[name] = style[name]
+        return values
+
+    def resolve_percentages(box: Any, containing_block: Any) -> None:
+        """WeasyPrint 70's ``resolve_percentages`` with its calls written inline."""
+        if isinstance(containing_block, Box):
+            cb_width = containing_block.width
+            cb_height = containing_block.height
         else:
-            for name in _BORDERS:
-                values[name] = style[name]
+            cb_width, cb_height = containing_block
+        maybe_height = cb_height if isinstance(box, PageBox) else cb_width
+        style = box.style
+        # the used values go into the box's attributes in one update (one resize of its
+        # __dict__, where ~20 attributes set one by one grew it several times)
+        if _memo_percentages:
+            try:
+                key = (cb_width, cb_height, maybe_height,
+                       *[style[name] for name in _PERCENTAGE_KEYS])
+                values = _used.get(key)
+            except TypeError:  # a value that is not hashable
+                key, values = None, None
+            if values is None:
+                values = used_values(style, cb_width, cb_height, maybe_height)
+                if key is not None and all(
+                        value == "auto" or getattr(value, "unit", None) is not None
+                        for value in key[3:17]):  # no calc(), which may depend on the style
+                    if len(_used) >= 4 * _KEPT:
+                        _used.clear()
+                    _used[key] = values
+        else:
+            values = used_values(style, cb_width, cb_height, maybe_height)
+
+        if style["border_collapse"] == "collapse":
+            borders = {name: style[name] for name in _BORDERS if not hasattr(box, name)}
+        else:
+            borders = {name: style[name] for name in _BORDERS}
         if isinstance(box, Box):
             box.__dict__.update(values)
+            box.__dict__.update(borders)
         else:  # an AbsolutePlaceholder, which passes attributes on to its box
-            for name, value in values.items():
+            for name, value in (*values.items(), *borders.items()):
                 setattr(box, name, value)
 
         if style["box_sizing"] != "content-box":  # content-box changes nothing
@@ -451,43 +522,57 @@ def _computed_values() -> list[tuple[Any, str, Any]]:
     original_missing = ComputedStyle.__missing__
     # properties whose value WeasyPrint derives from others, or keeps a specified value of
     special = frozenset({"float", "display", "position", "page"})
-    logical_keys: dict[tuple[str, str], str] = {}  # (physical property, direction) -> logical
+    # property -> None (WeasyPrint's own) or (logical property by direction or None,
+    # inherited, computer function or None, initial value, initial value to compute)
+    plans: dict[str, Any] = {}
+
+    def plan_of(key: str) -> Any:
+        if (key in special or key[:2] == "__" or key[:16] == "text_decoration_"
+                or key not in INITIAL_VALUES):
+            plan = None
+        else:
+            logical_function = PHYSICAL_FUNCTIONS.get(key)
+            logical = None if logical_function is None else {
+                direction: logical_function(block="ttb", inline=direction)
+                for direction in ("ltr", "rtl")}
+            computer = COMPUTER_FUNCTIONS.get(key)
+            plan = (logical, key in INHERITED, computer, INITIAL_VALUES[key],
+                    key in INITIAL_NOT_COMPUTED and computer is not None)
+        plans[key] = plan
+        return plan
 
     def __missing__(self: Any, key: str) -> Any:
         """``ComputedStyle.__missing__`` in short for the common cases: a property no rule
         sets (the parent's value or the initial one) and one set to a plain value (computed);
         WeasyPrint's own for the rest (variables, math, keywords, derived properties, a
-        physical property whose logical one, such as margin-inline-start, is set)."""
-        if key in special or key[:2] == "__" or key[:16] == "text_decoration_":
+        physical property whose logical one, such as margin-inline-start, is set). What
+        each property is (inherited, physical, computed) is looked up once per property."""
+        plan = plans[key] if key in plans else plan_of(key)
+        if plan is None:
             return original_missing(self, key)
-        logical_function = PHYSICAL_FUNCTIONS.get(key)
-        if logical_function is not None:
-            direction = self["direction"]
-            logical_key = logical_keys.get((key, direction))
-            if logical_key is None:
-                logical_key = logical_keys[key, direction] = logical_function(
-                    block="ttb", inline=direction)
-            if logical_key in self.cascaded:
+        logical, inherited, computer, initial, compute_initial = plan
+        cascaded = self.cascaded
+        if logical is not None:
+            logical_key = logical.get(self["direction"])
+            if logical_key is None or logical_key in cascaded:
                 return original_missing(self, key)
-        cascaded = self.cascaded.get(key)
-        if cascaded is not None:
-            value = cascaded[0]
+        entry = cascaded.get(key)
+        if entry is not None:
+            value = entry[0]
             if (isinstance(value, Pending) or value == "inherit" or value == "initial"
                     or check_math(value)):
                 return original_missing(self, key)
-            if key in COMPUTER_FUNCTIONS:
-                value = COMPUTER_FUNCTIONS[key](self, key, value)
+            if computer is not None:
+                value = computer(self, key, value)
             self[key] = value
             return value
-        if key in INHERITED:
+        if inherited:
             parent_style = self.parent_style
             if parent_style is None:
                 return original_missing(self, key)
             value = self[key] = parent_style[key]
             return value
-        value = INITIAL_VALUES[key]
-        if key in INITIAL_NOT_COMPUTED and key in COMPUTER_FUNCTIONS:
-            value = COMPUTER_FUNCTIONS[key](self, key, value)
+        value = computer(self, key, initial) if compute_initial else initial
         self[key] = value
         return value
 
@@ -745,6 +830,356 @@ def _glyph_runs() -> list[tuple[Any, str, Any]]:
     return [(text, "draw_first_line", draw_first_line)]
 
 
+# --- normal_flow ----------------------------------------------------------------------------
+
+_FLOATED = ("left", "right", "inline-start", "inline-end")  # Box.is_floated's values
+
+
+def _normal_flow() -> list[tuple[Any, str, Any]]:
+    from weasyprint.formatting_structure.boxes import Box
+
+    def is_in_normal_flow(self: Any) -> bool:
+        """``Box.is_in_normal_flow``: its five tests (floated, absolutely positioned, running,
+        footnote, note) on the two style values they read, without five method calls."""
+        style = self.style
+        float_ = style["float"]
+        if float_ in _FLOATED:
+            return False
+        position = style["position"]
+        return not (position in ("absolute", "fixed") or position[0] == "running()"
+                    or float_ == "footnote" or position[0] == "note()")
+
+    return [(Box, "is_in_normal_flow", is_in_normal_flow)]
+
+
+# --- no_floats ------------------------------------------------------------------------------
+
+def _no_floats() -> list[tuple[Any, str, Any]]:
+    from weasyprint.layout import block, inline
+    from weasyprint.layout import float as floats
+
+    original = floats.avoid_collisions
+
+    def avoid_collisions(context: Any, box: Any, containing_block: Any,
+                         outer: bool = True) -> tuple[Any, Any, Any]:
+        """``avoid_collisions`` when no float has been placed (``excluded_shapes`` empty): the
+        containing block's bounds, without the search for colliding shapes; left-to-right
+        only (WeasyPrint's own for right-to-left)."""
+        if context.excluded_shapes or containing_block.style["direction"] != "ltr":
+            return original(context, box, containing_block, outer)
+        position_y = box.position_y if outer else box.border_box_y()
+        if outer:  # evaluated as WeasyPrint does: they raise for a box not yet sized
+            box.margin_width(), box.margin_height()
+        else:
+            box.border_width(), box.border_height()
+        if box.border_height() == 0 and box.is_floated():
+            return 0, position_y, containing_block.width
+        max_left_bound = containing_block.content_box_x()
+        max_right_bound = max_left_bound + containing_block.width
+        if not outer:
+            max_left_bound += box.margin_left
+            max_right_bound -= box.margin_right
+        position_x = max_left_bound
+        available_width = max_right_bound - max_left_bound
+        if not outer:
+            position_x -= box.margin_left
+            position_y -= box.margin_top
+        return position_x, position_y, available_width
+
+    return [(module, "avoid_collisions", avoid_collisions) for module in (floats, block, inline)]
+
+
+# --- rgb_colors -----------------------------------------------------------------------------
+
+_RGB_SPACES = ("srgb", "hsl", "hwb")  # drawn with WeasyPrint's set_color_rgb
+_rgb_operators: dict[tuple[Any, ...], bytes] = {}  # (space, *channels, stroke) -> "r g b rg"
+
+
+def _rgb_colors() -> list[tuple[Any, str, Any]]:
+    from weasyprint.pdf.stream import Stream
+
+    original = Stream.set_color
+
+    def set_color(self: Any, color: Any, stroke: bool = False) -> None:
+        """``Stream.set_color`` with an sRGB, HSL or HWB colour's operator (its conversion to
+        sRGB and its numbers written out) made once per colour; WeasyPrint's own for other
+        spaces and for a colour's first use."""
+        if color.space not in _RGB_SPACES:
+            return original(self, color, stroke)
+        *channels, alpha = color
+        key = (color.space, *channels, stroke)
+        operator = _rgb_operators.get(key)
+        if operator is None:
+            operators = self.stream
+            before = len(operators)
+            original(self, color, stroke)
+            if len(operators) > before and isinstance(operators[-1], bytes):
+                if len(_rgb_operators) >= _KEPT:
+                    _rgb_operators.clear()
+                last = operators[-1]
+                if last.endswith(b" RG" if stroke else b" rg"):
+                    _rgb_operators[key] = last
+            return None
+        self.set_alpha(alpha, stroke)
+        current = key[:-1]
+        if stroke:
+            if current == self._current_color_stroke:
+                return None
+            self._current_color_stroke = current
+        else:
+            if current == self._current_color:
+                return None
+            self._current_color = current
+        self.stream.append(operator)
+        return None
+
+    return [(Stream, "set_color", set_color)]
+
+
+# --- plain_contexts -------------------------------------------------------------------------
+
+class _Stacked:
+    """``Stream.stacked()``: the graphics state saved on entering, restored on leaving."""
+
+    __slots__ = ("stream",)
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+
+    def __enter__(self) -> None:
+        self.stream.push_state()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stream.pop_state()
+
+
+class _Artifact:
+    """``Stream.artifact()``: marked content "Artifact" around the block in a tagged PDF."""
+
+    __slots__ = ("stream", "begin", "end")
+
+    def __init__(self, stream: Any, begin: Any, end: Any) -> None:
+        self.stream, self.begin, self.end = stream, begin, end
+
+    def __enter__(self) -> None:
+        if self.stream._tags is not None:
+            self.begin(self.stream, "Artifact")
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.stream._tags is not None:
+            self.end(self.stream)
+
+
+def _plain_contexts() -> list[tuple[Any, str, Any]]:
+    import pydyf
+    from weasyprint.pdf.stream import Stream
+
+    begin, end = pydyf.Stream.begin_marked_content, pydyf.Stream.end_marked_content
+
+    def stacked(self: Any) -> _Stacked:
+        """``Stream.stacked`` as a plain context manager, not a generator (~1,400 a consent)."""
+        return _Stacked(self)
+
+    def artifact(self: Any) -> _Artifact:
+        """``Stream.artifact`` as a plain context manager, not a generator."""
+        return _Artifact(self, begin, end)
+
+    return [(Stream, "stacked", stacked), (Stream, "artifact", artifact)]
+
+
+# --- no_outlines ----------------------------------------------------------------------------
+
+def _no_outlines() -> list[tuple[Any, str, Any]]:
+    from weasyprint import draw
+    from weasyprint.draw import border
+    from weasyprint.formatting_structure.boxes import Box
+
+    original = border.draw_outline
+
+    def draw_outline(stream: Any, box: Any) -> None:
+        """``draw_outline``, going down the boxes without its colour and geometry work for
+        those with no outline (a zero width, as every ``outline-style: none`` computes to);
+        WeasyPrint's own draws a box with one, and the boxes inside it."""
+        if box.style["outline_width"]:
+            original(stream, box)
+            return
+        for child in box.children:
+            if isinstance(child, Box):
+                draw_outline(stream, child)
+
+    return [(border, "draw_outline", draw_outline), (draw, "draw_outline", draw_outline)]
+
+
+# --- collapsed_borders ----------------------------------------------------------------------
+
+_SIDES = ("top", "right", "bottom", "left")
+_SIDE_KEYS = {side: (f"border_{side}_style", f"border_{side}_width", f"border_{side}_color")
+              for side in _SIDES}
+_USED_WIDTHS = {side: f"border_{side}_width" for side in _SIDES}
+
+
+def _collapsed_borders() -> list[tuple[Any, str, Any]]:
+    from weasyprint.formatting_structure import build
+    from weasyprint.layout import table as tables
+
+    transparent = tables.TRANSPARENT
+    styles = reversed([
+        "hidden", "double", "solid", "dashed", "dotted", "ridge", "outset",
+        "groove", "inset", "none"])
+    style_scores = {style: score for score, style in enumerate(styles)}
+    style_map = {"inset": "ridge", "outset": "groove"}
+
+    def collapse_table_borders(table: Any, grid_width: int, grid_height: int) -> Any:
+        """WeasyPrint 70's ``collapse_table_borders`` with each box's border on each side
+        (style, width, colour and score) read from its style once, not once per grid cell it
+        borders (a row's top and bottom for every column, the table's for every row and
+        column), and used widths set without building each attribute name."""
+        if not (grid_width and grid_height):
+            return [], []
+
+        weak_null_border = ((0, 0, style_scores["none"]), ("none", 0, transparent))
+        vertical_borders = [
+            [weak_null_border] * (grid_width + 1) for _ in range(grid_height)]
+        horizontal_borders = [
+            [weak_null_border] * grid_width for _ in range(grid_height + 1)]
+        borders: dict[tuple[int, str], Any] = {}  # (id(style), side) -> (score, border)
+        kept_styles = []  # the styles of ``borders``' keys, alive while they are used
+
+        def border_of(box_style: Any, side: str) -> Any:
+            border = borders.get((id(box_style), side))
+            if border is None:
+                style_key, width_key, color_key = _SIDE_KEYS[side]
+                style = box_style[style_key]
+                width = box_style[width_key]
+                color = box_style[color_key]
+                if color == "currentcolor":
+                    color = box_style["color"]
+                score = ((1 if style == "hidden" else 0), width, style_scores[style])
+                style = style_map.get(style, style)
+                border = borders[id(box_style), side] = (score, (style, width, color))
+                kept_styles.append(box_style)
+            return border
+
+        def set_one_border(border_grid: Any, box_style: Any, side: str, grid_x: int,
+                           grid_y: int) -> None:
+            border = border_of(box_style, side)
+            previous_score, _ = border_grid[grid_y][grid_x]
+            if previous_score < border[0]:  # strict: the earlier call wins a tie
+                border_grid[grid_y][grid_x] = border
+
+        def set_borders(box: Any, x: int, y: int, w: int, h: int) -> None:
+            style = box.style
+            if table.style["direction"] == "ltr":
+                for yy in range(y, y + h):
+                    set_one_border(vertical_borders, style, "left", x, yy)
+                    set_one_border(vertical_borders, style, "right", x + w, yy)
+                for xx in range(x, x + w):
+                    set_one_border(horizontal_borders, style, "top", xx, y)
+                    set_one_border(horizontal_borders, style, "bottom", xx, y + h)
+            else:
+                for yy in range(y, y + h):
+                    set_one_border(vertical_borders, style, "left", -1 - w - x, yy)
+                    set_one_border(vertical_borders, style, "right", -1 - x, yy)
+                for xx in range(-1 - x, -1 - x - w, -1):
+                    set_one_border(horizontal_borders, style, "top", xx, y)
+                    set_one_border(horizontal_borders, style, "bottom", xx, y + h)
+
+        strong_null_border = ((1, 0, style_scores["hidden"]), ("hidden", 0, transparent))
+        grid_y = 0
+        for row_group in table.children:
+            for row in row_group.children:
+                for cell in row.children:
+                    grid_x, colspan, rowspan = cell.grid_x, cell.colspan, cell.rowspan
+                    if table.style["direction"] == "ltr":
+                        vertical_x_range = range(grid_x + 1, grid_x + colspan)
+                        horizontal_x_range = range(grid_x, grid_x + colspan)
+                    else:
+                        vertical_x_range = range(-2 - grid_x, -1 - grid_x - colspan, -1)
+                        horizontal_x_range = range(-1 - grid_x, -1 - grid_x - colspan, -1)
+                    for xx in vertical_x_range:
+                        for yy in range(grid_y, grid_y + rowspan):
+                            vertical_borders[yy][xx] = strong_null_border
+                    for xx in horizontal_x_range:
+                        for yy in range(grid_y + 1, grid_y + rowspan):
+                            horizontal_borders[yy][xx] = strong_null_border
+                    set_borders(cell, grid_x, grid_y, colspan, rowspan)
+                grid_y += 1
+
+        grid_y = 0
+        for row_group in table.children:
+            for row in row_group.children:
+                set_borders(row, 0, grid_y, grid_width, 1)
+                grid_y += 1
+
+        grid_y = 0
+        for row_group in table.children:
+            rowspan = len(row_group.children)
+            set_borders(row_group, 0, grid_y, grid_width, rowspan)
+            grid_y += rowspan
+
+        for column_group in table.column_groups:
+            for column in column_group.children:
+                set_borders(column, column.grid_x, 0, 1, grid_height)
+
+        for column_group in table.column_groups:
+            set_borders(
+                column_group, column_group.grid_x, 0, column_group.span, grid_height)
+
+        set_borders(table, 0, 0, grid_width, grid_height)
+
+        def set_border_used_width(box: Any, side: str, twice_width: Any) -> None:
+            setattr(box, _USED_WIDTHS[side], twice_width / 2)
+
+        def remove_borders(box: Any) -> None:
+            for side in _SIDES:
+                setattr(box, _USED_WIDTHS[side], 0 / 2)
+
+        def max_vertical_width(x: int, y1: int, y2: int) -> Any:
+            return max(grid_row[x][1][1] for grid_row in vertical_borders[y1:y2])
+
+        def max_horizontal_width(x1: int, y: int, x2: Any) -> Any:
+            return max(width for _, (_, width, _) in horizontal_borders[y][x1:x2])
+
+        grid_y = 0
+        for row_group in table.children:
+            remove_borders(row_group)
+            for row in row_group.children:
+                remove_borders(row)
+                for cell in row.children:
+                    x, y = cell.grid_x, grid_y
+                    colspan, rowspan = cell.colspan, cell.rowspan
+                    if table.style["direction"] == "ltr":
+                        top = max_horizontal_width(x, y, x + colspan)
+                        bottom = max_horizontal_width(x, y + rowspan, x + colspan)
+                        left = max_vertical_width(x, y, y + rowspan)
+                        right = max_vertical_width(x + colspan, y, y + rowspan)
+                    else:
+                        top = max_horizontal_width(-colspan - x, y, -x or None)
+                        bottom = max_horizontal_width(-colspan - x, y + rowspan, -x or None)
+                        left = max_vertical_width(-1 - colspan - x, y, y + rowspan)
+                        right = max_vertical_width(-1 - x, y, y + rowspan)
+                    set_border_used_width(cell, "top", top)
+                    set_border_used_width(cell, "bottom", bottom)
+                    set_border_used_width(cell, "left", left)
+                    set_border_used_width(cell, "right", right)
+                grid_y += 1
+
+        for column_group in table.column_groups:
+            remove_borders(column_group)
+            for column in column_group.children:
+                remove_borders(column)
+
+        set_border_used_width(table, "top", max_horizontal_width(0, 0, grid_width))
+        set_border_used_width(
+            table, "bottom", max_horizontal_width(0, grid_height, grid_width))
+        set_border_used_width(table, "left", max_vertical_width(0, 0, 1))
+        set_border_used_width(table, "right", max_vertical_width(grid_width, 0, 1))
+        return vertical_borders, horizontal_borders
+
+    return [(tables, "collapse_table_borders", collapse_table_borders),
+            (build, "collapse_table_borders", collapse_table_borders)]
+
+
 CHANGES: dict[str, _Change] = {
     "pango_setup": _Change("pango_setup", _pango_setup),
     "keep_line_layouts": _Change("keep_line_layouts", _keep_line_layouts),
@@ -754,4 +1189,12 @@ CHANGES: dict[str, _Change] = {
     "strut_key": _Change("strut_key", _strut_key),
     "plain_backgrounds": _Change("plain_backgrounds", _plain_backgrounds),
     "glyph_runs": _Change("glyph_runs", _glyph_runs),
+    "normal_flow": _Change("normal_flow", _normal_flow),
+    "no_floats": _Change("no_floats", _no_floats),
+    "rgb_colors": _Change("rgb_colors", _rgb_colors),
+    "plain_contexts": _Change("plain_contexts", _plain_contexts),
+    "no_outlines": _Change("no_outlines", _no_outlines),
+    "collapsed_borders": _Change("collapsed_borders", _collapsed_borders),
+    "percentage_memo": _Change("percentage_memo", lambda: [
+        (sys.modules[__name__], "_memo_percentages", True)]),
 }

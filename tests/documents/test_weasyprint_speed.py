@@ -90,7 +90,7 @@ def test_every_page_is_drawn_with_the_same_operators(renders: tuple[Path, Path],
     assert _page_contents(changed / f"{lang}.pdf") == _page_contents(plain / f"{lang}.pdf")
 
 
-def _page_contents(path: Path) -> list[bytes]:
+def _page_contents(path: Path, pages: int = 5) -> list[bytes]:
     """Each page's content stream, decompressed (what WeasyPrint drew, operator by operator)."""
     from pyhanko.pdf_utils.reader import PdfFileReader
 
@@ -101,7 +101,7 @@ def _page_contents(path: Path) -> list[bytes]:
             stream = page.get_object()["/Contents"]
             streams = stream if isinstance(stream, list) else [stream]
             contents.append(b"".join(part.get_object().data for part in streams))
-        assert len(contents) >= 5
+        assert len(contents) >= pages
         return contents
 
 
@@ -160,3 +160,39 @@ def test_other_weasyprint_versions_render_unchanged(monkeypatch: pytest.MonkeyPa
         monkeypatch.setattr(weasyprint_speed, "WEASYPRINT_VERSIONS", ("0.",))
         weasyprint_speed.apply()
         assert Layout.setup is setup
+
+
+_FEATURES = """
+<html lang="en">
+<style>
+  @page { size: A6; margin: 10mm }
+  table { border-collapse: collapse; color: hsl(200 60% 30%) }
+  td { border: 1px solid hwb(120 10% 20%); padding: 2px }
+  tr.thick td { border-top: 3px double #c00 }
+  .float { float: right; width: 20mm; height: 10mm; background: #eee }
+  .outlined { outline: 2px dashed rgb(0 0 255 / 50%) }
+  .rtl { direction: rtl }
+</style>
+<p class="outlined">An outlined paragraph <a href="https://example.org">with a link</a>.</p>
+<div class="float"></div>
+<p>Text that flows beside a float, long enough to wrap onto a few lines beside it and below.</p>
+<p class="rtl">A right-to-left paragraph, aligned from the right.</p>
+<table><tr><td>one</td><td>two</td></tr><tr class="thick"><td>three</td><td>four</td></tr></table>
+"""
+
+
+def test_features_the_consents_do_not_use_are_drawn_the_same(tmp_path: Path) -> None:
+    """A tagged PDF (marked content around artifacts) of a page with what the consents lack
+    (a float, right-to-left text, an outline, HSL and HWB colours, a double collapsed border)
+    draws the same with and without the changes."""
+    from weasyprint import HTML
+
+    contents = []
+    for name, context in (("plain", weasyprint_speed.plain_weasyprint()),
+                          ("changed", weasyprint_speed.only(frozenset(weasyprint_speed.CHANGES)))):
+        with context:
+            pdf = HTML(string=_FEATURES).write_pdf(pdf_tags=True)
+        (tmp_path / f"{name}.pdf").write_bytes(pdf)
+        contents.append(_page_contents(tmp_path / f"{name}.pdf", pages=1))
+    assert b"/Artifact\nBMC" in contents[0][0]
+    assert contents[1] == contents[0]

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import threading
 import zlib
-from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from importlib.metadata import version
 from typing import Any
@@ -148,39 +147,11 @@ def _compress_streams_once() -> None:
     def data(stream: Any) -> bytes:
         cached: bytes | None = stream.__dict__.get("_jiahu_data")
         if cached is None:
-            deflating = stream.__dict__.pop("_jiahu_deflating", None)
-            cached = computed(stream) if deflating is None else _deflated(stream, deflating.result())
-            stream.__dict__["_jiahu_data"] = cached
+            cached = stream.__dict__["_jiahu_data"] = computed(stream)
         return cached
 
     pydyf.Stream.data = property(data)  # type: ignore[method-assign,assignment]
     pydyf.zlib = _FastDeflate  # type: ignore[attr-defined]
-
-
-def _deflated(stream: Any, deflated: bytes) -> bytes:
-    """pydyf 0.13's ``Stream.data`` of a compressed stream, from its deflated bytes."""
-    import pydyf
-
-    extra = pydyf.Dictionary(stream.extra.copy())
-    extra["Filter"] = "/FlateDecode"
-    extra["Length"] = len(deflated)
-    return b"\n".join((extra.data, b"stream", deflated, b"endstream"))
-
-
-_deflater: ThreadPoolExecutor | None = None
-
-
-def _deflate_meanwhile(stream: Any) -> None:
-    """Start deflating a large stream (a face's font program, ~3 ms) in a thread of its own,
-    while WeasyPrint and pydyf go on writing the rest of the document; zlib does not hold the
-    GIL, so on a second core it costs the render nothing. ``Stream.data`` waits for it."""
-    global _deflater
-    if not stream.compress or len(stream.stream) != 1 or not isinstance(stream.stream[0], bytes):
-        return
-    with _lock:
-        if _deflater is None:
-            _deflater = ThreadPoolExecutor(max_workers=1, thread_name_prefix="deflate")
-    stream.__dict__["_jiahu_deflating"] = _deflater.submit(zlib.compress, stream.stream[0], _DEFLATE_LEVEL)
 
 
 def _encode_asn1_once() -> None:
@@ -226,7 +197,6 @@ def _compact_subset_fonts() -> None:
             if (getattr(stream, "extra", {}).get("Subtype") == "/OpenType"
                     and is_bare_cff(stream.stream[0])):
                 stream.extra["Subtype"] = "/CIDFontType0C"
-                _deflate_meanwhile(stream)
         return result
 
     weasyprint.pdf.build_fonts_dictionary = build_fonts_dictionary_cff

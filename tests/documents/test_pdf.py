@@ -8,19 +8,13 @@ from pathlib import Path
 
 import pypdfium2
 import pytest
-from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
 from documents.consent import consent_summary, content_sha256
-from documents.fonts import (
-    compact_cff_font,
-    fast_subsetting_available,
-    is_bare_cff,
-    require_fast_subsetting,
-)
+from documents.fonts import compact_cff_font, fast_subsetting_available, require_fast_subsetting
 from documents.pdf import SealedConsent, produce_sealed_consent, render_and_seal
 from documents.sample import sample_context
 from documents.seal import trusted_certificates
@@ -161,23 +155,6 @@ def test_bare_cff_subsets_draw_the_glyphs_of_glyph_id_subsets(monkeypatch: pytes
     assert len(bare) == len(kept) == 5
     for number, (ours, theirs) in enumerate(zip(bare, kept, strict=True), start=1):
         assert np.abs(ours - theirs).max() < 48, f"page {number}"
-
-
-def test_font_programs_are_deflated(sealed: tuple[str, SealedConsent, Path]) -> None:
-    """The faces' CFF programs are deflated (in a thread of their own while the rest is
-    written: documents/patches._deflate_meanwhile) and inflate to whole CFF programs."""
-    import io
-    import zlib
-
-    _, result, _ = sealed
-    reader = PdfFileReader(io.BytesIO(result.pdf), strict=False)
-    programs = []
-    for reference in reader.xrefs.explicit_refs_in_revision(0):
-        value = reader.get_object(reference)
-        if isinstance(value, generic.StreamObject) and value.get("/Subtype") == "/CIDFontType0C":
-            assert value["/Filter"] == "/FlateDecode"
-            programs.append(zlib.decompress(value.encoded_data))
-    assert len(programs) == 2 and all(is_bare_cff(program) for program in programs)
 
 
 def test_a_glyph_outside_the_font_stock_is_added_to_it(monkeypatch: pytest.MonkeyPatch) -> None:

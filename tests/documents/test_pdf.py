@@ -98,6 +98,21 @@ def test_no_text_overlaps_other_text(sealed: tuple[str, SealedConsent, Path]) ->
     assert overlapping_words(result.pdf) == []
 
 
+def test_nothing_is_drawn_in_the_right_margin(sealed: tuple[str, SealedConsent, Path]) -> None:
+    """The signature boxes (fixed-layout table cells with padding) once ran 14 mm into the
+    20 mm right margin: their widths now include padding and border."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    _, result, _ = sealed
+    for number, png in enumerate(result.pages, start=1):
+        page = np.asarray(Image.open(io.BytesIO(png)).convert("L"))
+        margin = round(page.shape[1] * 19 / 210)  # 19 of the page's 210 mm, 1 mm spare
+        assert (page[:, -margin:] < 200).sum() == 0, f"page {number}"
+
+
 def test_rare_characters_render(sealed: tuple[str, SealedConsent, Path]) -> None:
     _, _, path = sealed
     text = _text(path)

@@ -126,7 +126,6 @@ log = structlog.get_logger(__name__)
 
 WEASYPRINT_VERSIONS = ("70.",)
 _lock = threading.Lock()
-_applied = False
 
 
 class _Change:
@@ -157,16 +156,13 @@ class _Change:
 
 
 def apply() -> None:
-    """Install every change if this process has not yet (called before the first render)."""
-    global _applied
+    """Install every change not yet installed, on the WeasyPrint version they were written for
+    (``documents.patches.apply`` calls this once per process, before the first render)."""
+    if not version("weasyprint").startswith(WEASYPRINT_VERSIONS):
+        log.warning("pdf.patch_skipped", library="weasyprint", version=version("weasyprint"),
+                    change="weasyprint_speed")
+        return
     with _lock:
-        if _applied:
-            return
-        _applied = True
-        if not version("weasyprint").startswith(WEASYPRINT_VERSIONS):
-            log.warning("pdf.patch_skipped", library="weasyprint", version=version("weasyprint"),
-                        change="weasyprint_speed")
-            return
         for change in CHANGES.values():
             change.install()
 

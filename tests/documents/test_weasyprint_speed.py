@@ -158,7 +158,6 @@ def test_other_weasyprint_versions_render_unchanged(monkeypatch: pytest.MonkeyPa
 
     with weasyprint_speed.plain_weasyprint():
         setup = Layout.setup
-        monkeypatch.setattr(weasyprint_speed, "_applied", False)
         monkeypatch.setattr(weasyprint_speed, "WEASYPRINT_VERSIONS", ("0.",))
         weasyprint_speed.apply()
         assert Layout.setup is setup

@@ -52,8 +52,11 @@ def test_other_library_versions_render_unchanged(monkeypatch: pytest.MonkeyPatch
 
 
 async def test_the_rendering_process_yields_the_cpu_to_the_server() -> None:
-    """A render competes with the families' turns for the CPU: the worker runs at a lower priority."""
+    """A render competes with the families' turns for the CPU: the worker runs at a lower priority,
+    and on Linux only on a CPU nothing else wants."""
     assert await render.in_worker(os.nice, 0) == min(19, os.nice(0) + render.WORKER_NICENESS)
+    if hasattr(os, "SCHED_IDLE"):
+        assert await render.in_worker(os.sched_getscheduler, 0) == os.SCHED_IDLE
 
 
 def test_no_garbage_collection_runs_while_a_pdf_is_rendered() -> None:

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from documents.fonts import taken_blob
+
 _STOCK_LIMIT = 40_000  # glyphs: beyond this a face's stock stops growing
 _lock = threading.Lock()
 
@@ -76,13 +78,7 @@ def _cut(hb_face: Any, glyph_ids: Collection[int]) -> Stock | None:
     if face == ffi.NULL:
         return None
     face = ffi.gc(face, harfbuzz.hb_face_destroy)
-    blob = harfbuzz.hb_face_reference_table(face, harfbuzz.hb_tag_from_string(b"CFF ", -1))
-    try:
-        with ffi.new("unsigned int *") as length:
-            data = harfbuzz.hb_blob_get_data(blob, length)
-            cff = b"" if data == ffi.NULL else ffi.unpack(data, int(length[0]))
-    finally:
-        harfbuzz.hb_blob_destroy(blob)
+    cff, _ = taken_blob(harfbuzz.hb_face_reference_table(face, harfbuzz.hb_tag_from_string(b"CFF ", -1)))
     new_ids = _cids(cff)
     return None if new_ids is None else Stock(face, new_ids)
 

@@ -8,6 +8,7 @@ nine seconds per Noto CJK face: far too slow for a chat turn.
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 _HINT = ("WeasyPrint would subset the Noto CJK fonts with fontTools (about 9 s per consent PDF) "
          "because HarfBuzz-Subset >= 4.1.0 is missing; install it with "
@@ -30,8 +31,8 @@ def require_fast_subsetting() -> None:
 
 
 # --- smaller CFF font programs ----------------------------------------------------------------
-# WeasyPrint subsets with HarfBuzz's RETAIN_GIDS (CID-keyed faces are subset another way, below), because its content streams address glyphs by
-# their original ids. For Noto CJK (≈ 65 000 glyphs) every unused glyph below the highest used
+# WeasyPrint subsets with HarfBuzz's RETAIN_GIDS (CID-keyed faces are subset another way, below),
+# because its content streams address glyphs by their original ids. For Noto CJK (≈ 65 000 glyphs) every unused glyph below the highest used
 # one stays as a one-byte ``endchar`` charstring, and the CharStrings INDEX offsets, rising by
 # one per glyph, deflate badly: about 140 KB per embedded face whatever the text. Giving those
 # never-drawn glyphs an empty charstring keeps every glyph id and makes the offsets repeat, so
@@ -213,6 +214,21 @@ def is_cid_keyed_cff(cff: bytes) -> bool:
 def is_bare_cff(font: bytes) -> bool:
     """True for a CFF font program (version 1 header of 4 bytes), not an sfnt."""
     return len(font) > 4 and font[0] == 1 and font[2] == 4 and 1 <= font[3] <= 4
+
+
+def taken_blob(blob: Any, limit: int | None = None) -> tuple[bytes, int]:
+    """A HarfBuzz blob's bytes (its first ``limit`` only, when given) and its whole length; the
+    blob is released (the caller's reference to it is taken)."""
+    from weasyprint.text.ffi import ffi, harfbuzz
+
+    try:
+        with ffi.new("unsigned int *") as length:
+            data = harfbuzz.hb_blob_get_data(blob, length)
+            size = int(length[0])
+            kept = size if limit is None else min(size, limit)
+            return (b"" if data == ffi.NULL else ffi.unpack(data, kept)), size
+    finally:
+        harfbuzz.hb_blob_destroy(blob)
 
 
 def sfnt_table(font: bytes, tag: bytes) -> bytes | None:

@@ -45,7 +45,7 @@ from typing import Any
 import structlog
 
 from documents import font_stock, weasyprint_speed
-from documents.fonts import compact_cff_font, is_bare_cff, is_cid_keyed_cff, sfnt_table
+from documents.fonts import compact_cff_font, is_bare_cff, is_cid_keyed_cff, sfnt_table, taken_blob
 
 log = structlog.get_logger(__name__)
 
@@ -224,16 +224,9 @@ def _face_key(hb_face: Any) -> FaceKey:
     is in the first bytes) without copying the file."""
     import hashlib
 
-    from weasyprint.text.ffi import ffi, harfbuzz
+    from weasyprint.text.ffi import harfbuzz
 
-    blob = harfbuzz.hb_face_reference_blob(hb_face)
-    try:
-        with ffi.new("unsigned int *") as length:
-            data = harfbuzz.hb_blob_get_data(blob, length)
-            size = int(length[0])
-            head = b"" if data == ffi.NULL else ffi.unpack(data, min(size, 65536))
-    finally:
-        harfbuzz.hb_blob_destroy(blob)
+    head, size = taken_blob(harfbuzz.hb_face_reference_blob(hb_face), 65536)
     return harfbuzz.hb_face_get_index(hb_face), size, hashlib.sha256(head).digest()
 
 
@@ -303,13 +296,8 @@ def _harfbuzz_subset_once(self: Any, to_unicode: Any, hinting: bool) -> None:
 
 def _face_is_cid_keyed(hb_face: Any) -> bool:
     """Whether a face's CFF table is CID-keyed (read from its first kilobytes, not copied)."""
-    from weasyprint.text.ffi import ffi, harfbuzz
+    from weasyprint.text.ffi import harfbuzz
 
-    blob = harfbuzz.hb_face_reference_table(hb_face, harfbuzz.hb_tag_from_string(b"CFF ", -1))
-    try:
-        with ffi.new("unsigned int *") as length:
-            data = harfbuzz.hb_blob_get_data(blob, length)
-            head = b"" if data == ffi.NULL else ffi.unpack(data, min(int(length[0]), 4096))
-    finally:
-        harfbuzz.hb_blob_destroy(blob)
+    head, _ = taken_blob(harfbuzz.hb_face_reference_table(hb_face, harfbuzz.hb_tag_from_string(b"CFF ", -1)),
+                         4096)
     return is_cid_keyed_cff(head)

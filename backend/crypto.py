@@ -2,34 +2,65 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
+import os
 from functools import lru_cache
 
+from cryptography.exceptions import InvalidTag
 from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 __all__ = ["Vault", "InvalidToken"]
 
+# What values and files are sealed with: AES-256-GCM, a fresh 96-bit nonce each time, after this
+# mark (a Fernet token, as written before, starts with "gAAAAA" and is still read). GCM with one
+# key object is about five times cheaper than Fernet, which builds a cipher and an HMAC for every
+# value; a chat turn seals about eight (its messages, the state, the outbox).
+MARK = b"j1:"
+_TEXT_MARK = MARK.decode()
+_NONCE = 12
+
 
 class Vault:
-    """Encrypts values and files with a key derived from the service's secret key."""
+    """Encrypts values and files with keys derived from the service's secret key."""
 
     def __init__(self, secret_key: str) -> None:
         material = hashlib.sha256(b"jiahu-encryption:" + secret_key.encode()).digest()
-        self._fernet = Fernet(base64.urlsafe_b64encode(material))
+        self._fernet = Fernet(base64.urlsafe_b64encode(material))  # reads what was sealed before
+        self._aead = AESGCM(hashlib.sha256(b"jiahu-encryption-gcm:" + secret_key.encode()).digest())
         self._index_key = hashlib.sha256(b"jiahu-index:" + secret_key.encode()).digest()
         self._audit_key = hashlib.sha256(b"jiahu-audit-chain:" + secret_key.encode()).digest()
 
+    def _seal(self, data: bytes) -> bytes:
+        nonce = os.urandom(_NONCE)
+        return nonce + self._aead.encrypt(nonce, data, None)
+
+    def _open(self, sealed: bytes) -> bytes:
+        try:
+            return self._aead.decrypt(sealed[:_NONCE], sealed[_NONCE:], None)
+        except (InvalidTag, ValueError):
+            raise InvalidToken from None  # one failure for callers, whichever format
+
     def encrypt(self, data: bytes) -> bytes:
-        return self._fernet.encrypt(data)
+        return MARK + self._seal(data)
 
     def decrypt(self, token: bytes) -> bytes:
+        if token.startswith(MARK):
+            return self._open(token[len(MARK):])
         return self._fernet.decrypt(token)
 
     def encrypt_text(self, text: str) -> str:
-        return self._fernet.encrypt(text.encode()).decode()
+        return _TEXT_MARK + base64.b64encode(self._seal(text.encode())).decode("ascii")
 
     def decrypt_text(self, token: str) -> str:
+        if token.startswith(_TEXT_MARK):
+            try:
+                sealed = base64.b64decode(token[len(_TEXT_MARK):], validate=True)
+            except (binascii.Error, ValueError):
+                raise InvalidToken from None
+            return self._open(sealed).decode()
         return self._fernet.decrypt(token.encode()).decode()
 
     def blind_index(self, value: str) -> str:

@@ -33,9 +33,9 @@ def make_engine(url: str) -> AsyncEngine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        inline = {"async_creator": sqlite_inline.connector(url)} if sqlite_inline.supported() else {}
-        engine = create_async_engine(url, connect_args={"timeout": 30}, pool_size=1, max_overflow=0,
-                                     pool_timeout=60, **inline)
+        # statements answered on the event loop (backend/sqlite_inline.py) where that is supported
+        engine = create_async_engine(sqlite_inline.url_for(url) if sqlite_inline.supported() else url,
+                                     connect_args={"timeout": 30}, pool_size=1, max_overflow=0, pool_timeout=60)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]

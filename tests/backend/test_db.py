@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 
+import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from backend import sqlite_inline
 from backend.db import make_engine, make_sessionmaker, transaction
@@ -30,16 +33,43 @@ async def test_concurrent_writers_wait_in_line_and_all_commit(tmp_path) -> None:
             assert (await session.execute(text("SELECT n FROM counter"))).scalar_one() == 20
         assert order == list(range(20))  # first come, first served
         async with engine.connect() as connection:
+            assert connection.dialect.driver == sqlite_inline.DRIVER
             raw = await connection.get_raw_connection()
-            assert isinstance(raw.driver_connection, sqlite_inline.InlineConnection)
+            assert isinstance(raw.dbapi_connection, sqlite_inline.InlineConnection)
+            assert isinstance(raw.driver_connection, sqlite3.Connection)  # no driver thread
             mode = (await connection.exec_driver_sql("PRAGMA synchronous")).scalar_one()
             assert mode == 1  # NORMAL: WAL syncs at checkpoints
     finally:
         await engine.dispose()
 
 
-def test_an_unknown_aiosqlite_keeps_its_thread(monkeypatch) -> None:
-    import aiosqlite
+async def test_a_stream_reads_rows_as_asked_for(tmp_path) -> None:
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'stream.db'}")
+    try:
+        async with engine.connect() as connection:
+            result = await connection.stream(text("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL "
+                                                  "SELECT i + 1 FROM n WHERE i < 1000) SELECT i FROM n"))
+            assert [row[0] async for row in result] == list(range(1, 1001))
+    finally:
+        await engine.dispose()
 
-    monkeypatch.setattr(aiosqlite, "__version__", "9.0.0")
+
+async def test_an_error_is_the_dbapi_error_and_the_connection_goes_on(tmp_path) -> None:
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'error.db'}")
+    try:
+        async with engine.connect() as connection:
+            with pytest.raises(OperationalError, match="no such table"):
+                await connection.execute(text("SELECT * FROM missing"))
+            await connection.rollback()
+            assert (await connection.execute(text("SELECT 2"))).scalar_one() == 2
+    finally:
+        await engine.dispose()
+
+
+def test_an_unchecked_sqlalchemy_keeps_the_aiosqlite_dialect(monkeypatch, tmp_path) -> None:
+    import sqlalchemy
+
+    monkeypatch.setattr(sqlalchemy, "__version__", "9.0.0")
     assert not sqlite_inline.supported()
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'other.db'}")
+    assert engine.dialect.driver == "aiosqlite"

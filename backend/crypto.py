@@ -12,6 +12,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from backend.settings import Settings, get_settings
+
 __all__ = ["Vault", "InvalidToken"]
 
 # What values and files are sealed with: AES-256-GCM, a fresh 96-bit nonce each time, after this
@@ -84,11 +86,20 @@ def vault_for(secret_key: str) -> Vault:
     return Vault(secret_key)
 
 
-def current_vault() -> Vault:
-    """The vault of this process, keyed by the configured secret key."""
-    from backend.settings import get_settings
+_current: tuple[Settings, str | None, Vault] | None = None
 
-    return vault_for(get_settings().ensure_secret_key())
+
+def current_vault() -> Vault:
+    """The vault of this process, keyed by the configured secret key (a turn asks about ten
+    times: the settings' vault is kept beside them until the settings or their key change)."""
+    global _current
+    settings = get_settings()
+    held = _current
+    if held is not None and held[0] is settings and held[1] == settings.secret_key:
+        return held[2]
+    vault = vault_for(settings.ensure_secret_key())
+    _current = (settings, settings.secret_key, vault)
+    return vault
 
 
 def mask(value: str | None, keep: int = 4) -> str:

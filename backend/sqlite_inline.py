@@ -173,11 +173,13 @@ class InlineDBAPI(AsyncAdapt_aiosqlite_dbapi):
 class SQLiteDialect_inline(SQLiteDialect_aiosqlite):
     driver = DRIVER
     supports_statement_cache = True
-    has_terminate = True
 
     @classmethod
     def import_dbapi(cls) -> InlineDBAPI:  # type: ignore[override]
         return InlineDBAPI()
+
+    def retrieve_dbapi_version(self, dbapi: Any) -> Any:
+        return tuple(int(part) for part in sqlite3.sqlite_version.split("."))  # no driver: the library's
 
 
 registry.register(f"sqlite.{DRIVER}", __name__, "SQLiteDialect_inline")

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backend import sqlite_inline
 from backend.db import make_engine, make_sessionmaker, transaction
@@ -34,6 +36,7 @@ async def test_concurrent_writers_wait_in_line_and_all_commit(tmp_path) -> None:
         assert order == list(range(20))  # first come, first served
         async with engine.connect() as connection:
             assert connection.dialect.driver == sqlite_inline.DRIVER
+            assert connection.dialect.dbapi_version == sqlite3.sqlite_version_info
             raw = await connection.get_raw_connection()
             assert isinstance(raw.dbapi_connection, sqlite_inline.InlineConnection)
             assert isinstance(raw.driver_connection, sqlite3.Connection)  # no driver thread
@@ -43,27 +46,26 @@ async def test_concurrent_writers_wait_in_line_and_all_commit(tmp_path) -> None:
         await engine.dispose()
 
 
-async def test_a_stream_reads_rows_as_asked_for(tmp_path) -> None:
-    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'stream.db'}")
-    try:
-        async with engine.connect() as connection:
-            result = await connection.stream(text("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL "
-                                                  "SELECT i + 1 FROM n WHERE i < 1000) SELECT i FROM n"))
-            assert [row[0] async for row in result] == list(range(1, 1001))
-    finally:
-        await engine.dispose()
+@pytest.fixture
+async def engine(tmp_path) -> AsyncIterator[AsyncEngine]:
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'inline.db'}")
+    yield engine
+    await engine.dispose()
 
 
-async def test_an_error_is_the_dbapi_error_and_the_connection_goes_on(tmp_path) -> None:
-    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'error.db'}")
-    try:
-        async with engine.connect() as connection:
-            with pytest.raises(OperationalError, match="no such table"):
-                await connection.execute(text("SELECT * FROM missing"))
-            await connection.rollback()
-            assert (await connection.execute(text("SELECT 2"))).scalar_one() == 2
-    finally:
-        await engine.dispose()
+async def test_a_stream_reads_rows_as_asked_for(engine: AsyncEngine) -> None:
+    async with engine.connect() as connection:
+        result = await connection.stream(text("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL "
+                                              "SELECT i + 1 FROM n WHERE i < 1000) SELECT i FROM n"))
+        assert [row[0] async for row in result] == list(range(1, 1001))
+
+
+async def test_an_error_is_the_dbapi_error_and_the_connection_goes_on(engine: AsyncEngine) -> None:
+    async with engine.connect() as connection:
+        with pytest.raises(OperationalError, match="no such table"):
+            await connection.execute(text("SELECT * FROM missing"))
+        await connection.rollback()
+        assert (await connection.execute(text("SELECT 2"))).scalar_one() == 2
 
 
 def test_an_unchecked_sqlalchemy_keeps_the_aiosqlite_dialect(monkeypatch, tmp_path) -> None:

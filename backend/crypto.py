@@ -19,7 +19,8 @@ __all__ = ["Vault", "InvalidToken"]
 # What values and files are sealed with: AES-256-GCM, a fresh 96-bit nonce each time, after this
 # mark (a Fernet token, as written before, starts with "gAAAAA" and is still read). GCM with one
 # key object is about five times cheaper than Fernet, which builds a cipher and an HMAC for every
-# value; a chat turn seals about eight (its messages, the state, the outbox).
+# value; a chat turn seals about eight (its messages, the state, the outbox). Random nonces keep
+# one key safe for 2^32 values (NIST SP 800-38D): some 400 million messages.
 MARK = b"j1:"
 _TEXT_MARK = MARK.decode()
 _NONCE = 12

@@ -11,6 +11,7 @@ reaching another process is dropped by the engine's dedupe and answered ``succes
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,11 +64,15 @@ after the turn committed leaves the answer to a retry, or else to the outbox."""
 SUCCESS = "success"
 
 
-@dataclass
+@dataclass(slots=True)
 class _Pending:
-    """A message being (or just) processed, shared by WeChat's retries of it."""
+    """A message being (or just) processed, shared by WeChat's retries of it: its turn's task
+    until a request claims the answer, then the answer alone. (A finished task holds its
+    coroutine, context and replies; kept so for every message of the last 30 seconds they filled
+    the garbage collector's oldest generation, whose full collections, each stopping every
+    conversation for ~50 ms, came a few times a minute under load.)"""
 
-    task: asyncio.Task[list[Outbound]]
+    task: asyncio.Task[list[Outbound]] | None
     claimed: bool = False
     passive: str | None = None
 
@@ -92,6 +97,7 @@ class WeChatWebhook:
                                     runtime.settings.wechat_appid)
                        if runtime.settings.wechat_aes_key else None)
         self._pending: dict[str, _Pending] = {}
+        self._forgetting: deque[tuple[float, str]] = deque()  # (when, message key), in order
         # turns answered passively together settle their held replies in one transaction
         self._answered: Batched[str, None] = Batched(runtime.db, _settle_answered)
         self._seen: Batched[Push, bool] = Batched(runtime.db, remember)  # replay protection
@@ -178,21 +184,24 @@ class WeChatWebhook:
         The turn queues its replies in the outbox, held for a moment: a passive reply settles
         them as sent, otherwise they are released and sent through the customer-service API."""
         key = message_key(message)
+        self._forget_expired()
         pending = self._pending.get(key)
         if pending is None:
-            pending = _Pending(asyncio.create_task(self._turn(message)))
-            self._pending[key] = pending
-            pending.task.add_done_callback(lambda _: self._forget_later(key))
-        elif pending.claimed:
+            task = asyncio.create_task(self._turn(message))
+            pending = self._pending[key] = _Pending(task)
+            task.add_done_callback(lambda _: self._forget_later(key))
+        elif pending.claimed or pending.task is None:
             log.info("wechat.retry", message_id=key)
             return pending.passive
-        done, _ = await asyncio.wait({pending.task}, timeout=PASSIVE_WINDOW_SECONDS)
+        else:
+            task = pending.task
+        done, _ = await asyncio.wait({task}, timeout=PASSIVE_WINDOW_SECONDS)
         if pending.claimed:  # a retry of this message answered while we waited
             return pending.passive
-        pending.claimed = True
+        pending.claimed, pending.task = True, None  # from here a retry needs only the answer
         openid = raw(message).get("FromUserName", "")
         if done:
-            replies = pending.task.result()
+            replies = task.result()
             pending.passive = passive_text(replies)
             if pending.passive is not None or not replies:
                 await self._after_turn(key, passive=True)
@@ -201,7 +210,7 @@ class WeChatWebhook:
             return pending.passive
         log.info("wechat.turn.slow", message_id=key)
         self._spawn(self._typing(openid))
-        self._spawn(self._send_queued(openid, key, pending.task))
+        self._spawn(self._send_queued(openid, key, task))
         return None
 
     async def _typing(self, openid: str) -> None:
@@ -261,7 +270,14 @@ class WeChatWebhook:
         return await self.speech.transcribe(media.data)
 
     def _forget_later(self, key: str) -> None:
-        asyncio.get_running_loop().call_later(RETRY_MEMORY_SECONDS, self._pending.pop, key, None)
+        """A finished turn's message is remembered for WeChat's retries for a while (one entry in
+        a queue, not a timer each)."""
+        self._forgetting.append((asyncio.get_running_loop().time() + RETRY_MEMORY_SECONDS, key))
+
+    def _forget_expired(self) -> None:
+        now = asyncio.get_running_loop().time()
+        while self._forgetting and self._forgetting[0][0] <= now:
+            self._pending.pop(self._forgetting.popleft()[1], None)
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(work)

@@ -7,9 +7,9 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from backend.models import Notification
+from backend.models import Notification, TranscriptEntry
 from bot.notifier import deliver_notifications
 from bot.wechat import webhook as webhook_module
 from flows.types import Inbound, Outbound
@@ -130,3 +130,27 @@ async def test_a_failed_turns_apology_is_answered_once(runtime: Any, fake_wechat
     clock.advance(timedelta(seconds=30))
     assert await deliver_notifications(runtime) == 0 and fake_wechat.sent == []
     assert [r.status for r in await _replies(runtime)] == ["sent"]
+
+
+async def test_an_answered_message_is_remembered_by_its_answer_alone_then_forgotten(
+        runtime: Any, family: Family, monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    monkeypatch.setattr(webhook_module, "RETRY_MEMORY_SECONDS", 0.3)
+    status, body = await family.post(family.text("你好", msg_id=9100))
+    answer = family.passive(body)["Content"]  # type: ignore[index]
+    webhook = webhook_of(family.client)
+    remembered = webhook._pending["9100"]
+    assert remembered.claimed and remembered.task is None  # no finished task (and its replies) kept
+    assert remembered.passive == answer
+
+    status, body = await family.post(family.text("你好", msg_id=9100))  # WeChat's retry: no second turn
+    assert status == 200 and family.passive(body)["Content"] == answer  # type: ignore[index]
+    async with runtime.sessions() as session:
+        inbound = (await session.execute(select(func.count()).select_from(TranscriptEntry).where(
+            TranscriptEntry.direction == "in"))).scalar_one()
+    assert inbound == 1
+
+    await asyncio.sleep(0.35)
+    await family.post(family.text("菜单", msg_id=9101))  # the next message sweeps what expired
+    assert "9100" not in webhook._pending and "9101" in webhook._pending

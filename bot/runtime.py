@@ -90,6 +90,14 @@ def settle_heap() -> None:
     The NLU model, jieba's dictionary, the catalogues and the libraries are some 600,000 objects
     that live as long as the process; each full collection walked all of them, stopping every
     conversation for a third of a second at random moments (``bench/wechat_webhook.py``'s
-    slowest turns). Collections still run for what the process creates from here on."""
+    slowest turns). Collections still run for what the process creates from here on, once
+    10,000 more objects are alive rather than 700: twenty turns in flight went past 700 and back
+    all the time, which made ~190 young collections a thousand messages (~2 % of the CPU under
+    ``bench/wechat_webhook.py``), against none or one at 10,000."""
     gc.collect()
     gc.freeze()
+    _, older, oldest = gc.get_threshold()
+    gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, older, oldest)
+
+
+YOUNG_COLLECTION_THRESHOLD = 10_000

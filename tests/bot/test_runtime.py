@@ -4,7 +4,7 @@ from __future__ import annotations
 import gc
 from typing import Any
 
-from bot.runtime import WARM_UP_TEXT, _warm_up, settle_heap
+from bot.runtime import WARM_UP_TEXT, YOUNG_COLLECTION_THRESHOLD, _warm_up, settle_heap
 from nlu.base import Parse
 
 
@@ -56,8 +56,11 @@ def test_warm_up_reads_with_the_real_model(trained_recognizer: Any) -> None:
 
 def test_settle_heap_keeps_start_up_objects_out_of_collections() -> None:
     loaded_at_start = [object() for _ in range(1000)]
+    threshold = gc.get_threshold()
     try:
         settle_heap()
         assert gc.get_freeze_count() >= len(loaded_at_start)
+        assert gc.get_threshold() == (YOUNG_COLLECTION_THRESHOLD, *threshold[1:])
     finally:
         gc.unfreeze()
+        gc.set_threshold(*threshold)

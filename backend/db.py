@@ -50,11 +50,13 @@ def make_engine(url: str) -> AsyncEngine:
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
 
-        @event.listens_for(engine.sync_engine, "begin")
-        def _begin_immediate(conn):  # type: ignore[no-untyped-def]
-            # Take the write lock at BEGIN: two processes never both read and then fail to
-            # upgrade to writers (SQLITE_BUSY_SNAPSHOT); SAVEPOINTs work as documented.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Take the write lock at BEGIN: two processes never both read and then fail to upgrade to
+        # writers (SQLITE_BUSY_SNAPSHOT); SAVEPOINTs work as documented. The inline dialect
+        # begins so itself.
+        if engine.dialect.driver != sqlite_inline.DRIVER:
+            @event.listens_for(engine.sync_engine, "begin")
+            def _begin_immediate(conn):  # type: ignore[no-untyped-def]
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)

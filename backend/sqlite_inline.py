@@ -171,8 +171,15 @@ class InlineDBAPI(AsyncAdapt_aiosqlite_dbapi):
 
 
 class SQLiteDialect_inline(SQLiteDialect_aiosqlite):
+    """Transactions begin with ``BEGIN IMMEDIATE`` (why: ``backend.db.make_engine``), sent by the
+    dialect's own ``do_begin`` rather than by a ``begin`` event, which would also make SQLAlchemy
+    dispatch its execution events around every statement."""
+
     driver = DRIVER
     supports_statement_cache = True
+
+    def do_begin(self, dbapi_connection: Any) -> None:
+        dbapi_connection.driver_connection.execute("BEGIN IMMEDIATE")
 
     @classmethod
     def import_dbapi(cls) -> InlineDBAPI:  # type: ignore[override]

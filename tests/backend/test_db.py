@@ -75,3 +75,27 @@ def test_an_unchecked_sqlalchemy_keeps_the_aiosqlite_dialect(monkeypatch, tmp_pa
     assert not sqlite_inline.supported()
     engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'other.db'}")
     assert engine.dialect.driver == "aiosqlite"
+
+
+@pytest.mark.parametrize("inline", [True, False])
+async def test_a_transaction_takes_the_write_lock_at_begin(tmp_path, monkeypatch, inline: bool) -> None:
+    """A transaction that has only read still keeps another process's writer out (BEGIN
+    IMMEDIATE): two never both read and then fail to become writers."""
+    if not inline:
+        monkeypatch.setattr(sqlite_inline, "supported", lambda: False)
+    path = tmp_path / "lock.db"
+    engine = make_engine(f"sqlite+aiosqlite:///{path}")
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("CREATE TABLE t (x INTEGER)"))
+        async with engine.begin() as connection:
+            assert connection.dialect.driver == (sqlite_inline.DRIVER if inline else "aiosqlite")
+            assert (await connection.execute(text("SELECT count(*) FROM t"))).scalar_one() == 0
+            other = sqlite3.connect(path, timeout=0.05)
+            try:
+                with pytest.raises(sqlite3.OperationalError, match="locked"):
+                    other.execute("INSERT INTO t VALUES (1)")
+            finally:
+                other.close()
+    finally:
+        await engine.dispose()

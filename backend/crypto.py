@@ -6,7 +6,6 @@ import binascii
 import hashlib
 import hmac
 import os
-from functools import lru_cache
 
 from cryptography.exceptions import InvalidTag
 from cryptography.fernet import Fernet, InvalidToken
@@ -82,11 +81,6 @@ class Vault:
         return hmac.new(self._audit_key, message, hashlib.sha256).hexdigest()
 
 
-@lru_cache(maxsize=8)
-def vault_for(secret_key: str) -> Vault:
-    return Vault(secret_key)
-
-
 _current: tuple[Settings, str | None, Vault] | None = None
 
 
@@ -98,7 +92,7 @@ def current_vault() -> Vault:
     held = _current
     if held is not None and held[0] is settings and held[1] == settings.secret_key:
         return held[2]
-    vault = vault_for(settings.ensure_secret_key())
+    vault = Vault(settings.ensure_secret_key())
     _current = (settings, settings.secret_key, vault)
     return vault
 

@@ -153,13 +153,11 @@ async def test_audit_chain_cannot_be_rehashed_without_the_key(runtime):
 
 
 async def test_the_audit_key_comes_from_the_secret_key(runtime, monkeypatch):
-    from backend.crypto import vault_for
     from backend.settings import get_settings
 
     await _five_entries(runtime)
     assert (await _verdict(runtime)).ok
     monkeypatch.setattr(get_settings(), "secret_key", "another-deployment-key-0123456789")
-    vault_for.cache_clear()
     assert not (await _verdict(runtime)).ok
 
 

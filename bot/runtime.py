@@ -84,6 +84,11 @@ def _warm_up(recognizer: Recognizer) -> None:
         read(WARM_UP_TEXT)
 
 
+# Objects alive beyond the last collection that start a young one in a serving process (700 by
+# default): see settle_heap.
+YOUNG_COLLECTION_THRESHOLD = 10_000
+
+
 def settle_heap() -> None:
     """Exclude what a serving process loaded at start from garbage collection (``gc.freeze``).
 
@@ -98,6 +103,3 @@ def settle_heap() -> None:
     gc.freeze()
     _, older, oldest = gc.get_threshold()
     gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, older, oldest)
-
-
-YOUNG_COLLECTION_THRESHOLD = 10_000

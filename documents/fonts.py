@@ -32,11 +32,12 @@ def require_fast_subsetting() -> None:
 
 # --- smaller CFF font programs ----------------------------------------------------------------
 # WeasyPrint subsets with HarfBuzz's RETAIN_GIDS (CID-keyed faces are subset another way, below),
-# because its content streams address glyphs by their original ids. For Noto CJK (≈ 65 000 glyphs) every unused glyph below the highest used
-# one stays as a one-byte ``endchar`` charstring, and the CharStrings INDEX offsets, rising by
-# one per glyph, deflate badly: about 140 KB per embedded face whatever the text. Giving those
-# never-drawn glyphs an empty charstring keeps every glyph id and makes the offsets repeat, so
-# each face shrinks to the size of the glyphs really used.
+# because its content streams address glyphs by their original ids. For Noto CJK (≈ 65 000
+# glyphs) every unused glyph below the highest used one stays as a one-byte ``endchar``
+# charstring, and the CharStrings INDEX offsets, rising by one per glyph, deflate badly: about
+# 140 KB per embedded face whatever the text. Giving those never-drawn glyphs an empty charstring
+# keeps every glyph id and makes the offsets repeat, so each face shrinks to the size of the
+# glyphs really used.
 
 _ENDCHAR = 14
 

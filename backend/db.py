@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from backend import sqlite_inline
+from backend import sqlite_inline, sqlite_wal
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -30,9 +30,9 @@ def make_engine(url: str) -> AsyncEngine:
     slowest turns take seconds under load (bench/wechat_webhook.py). WAL lets other processes
     (the CLI) read meanwhile; their writes wait on the busy timeout."""
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        path = sqlite_wal.database_path(url)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
         # statements answered on the event loop (backend/sqlite_inline.py) where that is supported
         engine = create_async_engine(sqlite_inline.url_for(url) if sqlite_inline.supported() else url,
                                      connect_args={"timeout": 30}, pool_size=1, max_overflow=0, pool_timeout=60)
@@ -46,6 +46,8 @@ def make_engine(url: str) -> AsyncEngine:
             # a commit on the development machine, twice a message): a crash of the process loses
             # nothing, a power cut may lose the last commits, and the file stays consistent.
             cursor.execute("PRAGMA synchronous=NORMAL")
+            # checkpoints are a serving process's thread's work (backend/sqlite_wal.py)
+            cursor.execute(f"PRAGMA wal_autocheckpoint={sqlite_wal.WAL_AUTOCHECKPOINT_PAGES}")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()

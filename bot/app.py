@@ -9,6 +9,7 @@ from aiohttp import web
 
 from backend import api, console
 from backend.db import ping
+from backend.sqlite_wal import WalCheckpointer, database_path
 from backend.web.auth import SESSIONS
 from bot import telegram, tryout, wechat
 from bot.downloads import download_handler
@@ -37,7 +38,8 @@ async def _warm_rendering() -> None:
 
 
 def create_app(runtime: Runtime, *, background: bool = False) -> web.Application:
-    """The app; ``background`` starts the outbox workers (``jiahu serve`` does)."""
+    """The app; ``background`` starts the outbox workers and, on SQLite, the WAL checkpoints
+    (``jiahu serve`` does)."""
     app = web.Application(client_max_size=runtime.settings.max_upload_bytes + 1024 * 1024)
     app[RUNTIME] = runtime
     app[SESSIONS] = runtime.sessions
@@ -52,11 +54,15 @@ def create_app(runtime: Runtime, *, background: bool = False) -> web.Application
     async def _workers(app: web.Application):  # type: ignore[no-untyped-def]
         warming = asyncio.create_task(_warm_rendering())
         task = asyncio.create_task(run_workers(runtime))
+        database = database_path(runtime.db.url)
+        checkpointer = WalCheckpointer(database).start() if database else None
         yield
         for running in (task, warming):
             running.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await running
+        if checkpointer:
+            await asyncio.to_thread(checkpointer.stop)
         render.shutdown()
 
     async def _close(app: web.Application) -> None:

@@ -1,6 +1,7 @@
 """``jiahu serve``'s app and the terminal CLI, end to end."""
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from aiohttp.test_utils import TestClient, TestServer
@@ -15,6 +16,16 @@ async def test_healthz_is_200_with_the_database(runtime):
         response = await client.get("/healthz")
         assert response.status == 200
         assert (await response.json())["status"] == "ok"
+
+
+async def test_serving_checkpoints_a_sqlite_log_on_a_thread_of_its_own(runtime):
+    """``jiahu serve``'s app, background work on: the WAL checkpointer runs with it (SQLite
+    only) and stops with it."""
+    async with TestClient(TestServer(create_app(runtime, background=True))) as client:
+        assert (await client.get("/healthz")).status == 200
+        running = {thread.name for thread in threading.enumerate()}
+        assert ("jiahu-wal-checkpoint" in running) == (runtime.db.dialect.name == "sqlite")
+    assert "jiahu-wal-checkpoint" not in {thread.name for thread in threading.enumerate()}
 
 
 async def test_healthz_is_503_when_the_database_is_unreachable(tmp_path, trained_recognizer, monkeypatch):

@@ -30,9 +30,7 @@ def make_engine(url: str) -> AsyncEngine:
     slowest turns take seconds under load (bench/wechat_webhook.py). WAL lets other processes
     (the CLI) read meanwhile; their writes wait on the busy timeout."""
     if url.startswith("sqlite"):
-        path = sqlite_wal.database_path(url)
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
+        _make_folder(url)
         # statements answered on the event loop (backend/sqlite_inline.py) where that is supported
         engine = create_async_engine(sqlite_inline.url_for(url) if sqlite_inline.supported() else url,
                                      connect_args={"timeout": 30}, pool_size=1, max_overflow=0, pool_timeout=60)
@@ -62,6 +60,13 @@ def make_engine(url: str) -> AsyncEngine:
 
         return engine
     return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def _make_folder(url: str) -> None:
+    """The folder of a SQLite database file, made if missing (a new data directory)."""
+    path = sqlite_wal.database_path(url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
 
 
 Built = TypeVar("Built")
@@ -100,6 +105,7 @@ def alembic_config(url: str) -> Config:
 
 def upgrade_sync(url: str, revision: str = "head") -> None:
     """Apply migrations (blocking); used by ``jiahu db upgrade`` and at start."""
+    _make_folder(url)
     command.upgrade(alembic_config(url), revision)
 
 

@@ -62,7 +62,8 @@ async def open_runtime(settings: Settings, *, migrate: bool = True,
         recognizer = make_recognizer(settings)
         await asyncio.to_thread(_warm_up, recognizer)
     deps = Deps(sessions=sessions, recognizer=recognizer)
-    log.info("runtime.ready", database=db.dialect.name)
+    log.info("runtime.ready", database=db.dialect.name,
+             event_loop=type(asyncio.get_running_loop()).__module__.split(".")[0])
     return Runtime(settings=settings, db=db, sessions=sessions, engine=build_engine(deps),
                    clock=clocks.current())
 

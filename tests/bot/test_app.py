@@ -1,7 +1,14 @@
 """``jiahu serve``'s app and the terminal CLI, end to end."""
 from __future__ import annotations
 
+import json
+import os
+import socket
+import subprocess
+import sys
 import threading
+import time
+import urllib.request
 from pathlib import Path
 
 from aiohttp.test_utils import TestClient, TestServer
@@ -41,6 +48,36 @@ async def test_healthz_is_503_when_the_database_is_unreachable(tmp_path, trained
     async with TestClient(TestServer(create_app(runtime))) as client:
         response = await client.get("/healthz")
         assert response.status == 503
+
+
+def test_jiahu_serve_starts_on_uvloop_and_answers(tmp_path: Path) -> None:
+    """The command itself, as ``make run`` starts it: migrations, workers, libuv's event loop."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "JIAHU_DATA_DIR": str(tmp_path / "var"),
+           "JIAHU_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'var' / 'jiahu.db'}"}
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        server = subprocess.Popen([sys.executable, "-c", "from bot.cli import main; main()", "serve",
+                                   "--host", "127.0.0.1", "--port", str(port)], env=env, stdout=out, stderr=out)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+                    assert json.load(response)["status"] == "ok"
+                    break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, log.read_text()
+                time.sleep(0.2)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/try", timeout=10) as response:
+            assert response.status == 200
+    finally:
+        server.terminate()
+        server.wait(30)
+    ready = [json.loads(line) for line in log.read_text().splitlines() if '"runtime.ready"' in line]
+    assert [entry["event_loop"] for entry in ready] == ["uvloop"]
 
 
 def test_chat_script_prints_the_transcript(tmp_path: Path, monkeypatch):

@@ -34,7 +34,7 @@ class WalCheckpointer:
     def __init__(self, path: Path, interval: float = CHECKPOINT_INTERVAL_SECONDS) -> None:
         self.path = path
         self.interval = interval
-        self.checkpoints = 0  # completed, for tests and logs
+        self.checkpoints = 0  # completed so far (tests read it)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="jiahu-wal-checkpoint", daemon=True)
 

@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 from structlog.testing import capture_logs
 
 from backend.db import make_engine
 from backend.sqlite_wal import WAL_AUTOCHECKPOINT_PAGES, WalCheckpointer, database_path
 
 
-async def _write_a_megabyte(engine) -> None:  # type: ignore[no-untyped-def]
+async def _write_a_megabyte(engine: AsyncEngine) -> None:
     async with engine.begin() as connection:
         await connection.execute(text("CREATE TABLE IF NOT EXISTS t (x TEXT)"))
         await connection.execute(text("INSERT INTO t VALUES (:x)"), [{"x": "汉" * 1000}] * 350)

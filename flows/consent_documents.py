@@ -1,8 +1,8 @@
 """Sealing a signed consent: a durable job of its own, off every conversation's path.
 
 The turn that records the signature queues a ``consent.seal`` job. ``seal_consent`` has the
-rendering process (documents/render.py) render, seal and image the PDF and write it and its page
-images encrypted, with no database transaction open (WeasyPrint and pyHanko take a few hundred
+rendering process (documents/render.py) render and seal the PDF and write it encrypted, with no
+database transaction open (WeasyPrint and pyHanko take a few hundred
 milliseconds, and none of it runs on the server's event loop). Then one short transaction records
 those files, stores the agreement as a web page and the evidence record, records the seal and its
 audit entries, tells the hospital, and queues a plain document message for the family, which the
@@ -10,8 +10,9 @@ notifier delivers like any other message. If recording fails, the files written 
 deleted before the transaction rolls back, and the job is retried.
 
 What the family opens is the web page: the agreement as text that reflows on a phone, with the
-sealed PDF's download link on top (page images stay stored for staff and for channels that
-cannot show a link).
+sealed PDF's download link on top; staff open the PDF itself. No page images are made: every
+channel shows the link, and imaging the five pages cost as much CPU as rendering and sealing
+them (~170 ms a consent, while the families' turns share the machine) and stored ~1 MB more.
 """
 from __future__ import annotations
 
@@ -47,7 +48,7 @@ async def seal_consent(sessions: async_sessionmaker[AsyncSession], job_id: int) 
         context.events = list(consent.events)
     # no transaction is open while rendering
     sealed = await render.in_worker(_render_and_store, context, t(context.language, "consent.page.download"))
-    written = [sealed.pdf, *sealed.pages]
+    written = [sealed.pdf]
     async with transaction(sessions) as session:
         try:
             await _record(session, job_id, sealed, context, written)
@@ -63,10 +64,9 @@ _PDF_LINK = "about:jiahu-sealed-pdf"
 
 @dataclass(frozen=True)
 class _Sealed:
-    """A consent sealed in the rendering process: its PDF and page images stored, not recorded."""
+    """A consent sealed in the rendering process: its PDF stored, not recorded."""
 
     pdf: StoredFile
-    pages: list[StoredFile]
     sha256: str  # of the sealed PDF
     development_seal: bool
     timestamp: datetime | None
@@ -74,19 +74,12 @@ class _Sealed:
 
 
 def _render_and_store(context: ConsentContext, download_label: str) -> _Sealed:
-    """In the rendering process: render, seal and image the consent, write the PDF and the page
-    images encrypted, and make the agreement's web page; what is written is deleted on failure."""
-    sealed = render_and_seal(context)
+    """In the rendering process: render and seal the consent, write the PDF encrypted, and make
+    the agreement's web page."""
+    sealed = render_and_seal(context, with_pages=False)
     page = agreement_html(context, download=(download_label, _PDF_LINK))
-    stored: list[StoredFile] = []
-    try:
-        for data in (sealed.pdf, *sealed.pages):
-            stored.append(store_file("consent", data))
-    except BaseException:
-        discard_files(stored)
-        raise
-    return _Sealed(pdf=stored[0], pages=stored[1:], sha256=sealed.sha256, development_seal=sealed.development_seal,
-                   timestamp=sealed.timestamp, page=page)
+    return _Sealed(pdf=store_file("consent", sealed.pdf), sha256=sealed.sha256,
+                   development_seal=sealed.development_seal, timestamp=sealed.timestamp, page=page)
 
 
 async def _record(session: AsyncSession, job_id: int, sealed: _Sealed, context: ConsentContext,
@@ -97,8 +90,6 @@ async def _record(session: AsyncSession, job_id: int, sealed: _Sealed, context: 
     consent = await session.get_one(Consent, int((job.payload or {})["values"]["consent_id"]))
     [pdf] = await record_artefacts(session, owner_kind="consent", owner_id=consent.id, kind="consent_pdf",
                                    content_type="application/pdf", files=[sealed.pdf])
-    pages = await record_artefacts(session, owner_kind="consent", owner_id=consent.id, kind="consent_page",
-                                   content_type="image/png", files=sealed.pages)
     filename = t(consent.language, "consent.filename", id=consent.document_id[:8])
     page = sealed.page.replace(_PDF_LINK, escape(signed_path(pdf.id, filename)), 1)
     consent.pdf_path, consent.pdf_sha256, consent.status = pdf.storage_path, sealed.sha256, "sealed"
@@ -126,8 +117,7 @@ async def _record(session: AsyncSession, job_id: int, sealed: _Sealed, context: 
         "document_id": consent.document_id, "sha256": sealed.sha256, "intake_id": intake.id,
         "signer": consent.signer_name, "evidence": evidence, "evidence_sha256": evidence_sha256(evidence)})
     await notify.notify_family(session, job.channel_user_id, "consent.document", message="consent.document",
-                               values={"artefact_id": pdf.id, "page_ids": [p.id for p in pages],
-                                       "filename": filename, "html_id": html.id,
+                               values={"artefact_id": pdf.id, "filename": filename, "html_id": html.id,
                                        "html_name": t(consent.language, "consent.page.filename")})
 
 

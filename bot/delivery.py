@@ -2,14 +2,15 @@
 notification, through the channel's sender, in order per conversation.
 
 A row is claimed for a lease (no transaction is held while the channel is called), its replies
-are rendered once and stored with it, and every channel message accepted is counted in the row
+are rendered once and stored with it (a stored file by reference: its bytes are read for each
+attempt, and the row stays small to claim, load and settle), and every channel message accepted is counted in the row
 at once, so a retry resumes after it: a 500 or a dropped connection delays a reply, a crash
 after the turn's commit only delays it too, and nothing reaches a family twice. A permanent
 refusal (``Undeliverable``) is recorded and given up; anything else is retried with back-off.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import structlog
@@ -18,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backend import clock, notify
 from backend.db import transaction
-from backend.models import ChannelUser, Notification
+from backend.models import Artefact, ChannelUser, Notification
+from backend.storage import read_decrypted
 from bot.base import Progress, Undeliverable
 from bot.runtime import Runtime
 from flows.types import Outbound
@@ -59,6 +61,21 @@ async def _load(runtime: Runtime, note_id: int) -> _Loaded:
                        [Outbound.load(reply) for reply in payload["replies"]], int(payload.get("done", 0)))
 
 
+async def _with_files(runtime: Runtime, replies: list[Outbound]) -> list[Outbound]:
+    """The replies with the bytes of the stored files they name (the sealed consent)."""
+    wanted = {reply.artefact_id for reply in replies if reply.artefact_id is not None and reply.data is None}
+    if not wanted:
+        return replies
+    async with runtime.sessions() as session:
+        rows = await session.execute(select(Artefact.id, Artefact.storage_path).where(Artefact.id.in_(wanted)))
+        paths = {artefact_id: path for artefact_id, path in rows}
+    if wanted - paths.keys():  # erased since (a data request): there is nothing left to send
+        raise Undeliverable(f"stored file {min(wanted - paths.keys())} no longer exists")
+    data = {artefact_id: await read_decrypted(path) for artefact_id, path in paths.items()}
+    return [replace(reply, data=data[reply.artefact_id]) if reply.artefact_id in wanted else reply
+            for reply in replies]
+
+
 def _recorder(runtime: Runtime, note_id: int):  # type: ignore[no-untyped-def]
     async def record(done: int) -> None:
         async with transaction(runtime.sessions) as session:
@@ -83,7 +100,7 @@ async def deliver_one(runtime: Runtime, note_id: int) -> bool:
         loaded = await _load(runtime, note_id)
         sender = runtime.senders.get(loaded.channel)
         if sender is not None:  # channels without push show it from the transcript
-            await sender(loaded.external_id, loaded.replies,
+            await sender(loaded.external_id, await _with_files(runtime, loaded.replies),
                          Progress(loaded.done, _recorder(runtime, note_id)))
     except Undeliverable as refused:
         log.warning("delivery.refused", id=note_id, error=str(refused))

@@ -743,20 +743,22 @@ _BLOCKING_KINDS = {"upload", "uploads", "questionnaire", "review", "signature", 
 
 
 async def _document(turn: Turn, message: str, values: dict[str, Any]) -> Outbound:
-    """A stored document as a reply: the file, its page images, and a signed download link."""
+    """A stored document as a reply: the file (by reference: the delivery reads it for channels
+    that send files), a signed link to read it, and page images in messages queued before there
+    were pages to read."""
     from backend.artefacts import public_url, signed_path  # noqa: PLC0415
     from backend.models import Artefact  # noqa: PLC0415
     from backend.settings import get_settings  # noqa: PLC0415
     from backend.storage import read_decrypted  # noqa: PLC0415
 
     artefact = await turn.session.get_one(Artefact, int(values["artefact_id"]))
-    data = await read_decrypted(artefact.storage_path)
     filename = str(values.get("filename") or "document")
     if "html_id" in values:  # a page to read on the phone, the file a download from it: no images
         url = public_url(get_settings().public_url,
                          signed_path(int(values["html_id"]), str(values.get("html_name") or "document.html")))
-        return Outbound(kind="document", text=turn.t(message, url=url), data=data, filename=filename,
-                        content_type=artefact.content_type, url=url)
+        return Outbound(kind="document", text=turn.t(message, url=url), filename=filename,
+                        content_type=artefact.content_type, url=url, artefact_id=artefact.id)
+    data = await read_decrypted(artefact.storage_path)
     pages = [await read_decrypted((await turn.session.get_one(Artefact, int(page))).storage_path)
              for page in values.get("page_ids", [])]
     url = public_url(get_settings().public_url, signed_path(artefact.id, filename))
@@ -864,8 +866,11 @@ def _outbound_payload(reply: Outbound) -> dict[str, Any] | None:
     if reply.multiple or reply.request_contact:
         payload["multiple"], payload["request_contact"] = reply.multiple, reply.request_contact
     if reply.filename:
-        payload["file"] = {"filename": reply.filename, "content_type": reply.content_type,
-                           "size": len(reply.data or b""), "url": reply.url}
+        payload["file"] = {"filename": reply.filename, "content_type": reply.content_type, "url": reply.url}
+        if reply.data is not None:
+            payload["file"]["size"] = len(reply.data)
+        if reply.artefact_id is not None:
+            payload["file"]["artefact_id"] = reply.artefact_id
     return payload or None
 
 

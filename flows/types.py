@@ -79,7 +79,9 @@ class Choice:
 class Outbound:
     """One reply. Channels render ``choices`` their own way (numbers, keyboards, buttons).
 
-    A ``document`` carries the file (``data``), a signed download ``url`` and PNG ``pages`` for
+    A ``document`` carries the file (``data``), or names a stored one (``artefact_id``, a
+    backend ``Artefact``) whose bytes the delivery reads when it sends it, so that the outbox
+    keeps a reference rather than the file; a signed download ``url``; and PNG ``pages`` for
     channels that cannot send files (WeChat shows the pages and the link).
     """
 
@@ -94,20 +96,23 @@ class Outbound:
     content_type: str | None = None
     url: str | None = None
     pages: list[bytes] = field(default_factory=list)
+    artefact_id: int | None = None
 
     @classmethod
     def say(cls, text: str) -> Outbound:
         return cls(kind="text", text=text)
 
     def dump(self) -> dict[str, Any]:
-        """The reply as JSON, files included, for the outbox (stored encrypted)."""
+        """The reply as JSON, files included (a stored file by its id), for the outbox (stored
+        encrypted)."""
         def b64(data: bytes) -> str:
             return base64.b64encode(data).decode()
 
         return {"kind": self.kind, "text": self.text, "choices": [[c.id, c.label] for c in self.choices],
                 "context": self.context, "multiple": self.multiple, "request_contact": self.request_contact,
                 "data": b64(self.data) if self.data is not None else None, "filename": self.filename,
-                "content_type": self.content_type, "url": self.url, "pages": [b64(p) for p in self.pages]}
+                "content_type": self.content_type, "url": self.url, "pages": [b64(p) for p in self.pages],
+                "artefact_id": self.artefact_id}
 
     @classmethod
     def load(cls, data: dict[str, Any]) -> Outbound:
@@ -118,7 +123,8 @@ class Outbound:
                    request_contact=bool(data.get("request_contact")),
                    data=base64.b64decode(data["data"]) if data.get("data") is not None else None,
                    filename=data.get("filename"), content_type=data.get("content_type"),
-                   url=data.get("url"), pages=[base64.b64decode(p) for p in data.get("pages", [])])
+                   url=data.get("url"), pages=[base64.b64decode(p) for p in data.get("pages", [])],
+                   artefact_id=data.get("artefact_id"))
 
 
 def context_token(context: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import html
+import json
 import re
 import subprocess
 from datetime import UTC, timedelta
@@ -86,6 +87,10 @@ async def test_a_failed_delivery_is_retried_with_the_same_sealed_pdf(dialogue, r
         note = (await session.execute(select(Notification).where(
             Notification.kind == "consent.document"))).scalar_one()
         assert note.status == "pending" and note.attempts == 1 and "channel is down" in note.last_error
+        # the row keeps the stored PDF's id, not the file: it stays small to claim, load and settle
+        [reply] = note.payload["replies"]
+        pdf = await session.get_one(Artefact, reply["artefact_id"])
+        assert pdf.kind == "consent_pdf" and reply["data"] is None and len(json.dumps(note.payload)) < 4000
         await session.execute(update(Notification).values(next_attempt_at=note.created_at))
     assert await deliver_notifications(runtime) == 1
     async with runtime.sessions() as session:
@@ -95,6 +100,33 @@ async def test_a_failed_delivery_is_retried_with_the_same_sealed_pdf(dialogue, r
     assert attempts[0] == attempts[1] and stored == 1
     assert consent.pdf_sha256 == hashlib.sha256(attempts[1]).hexdigest()
     assert [e["event"] for e in consent.events].count("sealed") == 1
+
+
+async def test_a_document_whose_file_was_erased_is_given_up_not_retried(dialogue, runtime):
+    from sqlalchemy import delete, update
+
+    from backend.models import Artefact
+
+    async def down(user_id, replies, progress=None):
+        raise ConnectionError("the channel is down")
+
+    async def sender(user_id, replies, progress=None):
+        raise AssertionError("nothing is left to send")
+
+    runtime.senders["terminal"] = down
+    await dialogue.intake(until="slot")
+    assert await deliver_notifications(runtime) == 0
+    runtime.senders["terminal"] = sender
+    async with runtime.sessions() as session, session.begin():
+        note = (await session.execute(select(Notification).where(
+            Notification.kind == "consent.document"))).scalar_one()
+        await session.execute(delete(Artefact).where(Artefact.kind == "consent_pdf"))  # as an erasure does
+        await session.execute(update(Notification).values(next_attempt_at=note.created_at))
+    assert await deliver_notifications(runtime) == 0
+    async with runtime.sessions() as session:
+        note = (await session.execute(select(Notification).where(
+            Notification.kind == "consent.document"))).scalar_one()
+    assert note.status == "failed" and "no longer exists" in note.last_error
 
 
 async def test_a_change_after_signing_is_reviewed_and_signed_again(dialogue, runtime, tmp_path):

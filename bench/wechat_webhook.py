@@ -8,8 +8,10 @@ its answer before sending again, and no two senders share a follower. Prints one
 per concurrency, msg/s, p50, p99 and max (ms), errors, and the ratio of jiahu's msg/s to the
 bare layer's.
 
-``--seal N`` also queues N signed consents to seal at the start of the 20-sender round: the
-latencies of the other families' turns while ``jiahu serve``'s worker renders and seals them.
+``--seal N`` then runs ``--seal-rounds`` (3) pairs of 20-sender rounds: one starting with N
+signed consents queued, the latencies of the other families' turns while ``jiahu serve``'s worker
+renders and seals them, then one once they are sealed; ``sealing`` gives the medians of each
+kind (the machine's speed drifts between rounds, so they are compared with their neighbours).
 ``--database-url`` runs jiahu on another database (PostgreSQL: it must exist and be empty, or
 hold an earlier run's schema).
 Run: ``.venv/bin/python bench/wechat_webhook.py [--messages 600] [--seal 4]``. To profile the
@@ -248,26 +250,49 @@ async def sealed_count(env: dict[str, str]) -> int:
 
 # --- the run --------------------------------------------------------------------------------
 
-async def _rounds(url: str, pid: int, messages: int, first_id: int, seal: int,
-                  env: dict[str, str]) -> list[dict[str, Any]]:
+async def _rounds(url: str, pid: int, messages: int, first_id: int) -> list[dict[str, Any]]:
     await _load(url, 5, FOLLOWERS, first_id, pid)  # warm-up: every follower's first message
-    rounds = []
-    for i, concurrency in enumerate(CONCURRENCY):
-        rounds.append(await _load(url, concurrency, messages, first_id + (i + 1) * 100_000, pid))
-    if seal:
+    return [await _load(url, concurrency, messages, first_id + (i + 1) * 100_000, pid)
+            for i, concurrency in enumerate(CONCURRENCY)]
+
+
+async def _sealing(url: str, pid: int, messages: int, first_id: int, seal: int, rounds: int,
+                   env: dict[str, str]) -> dict[str, Any]:
+    """20-sender rounds while ``seal`` consents are sealed, each followed by a round with none
+    (once the last of them is sealed): the machine's speed drifts from minute to minute, so each
+    kind of round is compared with its neighbours, by the medians of their p99 and max."""
+    sealing: list[dict[str, Any]] = []
+    plain: list[dict[str, Any]] = []
+    for n in range(rounds):
         await queue_seal_jobs(env, seal)
         started = time.perf_counter()
-        during = await _load(url, 20, messages, first_id + 900_000, pid)
-        during["sealing"] = {"queued": seal, "sealed_by_end": await sealed_count(env),
-                             "load_s": round(time.perf_counter() - started, 1)}
-        rounds.append(during)
-    return rounds
+        during = await _load(url, 20, messages, first_id + (10 + 2 * n) * 100_000, pid)
+        during["sealed_by_end"] = await sealed_count(env) - seal * n
+        while await sealed_count(env) < seal * (n + 1):
+            if time.perf_counter() - started > 120:
+                raise RuntimeError("consents were not sealed within two minutes")
+            await asyncio.sleep(0.2)
+        during["all_sealed_s"] = round(time.perf_counter() - started, 1)
+        sealing.append(during)
+        plain.append(await _load(url, 20, messages, first_id + (11 + 2 * n) * 100_000, pid))
+
+    def medians(kind: list[dict[str, Any]]) -> dict[str, Any]:
+        return {key: round(statistics.median(r[key] for r in kind), 1)
+                for key in ("msg_per_s", "p50_ms", "p99_ms", "max_ms", "server_cpu_ms_per_msg")
+                } | {"errors": sum(r["errors"] for r in kind)}
+
+    return {"consents_per_round": seal, "rounds": rounds, "while_sealing": medians(sealing),
+            "none_sealing": medians(plain),
+            "each": [{"sealing": {k: a[k] for k in ("p99_ms", "max_ms", "sealed_by_end", "all_sealed_s")},
+                      "none": {k: b[k] for k in ("p99_ms", "max_ms")}} for a, b in zip(sealing, plain)]}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--messages", type=int, default=600, help="messages per round (default 600)")
-    parser.add_argument("--seal", type=int, default=0, help="consents to seal during a 20-sender round")
+    parser.add_argument("--seal", type=int, default=0, help="consents to seal during each sealing round")
+    parser.add_argument("--seal-rounds", type=int, default=3,
+                        help="20-sender rounds while sealing, each followed by one with none (default 3)")
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--bare-server", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -281,16 +306,21 @@ def main() -> None:
         result: dict[str, Any] = {"database": (args.database_url or "sqlite").split(":")[0]}
         port = _free_port()
         with bare_server(env, port, Path(tmp) / "bare.log") as server:
-            bare = asyncio.run(_rounds(f"http://127.0.0.1:{port}/wechat", server.pid, args.messages, 10**12, 0, env))
+            bare = asyncio.run(_rounds(f"http://127.0.0.1:{port}/wechat", server.pid, args.messages, 10**12))
         port = _free_port()
         with jiahu_server(env, port, Path(tmp) / "jiahu.log") as server:
-            jiahu = asyncio.run(_rounds(f"http://127.0.0.1:{port}/wechat", server.pid, args.messages, 10**13,
-                                        args.seal, env))
+            url = f"http://127.0.0.1:{port}/wechat"
+            jiahu = asyncio.run(_rounds(url, server.pid, args.messages, 10**13))
+            if args.seal:
+                result["sealing"] = asyncio.run(_sealing(url, server.pid, args.messages, 10**13, args.seal,
+                                                         args.seal_rounds, env))
         for own in jiahu:
             same = next((b for b in bare if b["senders"] == own["senders"]), None)
             if same:
                 own["ratio_to_bare"] = round(own["msg_per_s"] / same["msg_per_s"], 4)
         result.update(jiahu=jiahu, bare=bare)
+        if "sealing" in result:  # last, as it is the longest
+            result["sealing"] = result.pop("sealing")
         print(json.dumps(result, ensure_ascii=False))
 
 

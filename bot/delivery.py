@@ -3,9 +3,9 @@ notification, through the channel's sender, in order per conversation.
 
 A row is claimed for a lease (no transaction is held while the channel is called), its replies
 are rendered once and stored with it (a stored file by reference: its bytes are read for each
-attempt, and the row stays small to claim, load and settle), and every channel message accepted is counted in the row
-at once, so a retry resumes after it: a 500 or a dropped connection delays a reply, a crash
-after the turn's commit only delays it too, and nothing reaches a family twice. A permanent
+attempt, and the row stays small to claim, load and settle), and every channel message accepted
+is counted in the row at once, so a retry resumes after it: a 500 or a dropped connection delays
+a reply, a crash after the turn's commit only delays it too, and nothing reaches a family twice. A permanent
 refusal (``Undeliverable``) is recorded and given up; anything else is retried with back-off.
 """
 from __future__ import annotations

@@ -2,11 +2,11 @@
 
 The turn that records the signature queues a ``consent.seal`` job. ``seal_consent`` has the
 rendering process (documents/render.py) render and seal the PDF and write it encrypted, with no
-database transaction open (WeasyPrint and pyHanko take a few hundred
-milliseconds, and none of it runs on the server's event loop). Then one short transaction records
-those files, stores the agreement as a web page and the evidence record, records the seal and its
-audit entries, tells the hospital, and queues a plain document message for the family, which the
-notifier delivers like any other message. If recording fails, the files written for it are
+database transaction open (WeasyPrint and pyHanko take a few hundred milliseconds, and none of it
+runs on the server's event loop). Then one short transaction records the PDF, stores the
+agreement as a web page and the evidence record, records the seal and its audit entries, tells
+the hospital, and queues a plain document message for the family (naming the stored PDF), which
+the notifier delivers like any other message. If recording fails, the files written for it are
 deleted before the transaction rolls back, and the job is retried.
 
 What the family opens is the web page: the agreement as text that reflows on a phone, with the

@@ -12,6 +12,9 @@ bare layer's.
 signed consents queued, the latencies of the other families' turns while ``jiahu serve``'s worker
 renders and seals them, then one once they are sealed; ``sealing`` gives the medians of each
 kind (the machine's speed drifts between rounds, so they are compared with their neighbours).
+``--pin`` (Linux) keeps the load client on the first CPU and the servers, with the rendering
+process, on the others: in service WeChat's servers are elsewhere, and here the client otherwise
+takes CPU time from the server it measures (and a render from a core the server needs).
 ``--database-url`` runs jiahu on another database (PostgreSQL: it must exist and be empty, or
 hold an earlier run's schema).
 Run: ``.venv/bin/python bench/wechat_webhook.py [--messages 600] [--seal 4]``. To profile the
@@ -143,9 +146,12 @@ def _environment(data_dir: Path, database_url: str | None) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def _server(args: list[str], env: dict[str, str], port: int, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+def _server(args: list[str], env: dict[str, str], port: int, log: Path,
+            cpus: set[int] | None = None) -> Iterator[subprocess.Popen[bytes]]:
     with log.open("wb") as out:
         process = subprocess.Popen([sys.executable, *args], cwd=_ROOT, env=env, stdout=out, stderr=out)
+    if cpus:  # before it starts its rendering process, which inherits them
+        os.sched_setaffinity(process.pid, cpus)
     try:
         deadline = time.monotonic() + 120
         while True:
@@ -160,11 +166,12 @@ def _server(args: list[str], env: dict[str, str], port: int, log: Path) -> Itera
         process.wait(30)
 
 
-def jiahu_server(env: dict[str, str], port: int, log: Path) -> contextlib.AbstractContextManager[Any]:
+def jiahu_server(env: dict[str, str], port: int, log: Path,
+                 cpus: set[int] | None = None) -> contextlib.AbstractContextManager[Any]:
     """``jiahu serve`` of this checkout (its migrations, background workers and access log)."""
     if os.environ.get("BENCH_PROFILE_SERVE"):
-        return _server([os.environ["BENCH_PROFILE_SERVE"], str(port)], env, port, log)
-    return _server(["-c", "from bot.cli import main; main()", "serve", "--port", str(port)], env, port, log)
+        return _server([os.environ["BENCH_PROFILE_SERVE"], str(port)], env, port, log, cpus)
+    return _server(["-c", "from bot.cli import main; main()", "serve", "--port", str(port)], env, port, log, cpus)
 
 
 def _bare_main(port: int) -> None:
@@ -192,8 +199,9 @@ def _bare_main(port: int) -> None:
     web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
 
 
-def bare_server(env: dict[str, str], port: int, log: Path) -> contextlib.AbstractContextManager[Any]:
-    return _server([str(Path(__file__)), "--bare-server", str(port)], env, port, log)
+def bare_server(env: dict[str, str], port: int, log: Path,
+                cpus: set[int] | None = None) -> contextlib.AbstractContextManager[Any]:
+    return _server([str(Path(__file__)), "--bare-server", str(port)], env, port, log, cpus)
 
 
 # --- consents to seal during the load -------------------------------------------------------
@@ -293,22 +301,33 @@ def main() -> None:
     parser.add_argument("--seal", type=int, default=0, help="consents to seal during each sealing round")
     parser.add_argument("--seal-rounds", type=int, default=3,
                         help="20-sender rounds while sealing, each followed by one with none (default 3)")
+    parser.add_argument("--pin", action="store_true",
+                        help="the load client on the first CPU, the servers on the others (Linux)")
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--bare-server", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare_server:
         _bare_main(args.bare_server)
         return
+    server_cpus = None
+    if args.pin:
+        cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+        if len(cpus) < 2:
+            parser.error("--pin needs Linux and at least two CPUs")
+        server_cpus = set(cpus[1:])
+        os.sched_setaffinity(0, {cpus[0]})
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp) / "var"
         data_dir.mkdir()
         env = _environment(data_dir, args.database_url)
         result: dict[str, Any] = {"database": (args.database_url or "sqlite").split(":")[0]}
+        if server_cpus:
+            result["pinned"] = {"client_cpus": sorted(os.sched_getaffinity(0)), "server_cpus": sorted(server_cpus)}
         port = _free_port()
-        with bare_server(env, port, Path(tmp) / "bare.log") as server:
+        with bare_server(env, port, Path(tmp) / "bare.log", server_cpus) as server:
             bare = asyncio.run(_rounds(f"http://127.0.0.1:{port}/wechat", server.pid, args.messages, 10**12))
         port = _free_port()
-        with jiahu_server(env, port, Path(tmp) / "jiahu.log") as server:
+        with jiahu_server(env, port, Path(tmp) / "jiahu.log", server_cpus) as server:
             url = f"http://127.0.0.1:{port}/wechat"
             jiahu = asyncio.run(_rounds(url, server.pid, args.messages, 10**13))
             if args.seal:

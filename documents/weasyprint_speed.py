@@ -82,6 +82,18 @@ pages):
 - ``no_outlines`` (draw 0.7 ms): ``draw_outline`` worked out every box's outline colour and
   offset on every page to find a zero width (``outline-style: none``); boxes without an
   outline are only gone through, and WeasyPrint's own draws a box with one.
+- ``line_memo`` (render 22 ms; the whole consent 141–153 → 119–120 ms, ``bench/consent_pdf.py``
+  with another family each run): ``split_first_line`` (~310 texts a consent) laid out with
+  Pango, again for every consent, the same lines: the articles, headings, table headers and
+  risks are in every consent, and after three other families' consents a family's own
+  measures ~40 new lines (its name, address, visit, services). A line is kept by its text,
+  the style values that laying it out reads (``_LINE_KEYS``), the width, the justification
+  spacing and the font map, with what WeasyPrint returned: the metrics and the Layout, whose
+  Pango layout every text box with that line then draws (``keep_line_layouts`` drawing it
+  as it is). Drawing changes a layout only to put an ellipsis in it; a text box does that to
+  a layout of its own (``_own_layout``, in ``glyph_runs``' drawing; without it, each text box
+  draws a layout of its own, as WeasyPrint does). 2,048 lines are kept (~20 KB each); when
+  full, those not used again since the last time are let go.
 - ``collapsed_borders`` (render 1.3 ms): ``collapse_table_borders`` (collapsed borders, nine
   tables a consent) read a box's border style, width and colour from its style for every grid
   cell it borders (a row's top and bottom once per column, the table's once per row and
@@ -106,8 +118,8 @@ Not done (measured, no gain beyond the noise, or not worth a copy of WeasyPrint'
   measured average 17 characters, so at most ~2 ms was to be had, for a copy of a 270-line
   function. Pango's work for the lines is now the largest part of layout (~20 ms a consent,
   ~280 texts, half of them under 10 characters: table cells, headings, list numbers); 32 of
-  them are the same text, style and width laid out again in one consent (~3.5 ms), which
-  only a cache of Pango layouts shared between text boxes could save.
+  them are the same text, style and width laid out again in one consent (~3.5 ms): what
+  ``line_memo`` now keeps, with the lines every consent has.
 """
 from __future__ import annotations
 
@@ -387,6 +399,93 @@ def _keep_line_layouts() -> list[tuple[Any, str, Any]]:
             (Layout, "set_text", set_text),
             (Layout, "reactivate", reactivate),
             (Layout, "deactivate", deactivate)]
+
+
+# --- line_memo ------------------------------------------------------------------------------
+
+# what ``split_first_line`` and the layout it makes read of a style (text.line_break, text.fonts)
+_LINE_KEYS = ("white_space", "font_size", "hyphens", "lang", "hyphenate_limit_chars",
+              "hyphenate_limit_zone", "hyphenate_character", "overflow_wrap", "word_break",
+              "letter_spacing", "word_spacing", "tab_size", "direction",
+              "font_language_override", "font_family", "font_style", "font_stretch",
+              "font_weight", "font_variant_caps", "font_variation_settings",
+              "text_decoration_line", "font_kerning", "font_variant_ligatures",
+              "font_variant_position", "font_variant_numeric", "font_variant_alternates",
+              "font_variant_east_asian", "font_feature_settings")
+_LINES_KEPT = 2048  # lines kept (~20 KB each); a consent measures ~310 texts, ~40 its own
+# (text, style values, width, spacing, line start, minimum, font map) -> [the Layout's
+#     attributes but its style, (length, resume index, width, height, baseline), used again]
+_lines: dict[tuple[Any, ...], list[Any]] = {}
+_SHARED = "_jiahu_shared"  # on a Layout whose Pango layout other text boxes draw too
+_UNSHARES = "_jiahu_unshares"  # on a draw_first_line that gives a shared layout's text box its
+                               # own before changing it
+
+
+def _line_memo() -> list[tuple[Any, str, Any]]:
+    from weasyprint.draw import text as draw_text
+    from weasyprint.layout import inline, preferred
+    from weasyprint.text import line_break
+
+    original = line_break.split_first_line
+    Layout = line_break.Layout
+
+    def split_first_line(text: str, style: Any, context: Any, max_width: Any,
+                         justification_spacing: Any, is_line_start: bool = True,
+                         minimum: bool = False) -> tuple[Any, ...]:
+        """``split_first_line`` for a text, style, width and font map measured before: the
+        same line, with the layout made then."""
+        try:
+            key = (text, tuple([style[name] for name in _LINE_KEYS]), max_width,
+                   justification_spacing, is_line_start, minimum, style.font_config.font_map)
+            kept = _lines.get(key)
+        except TypeError:  # a value that is not hashable
+            return original(text, style, context, max_width, justification_spacing,
+                            is_line_start, minimum)
+        if kept is None:
+            result = original(text, style, context, max_width, justification_spacing,
+                              is_line_start, minimum)
+            layout = result[0]
+            attributes = {name: value for name, value in layout.__dict__.items()
+                          if name != "style"}
+            attributes[_SHARED] = layout.__dict__[_SHARED] = True
+            if len(_lines) >= _LINES_KEPT:
+                _forget_lines()
+            _lines[key] = [attributes, result[1:], False]
+            return result
+        attributes, metrics, _ = kept
+        kept[2] = True
+        layout = Layout.__new__(Layout)
+        layout.__dict__.update(attributes)
+        if "layout" not in attributes:
+            pass  # measured, then let go: drawing makes it again, as for the first text box
+        elif getattr(draw_text.draw_first_line, _UNSHARES, False):
+            layout.style = style
+        else:  # drawing may change a layout (ellipsis): each text box draws its own
+            for name in ("layout", "language", _DRAWABLE, _SHARED):
+                layout.__dict__.pop(name, None)
+        return (layout, *metrics)
+
+    return [(module, "split_first_line", split_first_line) for module in (inline, preferred)]
+
+
+def _forget_lines() -> None:
+    """Let go of the lines not used again since the last time (one family's name, address,
+    visit), keeping those every consent has; all of them if that leaves no room."""
+    used = {key: kept for key, kept in _lines.items() if kept[2]}
+    _lines.clear()
+    if len(used) < _LINES_KEPT // 2:
+        for kept in used.values():
+            kept[2] = False
+        _lines.update(used)
+
+
+def _own_layout(layout: Any, style: Any) -> None:
+    """Before drawing changes a layout that other text boxes draw too: a layout of its own, made
+    as WeasyPrint's ``reactivate`` makes it."""
+    if layout.__dict__.pop(_SHARED, False) and "layout" in layout.__dict__:
+        layout.__dict__.pop(_DRAWABLE, None)
+        layout.setup(style)
+        layout.set_text(layout.text, justify=True)
 
 
 # --- percentages ----------------------------------------------------------------------------
@@ -715,6 +814,7 @@ def _glyph_runs() -> list[tuple[Any, str, Any]]:
         accesses a glyph, and Pango's constants and the font's tables looked up once a run.
         A line that meets a colour font is taken back and drawn by WeasyPrint's own."""
         if text_overflow == "ellipsis" or block_ellipsis != "none" or not sized_fonts:
+            _own_layout(textbox.pango_layout, textbox.style)
             return original(stream, textbox, text_overflow, block_ellipsis, matrix)
         if not textbox.text.strip():
             return []
@@ -823,6 +923,7 @@ def _glyph_runs() -> list[tuple[Any, str, Any]]:
         stream.show_text(string)
         return []
 
+    setattr(draw_first_line, _UNSHARES, True)
     return [(text, "draw_first_line", draw_first_line)]
 
 
@@ -1191,6 +1292,7 @@ CHANGES: dict[str, _Change] = {
     "plain_contexts": _Change("plain_contexts", _plain_contexts),
     "no_outlines": _Change("no_outlines", _no_outlines),
     "collapsed_borders": _Change("collapsed_borders", _collapsed_borders),
+    "line_memo": _Change("line_memo", _line_memo),
     "percentage_memo": _Change("percentage_memo", lambda: [
         (sys.modules[__name__], "_memo_percentages", True)]),
 }

@@ -2,7 +2,9 @@
 with WeasyPrint's own code as with the changes.
 
 Each side renders in a process of its own, so that nothing one side leaves in WeasyPrint's caches
-(struts, fonts) is used by the other.
+(struts, fonts) is used by the other. Each first seals three other families' consents, as a
+rendering process in service has, then each sample consent twice: the second time every line is
+one ``line_memo`` kept.
 """
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,6 +27,7 @@ _RENDER = """
 import json, subprocess, sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from backend import clock
 from documents import patches, weasyprint_speed
@@ -33,23 +37,30 @@ from documents.sample import sample_context
 out, names = Path(sys.argv[1]), frozenset(json.loads(sys.argv[2]))
 clock.install(clock.PinnedClock(datetime(2026, 11, 20, 9, 30, tzinfo=UTC)))
 patches.apply()
+lines = {}
 with weasyprint_speed.only(names):
     installed = sorted(n for n, c in weasyprint_speed.CHANGES.items() if c.installed)
     for lang in ("zh", "en"):
-        result = render_and_seal(sample_context(lang, document_id=sys.argv[3]))
-        (out / f"{lang}.pdf").write_bytes(result.pdf)
-        for number, image in enumerate(result.pages):
-            (out / f"{lang}-{number}.png").write_bytes(image)
-        text = subprocess.run(["pdftotext", str(out / f"{lang}.pdf"), "-"], check=True,
-                              capture_output=True, text=True).stdout
-        (out / f"{lang}.txt").write_text(text)
-print(json.dumps(installed))
+        for family in (1, 2, 3):  # other families' consents first, as in service
+            render_and_seal(sample_context(lang, family=family), with_pages=False)
+        lines[f"{lang}-others"] = len(weasyprint_speed._lines)
+        for name in (lang, f"{lang}-again"):  # the second all from lines measured before
+            result = render_and_seal(sample_context(lang, document_id=sys.argv[3]))
+            (out / f"{name}.pdf").write_bytes(result.pdf)
+            for number, image in enumerate(result.pages):
+                (out / f"{name}-{number}.png").write_bytes(image)
+            text = subprocess.run(["pdftotext", str(out / f"{name}.pdf"), "-"], check=True,
+                                  capture_output=True, text=True).stdout
+            (out / f"{name}.txt").write_text(text)
+            lines[name] = len(weasyprint_speed._lines)
+print(json.dumps({"installed": installed, "lines": lines}))
 """
 
 
-def _render(out: Path, names: frozenset[str]) -> list[str]:
-    """Render both sample consents in a new process with exactly the changes ``names``; the
-    changes that were installed while it rendered."""
+def _render(out: Path, names: frozenset[str]) -> dict[str, Any]:
+    """Render the sample consents in a new process with exactly the changes ``names``: the
+    changes that were installed while it rendered, and how many lines ``line_memo`` held after
+    the other families' consents (``zh``, ``en``) and after each compared one."""
     out.mkdir()
     done = subprocess.run([sys.executable, "-c", _RENDER, str(out), json.dumps(sorted(names)),
                            DOCUMENT_ID], cwd=ROOT, check=True, capture_output=True, text=True)
@@ -57,8 +68,10 @@ def _render(out: Path, names: frozenset[str]) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def renders(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> tuple[Path, Path]:
-    """Plain and changed renders into two folders (the seal's certificate made once before)."""
+def rendered(tmp_path_factory: pytest.TempPathFactory,
+             data_dir: Path) -> tuple[Path, Path, dict[str, int]]:
+    """Plain and changed renders into two folders (the seal's certificate made once before),
+    and the lines the changed process kept."""
     from documents.seal import current_sealer
 
     with pytest.MonkeyPatch.context() as monkeypatch:
@@ -68,26 +81,55 @@ def renders(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> tuple[P
         current_sealer()  # both processes then read the same development certificate
         base = tmp_path_factory.mktemp("weasyprint-speed")
         every = frozenset(weasyprint_speed.CHANGES)
-        assert _render(base / "plain", frozenset()) == []
-        assert _render(base / "changed", every) == sorted(every)
-    return base / "plain", base / "changed"
+        assert _render(base / "plain", frozenset())["installed"] == []
+        changed = _render(base / "changed", every)
+        assert changed["installed"] == sorted(every)
+    return base / "plain", base / "changed", changed["lines"]
+
+
+@pytest.fixture
+def renders(rendered: tuple[Path, Path, dict[str, int]]) -> tuple[Path, Path]:
+    return rendered[0], rendered[1]
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_every_page_looks_the_same(renders: tuple[Path, Path], lang: str) -> None:
+@pytest.mark.parametrize("again", ["", "-again"])
+def test_every_page_looks_the_same(renders: tuple[Path, Path], lang: str, again: str) -> None:
     plain, changed = renders
-    pages = sorted(path.name for path in plain.glob(f"{lang}-*.png"))
+    pages = sorted(path.name for path in plain.glob(f"{lang}-*.png")
+                   if not path.name.startswith(f"{lang}-again"))
     assert len(pages) >= 5
-    assert pages == sorted(path.name for path in changed.glob(f"{lang}-*.png"))
-    different = [name for name in pages
-                 if (plain / name).read_bytes() != (changed / name).read_bytes()]
+    assert pages == sorted(path.name.replace("-again", "")
+                           for path in changed.glob(f"{lang}{again}-*.png")
+                           if again or not path.name.startswith(f"{lang}-again"))
+    different = [name for name in pages if (plain / name).read_bytes()
+                 != (changed / name.replace(lang, f"{lang}{again}", 1)).read_bytes()]
     assert different == []
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_every_page_is_drawn_with_the_same_operators(renders: tuple[Path, Path], lang: str) -> None:
+@pytest.mark.parametrize("again", ["", "-again"])
+def test_every_page_is_drawn_with_the_same_operators(renders: tuple[Path, Path], lang: str,
+                                                     again: str) -> None:
     plain, changed = renders
-    assert _page_contents(changed / f"{lang}.pdf") == _page_contents(plain / f"{lang}.pdf")
+    assert (_page_contents(changed / f"{lang}{again}.pdf")
+            == _page_contents(plain / f"{lang}.pdf"))
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_lines_measured_once_are_drawn_from_then_on(rendered: tuple[Path, Path, dict[str, int]],
+                                                   lang: str) -> None:
+    """Most lines of a consent are in every consent: after three other families' consents, the
+    family's own measures few new lines, and the same consent again none; both are drawn as
+    WeasyPrint draws them (the tests above)."""
+    *_, lines = rendered
+    before = lines["zh-again"] if lang == "en" else 0
+    others = lines[f"{lang}-others"] - before
+    new = lines[lang] - lines[f"{lang}-others"]
+    print(lang, before, others, new, lines)
+    assert others >= 250
+    assert 0 < new < others / 6
+    assert lines[f"{lang}-again"] == lines[lang]
 
 
 def _page_contents(path: Path, pages: int = 5) -> list[bytes]:
@@ -173,27 +215,40 @@ _FEATURES = """
   .float { float: right; width: 20mm; height: 10mm; background: #eee }
   .outlined { outline: 2px dashed rgb(0 0 255 / 50%) }
   .rtl { direction: rtl }
+  .narrow { width: 30mm }
+  .clamped { line-clamp: 2 }
 </style>
 <p class="outlined">An outlined paragraph <a href="https://example.org">with a link</a>.</p>
 <div class="float"></div>
 <p>Text that flows beside a float, long enough to wrap onto a few lines beside it and below.</p>
 <p class="rtl">A right-to-left paragraph, aligned from the right.</p>
 <table><tr><td>one</td><td>two</td></tr><tr class="thick"><td>three</td><td>four</td></tr></table>
+<p class="narrow clamped">Words that wrap onto several lines of a narrow box, clamped to two.</p>
+<p class="narrow">Words that wrap onto several lines of a narrow box, clamped to two.</p>
 """
 
 
-def test_features_the_consents_do_not_use_are_drawn_the_same(tmp_path: Path) -> None:
+@pytest.mark.parametrize("left_out", [frozenset(), frozenset({"glyph_runs"})],
+                         ids=["every-change", "without-glyph-runs"])
+def test_features_the_consents_do_not_use_are_drawn_the_same(tmp_path: Path,
+                                                             left_out: frozenset[str]) -> None:
     """A tagged PDF (marked content around artifacts) of a page with what the consents lack
-    (a float, right-to-left text, an outline, HSL and HWB colours, a double collapsed border)
-    draws the same with and without the changes."""
+    (a float, right-to-left text, an outline, HSL and HWB colours, a double collapsed border,
+    lines clamped with an ellipsis and the same lines unclamped) draws the same with and
+    without the changes, also when every line was measured before (the second time); also
+    without ``glyph_runs``, whose drawing gives a clamped line a layout of its own."""
     from weasyprint import HTML
 
+    changes = frozenset(weasyprint_speed.CHANGES) - left_out
+    weasyprint_speed._lines.clear()
     contents = []
     for name, context in (("plain", weasyprint_speed.plain_weasyprint()),
-                          ("changed", weasyprint_speed.only(frozenset(weasyprint_speed.CHANGES)))):
+                          ("changed", weasyprint_speed.only(changes)),
+                          ("again", weasyprint_speed.only(changes))):
         with context:
             pdf = HTML(string=_FEATURES).write_pdf(pdf_tags=True)
         (tmp_path / f"{name}.pdf").write_bytes(pdf)
         contents.append(_page_contents(tmp_path / f"{name}.pdf", pages=1))
     assert b"/Artifact\nBMC" in contents[0][0]
     assert contents[1] == contents[0]
+    assert contents[2] == contents[0]

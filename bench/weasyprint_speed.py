@@ -100,7 +100,8 @@ def _variants(runs: int, lang: str, chosen: str) -> None:
 def _one_change(runs: int, lang: str, name: str) -> None:
     from documents import patches, weasyprint_speed
     from documents.consent import TEMPLATES, content_sha256
-    from documents.pdf import _font_config, _render_html, _stylesheet, _user_agent_stylesheet
+    from documents.pdf import _render_html, _stylesheet, _user_agent_stylesheet
+    from documents.render import shared_font_config
     from documents.sample import sample_context
     from documents.seal import current_sealer
 
@@ -119,7 +120,7 @@ def _one_change(runs: int, lang: str, name: str) -> None:
                 with weasyprint_speed.only(variants[key]):
                     start = time.process_time()
                     document = parsed.render(stylesheets=[_stylesheet()],
-                                             font_config=_font_config())
+                                             font_config=shared_font_config())
                     render = time.process_time() - start
                     _spent.clear()
                     document.write_pdf()

@@ -66,7 +66,7 @@ def render_and_seal(context: ConsentContext, *, with_pages: bool = True) -> Seal
     context = replace(context, development_seal=sealer.development)
     content_digest = content_sha256(context)
     html = _render_html(context, content_digest, sealer)
-    unsigned = render.write_pdf(html, stylesheets=[_stylesheet()], font_config=_font_config(),
+    unsigned = render.write_pdf(html, stylesheets=[_stylesheet()], font_config=render.shared_font_config(),
                                 base_url=str(TEMPLATES), pdf_variant=PDF_VARIANT,
                                 user_agent_stylesheet=_user_agent_stylesheet())
     sealed = sealer.seal(unsigned)
@@ -155,17 +155,10 @@ def _png(image: Any) -> bytes:
 
 
 @lru_cache(maxsize=1)
-def _font_config() -> Any:
-    from weasyprint.text.fonts import FontConfiguration
-
-    return FontConfiguration()
-
-
-@lru_cache(maxsize=1)
 def _stylesheet() -> Any:
     from weasyprint import CSS
 
-    return CSS(filename=str(TEMPLATES / "consent.css"), font_config=_font_config())
+    return CSS(filename=str(TEMPLATES / "consent.css"), font_config=render.shared_font_config())
 
 
 @lru_cache(maxsize=1)

@@ -27,6 +27,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -48,12 +49,14 @@ def write_pdf(html: str, *, stylesheets: Sequence[Any] = (), font_config: Any = 
               user_agent_stylesheet: Any = None) -> bytes:
     """HTML to PDF bytes with WeasyPrint, one document at a time in this process.
 
+    ``font_config`` defaults to the process's own (``shared_font_config``).
     ``user_agent_stylesheet`` (a ``CSS``) replaces WeasyPrint's HTML5 one, for documents whose
     elements it covers (``patches.html_with_user_agent_stylesheet``).
     """
     from weasyprint import HTML
 
     patches.apply()
+    font_config = font_config or shared_font_config()
     html_type = (HTML if user_agent_stylesheet is None
                  else patches.html_with_user_agent_stylesheet(user_agent_stylesheet))
     with _lock, warnings.catch_warnings():
@@ -67,6 +70,17 @@ def write_pdf(html: str, *, stylesheets: Sequence[Any] = (), font_config: Any = 
             pdf: bytes = document.write_pdf(**options)
             del document  # let go before collection resumes (_collection_paused)
         return pdf
+
+
+@lru_cache(maxsize=1)
+def shared_font_config() -> Any:
+    """The process's WeasyPrint font configuration, for every document made here: fontconfig and
+    Pango's font map are set up once, and the lines ``weasyprint_speed``'s ``line_memo`` keeps,
+    laid out with its fonts, serve every document (WeasyPrint would make a configuration for
+    each document given none). For stylesheets without ``@font-face`` rules."""
+    from weasyprint.text.fonts import FontConfiguration
+
+    return FontConfiguration()
 
 
 @contextmanager

@@ -144,7 +144,7 @@ def test_bare_cff_subsets_draw_the_glyphs_of_glyph_id_subsets(monkeypatch: pytes
     by whole strokes; the two CFF rasterizations differ by a few levels of grey (18 seen)."""
     import numpy as np
 
-    from documents import patches, pdf
+    from documents import patches, pdf, render
     from documents.consent import TEMPLATES
 
     context = replace(sample_context("zh"), development_seal=True)
@@ -154,7 +154,7 @@ def test_bare_cff_subsets_draw_the_glyphs_of_glyph_id_subsets(monkeypatch: pytes
 
     def pages() -> tuple[list[np.ndarray], str]:
         document = html_type(string=html, base_url=str(TEMPLATES)).render(
-            stylesheets=[pdf._stylesheet()], font_config=pdf._font_config())
+            stylesheets=[pdf._stylesheet()], font_config=render.shared_font_config())
         written = document.write_pdf()
         reader = pypdfium2.PdfDocument(written)
         try:

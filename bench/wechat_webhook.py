@@ -217,7 +217,7 @@ async def queue_seal_jobs(env: dict[str, str], count: int) -> None:
     from backend.models import Consent, Intake
     from backend.settings import get_settings
     from documents.consent import context_to_dict
-    from documents.sample import sample_context
+    from documents.sample import family_context
 
     engine = make_engine(get_settings().resolved_database_url)
     try:
@@ -227,7 +227,7 @@ async def queue_seal_jobs(env: dict[str, str], count: int) -> None:
                 intake = Intake(channel_user_id=user.id, privacy_notice_version="bench", status="consented")
                 session.add(intake)
                 await session.flush()
-                context = sample_context("zh", document_id=uuid.uuid4().hex)
+                context = family_context("zh", n, document_id=uuid.uuid4().hex)
                 consent = Consent(document_id=context.document_id, intake_id=intake.id, template_version="bench",
                                   language="zh", summary_sha256="0" * 64, signer_name=context.signer_name,
                                   signed_at=context.signed_at, channel="wechat",

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from backend.config import catalogue, hospital_config
@@ -96,3 +97,24 @@ def sample_context(lang: str = "zh", *, document_id: str | None = None,
                 {"event": "opened", "at": (created + timedelta(minutes=2)).isoformat(),
                  "channel": "web"},
                 {"event": "signed", "at": signed_at.isoformat(), "by": people["applicant"]}])
+
+
+_SURNAMES = "王李张刘陈杨黄赵吴周"
+_GIVEN_NAMES = ("秀英", "桂兰", "建国", "丽", "洋", "振华", "美玲", "淑珍", "志强", "海燕")
+
+
+def family_context(lang: str, number: int, *, document_id: str | None = None) -> ConsentContext:
+    """The consent of the ``number``-th family in a run of benches: the services of one of the
+    four sample families in turn, and an address, a person present and a visit of its own, as
+    the consents a rendering process seals one after another differ."""
+    context = sample_context(lang, document_id=document_id, family=number)
+    present = _SURNAMES[number % 10] + _GIVEN_NAMES[(number // 10 + number) % 10]
+    day, hour = 1 + number % 28, 8 + number % 9
+    if lang == "zh":
+        address = f"北京市朝阳区示例路{number + 1}号院{number % 7 + 1}号楼{101 + number}室"
+        visit = f"2026年12月{day}日 {hour:02d}:00–{hour + 2:02d}:00"
+    else:
+        address = (f"Flat {101 + number}, Building {number % 7 + 1}, No. {number + 1} Example "
+                   "Road, Beijing")
+        visit = f"{day} December 2026, {hour:02d}:00–{hour + 2:02d}:00"
+    return replace(context, patient_address=address, present_name=present, visit=visit)

@@ -6,7 +6,7 @@ drops one; workers in bot/ deliver them and retry with back-off.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import Table, bindparam, insert, select
@@ -115,8 +115,13 @@ async def due_notifications(session: AsyncSession, limit: int = 20,
     return await _due(session, Notification, limit, *conditions)
 
 
-async def due_seal_jobs(session: AsyncSession, limit: int = 5) -> list[Notification]:
-    return await _due(session, Notification, limit, Notification.kind == SEAL_CONSENT)
+async def due_seal_jobs(session: AsyncSession, limit: int = 5,
+                        queued_before: datetime | None = None) -> list[Notification]:
+    """Consents to seal; with ``queued_before``, only those queued before then."""
+    conditions = [Notification.kind == SEAL_CONSENT]
+    if queued_before is not None:
+        conditions.append(Notification.created_at < queued_before)
+    return await _due(session, Notification, limit, *conditions)
 
 
 async def due_reminder_jobs(session: AsyncSession, limit: int = 20) -> list[Notification]:

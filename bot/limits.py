@@ -11,6 +11,7 @@ import structlog
 
 from backend import sanitize
 from backend.crypto import mask
+from bot import activity
 from flows.engine import Engine
 from flows.messages import t
 from flows.types import Inbound, Media, Outbound
@@ -42,7 +43,13 @@ async def _safe_media(inbound: Inbound) -> tuple[Inbound, list[Outbound]]:
 
 async def handle(engine: Engine, inbound: Inbound) -> list[Outbound]:
     """The engine's replies to ``inbound``: its text cut to ``MAX_TEXT`` first when longer, its
-    files made safe (a refused file is taken out, and the family told why)."""
+    files made safe (a refused file is taken out, and the family told why). Counted as a turn
+    in flight (``bot.activity``) while it runs."""
+    with activity.turns.turn():
+        return await _handle(engine, inbound)
+
+
+async def _handle(engine: Engine, inbound: Inbound) -> list[Outbound]:
     inbound, notes = await _safe_media(inbound)
     if inbound.text is not None and len(inbound.text) > MAX_TEXT:
         log.info("inbound.too_long", channel=inbound.channel, user=mask(inbound.user_id),

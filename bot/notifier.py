@@ -8,9 +8,11 @@ A sender may itself use the database (the WeChat token, a download link) without
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import hmac
 import json
+from datetime import timedelta
 
 import aiohttp
 import structlog
@@ -19,6 +21,7 @@ from backend import clock, notify
 from backend.db import transaction
 from backend.exports.fhir_bundle import booking_bundle, bundle_json
 from backend.models import HospitalEvent, Notification
+from bot import activity
 from bot.delivery import LEASE, deliver_due
 from bot.runtime import Runtime
 from flows.consent_documents import seal_consent
@@ -47,10 +50,20 @@ async def _settle(runtime: Runtime, model: type[Notification] | type[HospitalEve
             row.status, row.delivered_at = "delivered", clock.now()
 
 
+SEAL_WAITS_AT_MOST = timedelta(seconds=10)
+"""How long a signed consent's seal waits for a lull when a burst of turns keeps the process
+busy (``bot.activity``); then it is sealed all the same."""
+
+
 async def seal_consents(runtime: Runtime, limit: int = 5) -> int:
-    """Run the due ``consent.seal`` jobs (flows/consent_documents.py); returns how many sealed."""
+    """Run the due ``consent.seal`` jobs (flows/consent_documents.py); returns how many sealed.
+    In a burst of turns only those queued ``SEAL_WAITS_AT_MOST`` ago or more."""
+    due: notify.Due = notify.due_seal_jobs
+    if await activity.turns.busy():
+        due = functools.partial(notify.due_seal_jobs,
+                                queued_before=clock.now() - SEAL_WAITS_AT_MOST)
     sealed = 0
-    for job_id in await _claim(runtime, notify.due_seal_jobs, limit):
+    for job_id in await _claim(runtime, due, limit):
         try:
             done = await seal_consent(runtime.sessions, job_id)
         except Exception as error:  # noqa: BLE001 - recorded and retried

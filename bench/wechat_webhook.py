@@ -12,6 +12,10 @@ bare layer's.
 signed consents queued, the latencies of the other families' turns while ``jiahu serve``'s worker
 renders and seals them, then one once they are sealed; ``sealing`` gives the medians of each
 kind (the machine's speed drifts between rounds, so they are compared with their neighbours).
+A consent's seal waits for a lull in a burst of turns (bot/activity.py, at most 10 s), so a
+round's ``sealed_by_end`` is 0 when none came before it ended. A stand-in for WeChat's API (a
+process of its own, on the client's CPUs) takes the document messages that follow the seals;
+``wechat_api_calls`` counts them.
 ``--pin`` (Linux) keeps the load client on the first CPU and the servers, with the rendering
 process, on the others: in service WeChat's servers are elsewhere, and here the client otherwise
 takes CPU time from the server it measures (and a render from a core the server needs).
@@ -136,10 +140,11 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _environment(data_dir: Path, database_url: str | None) -> dict[str, str]:
+def _environment(data_dir: Path, database_url: str | None, api_port: int = 9) -> dict[str, str]:
     env = dict(os.environ, JIAHU_DATA_DIR=str(data_dir), JIAHU_WECHAT_TOKEN=TOKEN,
                JIAHU_WECHAT_APPID=APPID, JIAHU_WECHAT_AES_KEY=AES_KEY, JIAHU_SECRET_KEY=SECRET,
-               JIAHU_WECHAT_API_URL="http://127.0.0.1:9", PYTHONPATH=str(_ROOT))
+               JIAHU_WECHAT_SECRET="bench-appsecret",
+               JIAHU_WECHAT_API_URL=f"http://127.0.0.1:{api_port}", PYTHONPATH=str(_ROOT))
     if database_url:
         env["JIAHU_DATABASE_URL"] = database_url
     return env
@@ -172,6 +177,41 @@ def jiahu_server(env: dict[str, str], port: int, log: Path,
     if os.environ.get("BENCH_PROFILE_SERVE"):
         return _server([os.environ["BENCH_PROFILE_SERVE"], str(port)], env, port, log, cpus)
     return _server(["-c", "from bot.cli import main; main()", "serve", "--port", str(port)], env, port, log, cpus)
+
+
+def _api_main(port: int) -> None:
+    """WeChat's API as far as the bench's messages need it: ``stable_token`` hands out a token,
+    every other call (the consents' document messages: ``message/custom/send``) succeeds.
+    ``GET /bench/calls`` counts the calls by path."""
+    from collections import Counter
+
+    from aiohttp import web
+
+    calls: Counter[str] = Counter()
+
+    async def token(request: web.Request) -> web.Response:
+        calls[request.path] += 1
+        return web.json_response({"access_token": "bench-access-token", "expires_in": 7200})
+
+    async def other(request: web.Request) -> web.Response:
+        await request.read()
+        calls[request.path] += 1
+        return web.json_response({"errcode": 0, "errmsg": "ok"})
+
+    async def counted(request: web.Request) -> web.Response:
+        return web.json_response(dict(calls))
+
+    app = web.Application()
+    app.router.add_post("/cgi-bin/stable_token", token)
+    app.router.add_get("/bench/calls", counted)
+    app.router.add_route("*", "/{path:.*}", other)
+    web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
+
+
+async def _api_calls(port: int) -> dict[str, int]:
+    async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}/bench/calls") as response:
+        calls: dict[str, int] = await response.json()
+        return calls
 
 
 def _bare_main(port: int) -> None:
@@ -305,9 +345,13 @@ def main() -> None:
                         help="the load client on the first CPU, the servers on the others (Linux)")
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--bare-server", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--wechat-api", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare_server:
         _bare_main(args.bare_server)
+        return
+    if args.wechat_api:
+        _api_main(args.wechat_api)
         return
     server_cpus = None
     if args.pin:
@@ -316,10 +360,13 @@ def main() -> None:
             parser.error("--pin needs Linux and at least two CPUs")
         server_cpus = set(cpus[1:])
         os.sched_setaffinity(0, {cpus[0]})
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         data_dir = Path(tmp) / "var"
         data_dir.mkdir()
-        env = _environment(data_dir, args.database_url)
+        api_port = _free_port()
+        env = _environment(data_dir, args.database_url, api_port)
+        stack.enter_context(_server([str(Path(__file__)), "--wechat-api", str(api_port)], env,
+                                    api_port, Path(tmp) / "api.log"))  # on the client's CPUs
         result: dict[str, Any] = {"database": (args.database_url or "sqlite").split(":")[0]}
         if server_cpus:
             result["pinned"] = {"client_cpus": sorted(os.sched_getaffinity(0)), "server_cpus": sorted(server_cpus)}
@@ -333,6 +380,7 @@ def main() -> None:
             if args.seal:
                 result["sealing"] = asyncio.run(_sealing(url, server.pid, args.messages, 10**13, args.seal,
                                                          args.seal_rounds, env))
+                result["sealing"]["wechat_api_calls"] = asyncio.run(_api_calls(api_port))
         for own in jiahu:
             same = next((b for b in bare if b["senders"] == own["senders"]), None)
             if same:

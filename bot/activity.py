@@ -13,35 +13,46 @@ signed consent waits at most ``bot.notifier.SEAL_WAITS_AT_MOST`` for its seal.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from math import inf
 
 
 class Turns:
-    """The turns in flight in this process (``bot.limits.handle`` counts every channel's)."""
+    """The turns of this process (``bot.limits.handle`` counts every channel's): how many are in
+    flight, how many have started, and when the last one did (``time.monotonic``)."""
+
+    RECENT = 0.2  # seconds: with no turn in flight and none started since, the process is idle
 
     def __init__(self) -> None:
         self.in_flight = 0
+        self.started = 0
+        self.last_started = -inf
 
     @contextmanager
     def turn(self) -> Iterator[None]:
         self.in_flight += 1
+        self.started += 1
+        self.last_started = time.monotonic()
         try:
             yield
         finally:
             self.in_flight -= 1
 
     async def busy(self, looks: int = 10, apart: float = 0.01) -> bool:
-        """True in a burst: a turn in flight now and in at least half of ``looks`` taken
-        ``apart`` seconds from now on. One family's turn now and then is no burst; False at
-        once when no turn is in flight."""
-        if not self.in_flight:
+        """True in a burst: over ``looks`` looks ``apart`` seconds apart, a turn in flight at
+        half of them or more, or a turn started for each look (a turn is short, and in a burst
+        of short ones none may be in flight at the moment of a look). False at once when no
+        turn is in flight and none started in the last ``RECENT`` seconds; one family's turn
+        now and then is no burst."""
+        if not self.in_flight and time.monotonic() - self.last_started > self.RECENT:
             return False
-        seen = 1
-        for _ in range(looks - 1):
+        started, seen = self.started, 0
+        for _ in range(looks):
             await asyncio.sleep(apart)
             seen += self.in_flight > 0
-        return 2 * seen >= looks
+        return 2 * seen >= looks or self.started - started >= looks
 
 
 turns = Turns()

@@ -43,6 +43,32 @@ async def test_one_short_turn_is_no_burst() -> None:
     await task
 
 
+async def test_turns_starting_one_after_another_are_a_burst_though_none_is_in_flight() -> None:
+    """A burst of short turns: at every look the last one is over and the next not yet begun."""
+    turns, stop = Turns(), asyncio.Event()
+
+    async def one_after_another() -> None:
+        while not stop.is_set():
+            with turns.turn():
+                pass
+            await asyncio.sleep(0)
+
+    task = asyncio.create_task(one_after_another())
+    await asyncio.sleep(0)
+    assert turns.in_flight == 0 and turns.started >= 1
+    assert await turns.busy(apart=0) is True
+    stop.set()
+    await task
+
+
+async def test_a_turn_over_a_while_ago_is_no_burst_and_is_told_at_once() -> None:
+    turns = Turns()
+    with turns.turn():
+        pass
+    turns.last_started -= 2 * Turns.RECENT
+    assert await asyncio.wait_for(turns.busy(apart=60), timeout=5) is False
+
+
 async def test_every_turn_handed_to_the_engine_is_counted_while_it_runs(runtime: Any) -> None:
     seen = []
     handle = runtime.engine.handle

@@ -4,11 +4,12 @@ consent) waits for a lull in a burst instead of slowing them.
 The rendering process already runs at idle priority (documents/render.py), yet on a small
 machine a render beside a burst of turns still slowed them: it fills the gaps between turns and
 the caches with its own work, and the turns around it ran slower. ``bench/wechat_webhook.py
---seal 4 --seal-rounds 9`` (20 senders, on two cores shared with the load client), p99 of the
-rounds while four consents were sealed against the rounds after, medians of nine pairs, two runs
-each alternating: sealing at once 83.0/74.2 and 90.2/79.1 ms; waiting for a lull 91.1/91.7 and
-72.4/75.6 ms (the consents sealed after the burst, or within it when a lull came first). A
-signed consent waits at most ``bot.notifier.SEAL_WAITS_AT_MOST`` for its seal.
+--seal 4 --seal-rounds 9`` (20 senders, on two cores shared with the load client), p99 and max
+of the rounds while four consents were sealed against the rounds after, medians of nine pairs,
+two runs each, alternating: sealing at once 86.2/73.9 and 81.8/70.7 ms (max 117.9/76.8 and
+108.4/72.1); waiting for a lull 75.4/81.3 and 75.9/77.2 ms (max 79.4/83.0 and 80.0/88.2), the
+consents sealed 4–6 s after they were queued, once the round was over. A signed consent waits
+at most ``bot.notifier.SEAL_WAITS_AT_MOST`` for its seal.
 """
 from __future__ import annotations
 
